@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { QuantGpuError } from '../errors.js';
+import { registerInfo } from './commands/info.js';
+import { registerRun } from './commands/run.js';
+
+/**
+ * `quantgpu <command> MODEL [options]`. Failures print one line on stderr
+ * (`ErrorName: message`) and exit non-zero; `--debug` adds the stack.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('quantgpu')
+    .description('quantized CNN inference on the GPU with WebGPU, and what each bitwidth costs and buys')
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInfo(program);
+  registerRun(program);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const debug = argv.includes('--debug');
+    if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    else if (e instanceof QuantGpuError) process.stderr.write(`${e.name}: ${e.message}\n`);
+    else process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return e instanceof QuantGpuError ? 2 : 1;
+  }
+}

@@ -1,0 +1,26 @@
+import { InputError } from '../errors.js';
+import type { Dim } from '../ir/shape.js';
+
+/**
+ * `--shape 1,3,48,192` (the first input) or `--shape name=1,3,48,192`;
+ * a dimension may stay symbolic by giving a name (`N,3,48,192`).
+ */
+export function parseShapeOption(values: readonly string[], inputNames: readonly string[]): Record<string, Dim[]> {
+  const out: Record<string, Dim[]> = {};
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    const name = eq >= 0 ? v.slice(0, eq) : inputNames[0];
+    if (name === undefined) throw new InputError('--shape: the model has no inputs');
+    const dims = (eq >= 0 ? v.slice(eq + 1) : v).split(/[,x]/).map((d) => d.trim());
+    out[name] = dims.map((d) => {
+      if (/^\d+$/.test(d) && Number(d) > 0) return Number(d);
+      if (/^[A-Za-z_][\w]*$/.test(d)) return d;
+      throw new InputError(`--shape ${v}: '${d}' is neither a positive size nor a dimension name`);
+    });
+  }
+  return out;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,69 @@
+import { InputError, ShapeError } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import { formatShape } from '../ir/shape.js';
+import { runLayer } from './run-layer.js';
+import type { Tensor } from './tensor.js';
+
+export interface RunOptions {
+  /** Keep every intermediate tensor in the result (calibration, debugging). */
+  keepIntermediates?: boolean;
+  /** Called after each layer with its outputs (activation statistics). */
+  onLayer?: (layerIndex: number, outputs: readonly Tensor[]) => void;
+}
+
+/**
+ * Check the given inputs against the graph's declared input shapes and bind
+ * the symbolic dimensions (the batch `N`, free spatial sizes) to numbers.
+ */
+export function bindInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): Map<string, number> {
+  const bindings = new Map<string, number>();
+  for (const info of graph.inputs) {
+    const t = inputs[info.name];
+    if (!t) throw new InputError(`the model needs input '${info.name}' ${formatShape(info.shape)}; given: ${Object.keys(inputs).join(', ') || 'none'}`);
+    if (t.shape.length !== info.shape.length) {
+      throw new ShapeError(`input '${info.name}' must have shape ${formatShape(info.shape)}, got ${formatShape(t.shape)}`);
+    }
+    info.shape.forEach((d, i) => {
+      const got = t.shape[i]!;
+      const want = typeof d === 'number' ? d : bindings.get(d);
+      if (want !== undefined && want !== got) {
+        throw new ShapeError(`input '${info.name}' must have shape ${formatShape(info.shape)}, got ${formatShape(t.shape)} (dimension ${i})`);
+      }
+      if (typeof d === 'string') bindings.set(d, got);
+    });
+    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
+      throw new ShapeError(`input '${info.name}': ${t.data.length} values do not fill shape ${formatShape(t.shape)}`);
+    }
+  }
+  return bindings;
+}
+
+/**
+ * The CPU float executor: the reference of every later stage. Tensors are
+ * dropped after their last reader, so memory stays near the widest point of the graph.
+ */
+export function runGraph(graph: Graph, inputs: Readonly<Record<string, Tensor>>, options: RunOptions = {}): Record<string, Tensor> {
+  const bindings = bindInputs(graph, inputs);
+  const live = new Map<string, Tensor>();
+  for (const i of graph.inputs) live.set(i.name, inputs[i.name]!);
+  for (const [name, c] of graph.constants) live.set(name, { shape: c.shape, data: c.data });
+  const lastUse = new Map<string, number>();
+  graph.layers.forEach((l, i) => l.inputs.forEach((n) => lastUse.set(n, i)));
+  const outputNames = new Set(graph.outputs.map((o) => o.name));
+  const all: Record<string, Tensor> = {};
+  graph.layers.forEach((layer, li) => {
+    const ins = layer.inputs.map((n) => live.get(n)!);
+    const outs = runLayer(layer, ins, bindings);
+    layer.outputs.forEach((o, k) => {
+      live.set(o, outs[k]!);
+      if (options.keepIntermediates) all[o] = outs[k]!;
+    });
+    options.onLayer?.(li, outs);
+    for (const n of layer.inputs) {
+      if (lastUse.get(n) === li && !outputNames.has(n) && !graph.constants.has(n)) live.delete(n);
+    }
+  });
+  const result: Record<string, Tensor> = options.keepIntermediates ? all : {};
+  for (const o of graph.outputs) result[o.name] = live.get(o.name)!;
+  return result;
+}

@@ -1,0 +1,34 @@
+/**
+ * One error class per kind of failure. Each names the node, layer, field or
+ * resource at fault, so that a CLI can print `Name: message` as its one line.
+ */
+export class QuantGpuError extends Error {
+  override name = 'QuantGpuError';
+}
+
+/** The model file cannot be read: truncated, wrong format, cycles, missing tensors. */
+export class ModelFormatError extends QuantGpuError {
+  override name = 'ModelFormatError';
+}
+
+/** The model uses an operator (or an operator option) that quantgpu does not implement. */
+export class UnsupportedOperatorError extends QuantGpuError {
+  override name = 'UnsupportedOperatorError';
+  constructor(
+    readonly node: string,
+    readonly opType: string,
+    detail?: string,
+  ) {
+    super(`node '${node}': operator ${opType} ${detail ?? 'is not supported'}`);
+  }
+}
+
+/** Shapes that do not agree, or an input of the wrong shape. */
+export class ShapeError extends QuantGpuError {
+  override name = 'ShapeError';
+}
+
+/** A user-supplied input (tensor file, CLI option) is malformed. */
+export class InputError extends QuantGpuError {
+  override name = 'InputError';
+}

@@ -1,0 +1,85 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onnx } from '../../src/import/onnx/proto.js';
+import { decodeTensorFile, type DecodedTensor } from '../../src/import/onnx/tensor-proto.js';
+
+/** Debian's `libonnx-testdata`: ONNX's own single-operator (and small model) cases. */
+export const ONNX_TESTDATA = '/usr/share/libonnx-testdata/data';
+
+export function requireTestdata(): void {
+  if (!existsSync(join(ONNX_TESTDATA, 'node'))) {
+    throw new Error(`ONNX test data not found under ${ONNX_TESTDATA}; install it with: apt-get install -y libonnx-testdata`);
+  }
+}
+
+export interface TestCase {
+  /** e.g. `node/test_conv_with_strides_padding` */
+  id: string;
+  dir: string;
+  modelBytes: Uint8Array;
+  /** Graph inputs that are not initializers, in order, with their ONNX element type. */
+  inputs: Array<{ name: string; elemType: number }>;
+  outputs: string[];
+  opTypes: string[];
+  /** Read on first use: some cases hold tensors of types we never decode (strings). */
+  readonly sets: Array<{ inputs: DecodedTensor[]; outputs: DecodedTensor[] }>;
+}
+
+export function listCases(folder: string): string[] {
+  const root = join(ONNX_TESTDATA, folder);
+  return readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'model.onnx')))
+    .sort()
+    .map((d) => `${folder}/${d}`);
+}
+
+export function loadCase(id: string): TestCase {
+  const dir = join(ONNX_TESTDATA, id);
+  const modelBytes = new Uint8Array(readFileSync(join(dir, 'model.onnx')));
+  const model = onnx.ModelProto.decode(modelBytes);
+  const inits = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  const inputs = (model.graph?.input ?? [])
+    .filter((i) => !inits.has(i.name))
+    .map((i) => ({ name: i.name ?? '', elemType: i.type?.tensorType?.elemType ?? 1 }));
+  const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
+  const opTypes = [...new Set((model.graph?.node ?? []).map((n) => n.opType ?? ''))];
+  let sets: TestCase['sets'] | undefined;
+  const readSets = (): TestCase['sets'] => readdirSync(dir)
+    .filter((d) => d.startsWith('test_data_set_'))
+    .sort()
+    .map((d) => {
+      const read = (prefix: string): DecodedTensor[] =>
+        readdirSync(join(dir, d))
+          .filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
+          .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]))
+          .map((f) => decodeTensorFile(new Uint8Array(readFileSync(join(dir, d, f))), `${id}/${d}/${f}`));
+      return { inputs: read('input_'), outputs: read('output_') };
+    });
+  return {
+    id, dir, modelBytes, inputs, outputs, opTypes,
+    get sets() {
+      sets ??= readSets();
+      return sets;
+    },
+  };
+}
+
+/** numpy.testing.assert_allclose as ONNX's backend tests use it (rtol 1e-3, atol 1e-7), reporting the worst element. */
+export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-3, atol = 1e-7): { ok: boolean; worst: string } {
+  if (actual.length !== expected.length) return { ok: false, worst: `length ${actual.length} vs ${expected.length}` };
+  let ok = true;
+  let worst = '';
+  let worstExcess = -Infinity;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(excess <= 0)) ok = false;
+    if (excess > worstExcess || Number.isNaN(excess)) {
+      worstExcess = excess;
+      worst = `element ${i}: ${a} vs ${e}`;
+    }
+  }
+  return { ok, worst };
+}
