@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QuantGpuError } from '../errors.js';
+import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
 import { registerRun } from './commands/run.js';
 
@@ -15,6 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInfo(program);
   registerRun(program);
+  registerEval(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

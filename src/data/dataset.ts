@@ -1,8 +1,25 @@
-import { InputError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import type { Preprocessing } from '../io/image.js';
 import type { Tensor } from '../cpu/tensor.js';
 
-/** A labelled image set held as bytes; images become tensors batch by batch. */
+/** A batch of preprocessed images (NCHW) with their labels. */
+export interface ImageBatch {
+  x: Tensor;
+  labels: Int32Array;
+}
+
+/** Channels, height, width of the images a model takes. */
+export type ImageSize = readonly [number, number, number];
+
+/** A labelled image set that hands out preprocessed batches in a fixed order. */
+export interface ImageDataset {
+  name: string;
+  count: number;
+  classes?: string[];
+  batches(batchSize: number, size: ImageSize, pre: Preprocessing): AsyncGenerator<ImageBatch>;
+}
+
+/** Images already in memory as raw pixels (IDX files, the digits CSV). */
 export interface LabelledImages {
   name: string;
   count: number;
@@ -12,11 +29,11 @@ export interface LabelledImages {
   /** count x channels x height x width raw pixel values (0..255, or 0..16 for digits). */
   pixels: Uint8Array;
   labels: Uint8Array;
+  classes?: string[];
 }
 
 /** Images [start, start + n) as an NCHW float tensor: (pixel * scale - mean) / std. */
 export function batchTensor(set: LabelledImages, start: number, n: number, pre: Preprocessing): Tensor {
-  if (start < 0 || start + n > set.count) throw new InputError(`${set.name}: images ${start}..${start + n - 1} are out of range (0..${set.count - 1})`);
   const per = set.channels * set.height * set.width;
   const plane = set.height * set.width;
   const data = new Float32Array(n * per);
@@ -27,4 +44,22 @@ export function batchTensor(set: LabelledImages, start: number, n: number, pre: 
     data[i] = (set.pixels[start * per + i]! * pre.scale - mean) / std;
   }
   return { shape: [n, set.channels, set.height, set.width], data };
+}
+
+export function inMemoryDataset(set: LabelledImages): ImageDataset {
+  return {
+    name: set.name,
+    count: set.count,
+    ...(set.classes ? { classes: set.classes } : {}),
+    async *batches(batchSize, size, pre) {
+      const [c, h, w] = size;
+      if (c !== set.channels || h !== set.height || w !== set.width) {
+        throw new ShapeError(`${set.name} holds ${set.channels}x${set.height}x${set.width} images, the model takes ${c}x${h}x${w}`);
+      }
+      for (let start = 0; start < set.count; start += batchSize) {
+        const n = Math.min(batchSize, set.count - start);
+        yield { x: batchTensor(set, start, n, pre), labels: Int32Array.from(set.labels.subarray(start, start + n)) };
+      }
+    },
+  };
 }

@@ -11,7 +11,8 @@ export function isDigitsTestRow(i: number): boolean {
   return i % 4 === 3;
 }
 
-export function readDigits(split: 'train' | 'test', path = DIGITS_CSV): LabelledImages {
+/** The digits of one split; with `limit`, only the first `limit` of them. */
+export function readDigits(split: 'train' | 'test', path = DIGITS_CSV, limit = Infinity): LabelledImages {
   let text: string;
   try {
     const raw = readFileSync(path);
@@ -21,7 +22,7 @@ export function readDigits(split: 'train' | 'test', path = DIGITS_CSV): Labelled
     throw new InputError(`cannot read ${path}: ${code ?? (e as Error).message}` + (code === 'ENOENT' ? '; install it with: apt-get install -y python3-sklearn' : ''));
   }
   const rows = text.split('\n').filter((l) => l.trim() !== '');
-  const keep = rows.map((_, i) => i).filter((i) => isDigitsTestRow(i) === (split === 'test'));
+  const keep = rows.map((_, i) => i).filter((i) => isDigitsTestRow(i) === (split === 'test')).slice(0, limit);
   const pixels = new Uint8Array(keep.length * 64);
   const labels = new Uint8Array(keep.length);
   keep.forEach((row, k) => {
@@ -32,5 +33,5 @@ export function readDigits(split: 'train' | 'test', path = DIGITS_CSV): Labelled
     pixels.set(cells.slice(0, 64), k * 64);
     labels[k] = cells[64]!;
   });
-  return { name: `digits (${split})`, count: keep.length, channels: 1, height: 8, width: 8, pixels, labels };
+  return { name: `digits (${split})`, count: keep.length, channels: 1, height: 8, width: 8, pixels, labels, classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
 }

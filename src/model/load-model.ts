@@ -1,5 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { InputError, ModelFormatError } from '../errors.js';
+import { ModelFormatError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { simplify } from '../ir/simplify.js';
 import type { Dim } from '../ir/shape.js';
@@ -19,22 +18,4 @@ export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): Graph {
   }
   const graph = importOnnx(bytes, options.inputShapes ? { inputShapes: options.inputShapes } : {});
   return options.simplify === false ? graph : simplify(graph);
-}
-
-/** Node: read and import a model file. */
-export function loadModelFile(path: string, options: LoadOptions = {}): Graph {
-  let bytes: Uint8Array;
-  try {
-    if (statSync(path).isDirectory()) throw new InputError(`${path} is a directory, not a model file`);
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot read model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return loadModel(bytes, options);
-  } catch (e) {
-    if (e instanceof Error) e.message = `${path}: ${e.message}`;
-    throw e;
-  }
 }

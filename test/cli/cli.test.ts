@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { decodeTensorFile } from '../../src/import/onnx/tensor-proto.js';
+import { writeNpy } from '../../src/io/npy.js';
 import { BAD_MODELS } from '../helpers/bad-models.js';
+import { buildModel, randomArray } from '../helpers/onnx-builder.js';
+import { allClose, ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'quantgpu-cli-'));
@@ -45,5 +49,75 @@ describe('CLI errors', () => {
     const r = await cli('info', join(dir, 'nope.onnx'), '--debug');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('CLI info and run', () => {
+  const symbolic = join(dir, 'symbolic.onnx');
+  writeFileSync(
+    symbolic,
+    buildModel({
+      inputs: [{ name: 'image', shape: ['N', 3, 'H', 'W'] }],
+      outputs: [{ name: 'y' }],
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['image', 'W'], outputs: ['c'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+        { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['y'] },
+      ],
+      initializers: { W: { dims: [8, 3, 3, 3], data: randomArray(216, 3) } },
+    }),
+  );
+
+  it('info --json keeps symbolic dimensions symbolic', async () => {
+    const r = await cli('info', symbolic, '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.inputs).toEqual([{ name: 'image', shape: ['N', 3, 'H', 'W'] }]);
+    expect(doc.layers).toHaveLength(1);
+    const conv = doc.layers[0];
+    expect(conv).toMatchObject({ op: 'conv', activation: 'relu', inputs: ['image', 'W'], outputs: ['y'], parameters: 216, macs: null });
+    expect(conv.outputShapes[0]).toEqual(['N', 8, 'floor((H-1)/2)+1', 'floor((W-1)/2)+1']);
+  });
+
+  it('info --shape fixes the sizes and counts MACs per sample', async () => {
+    for (const spec of ['1,3,48,192', 'image=N,3,48,192']) {
+      const r = await cli('info', symbolic, '--shape', spec, '--json');
+      expect(r.code).toBe(0);
+      const conv = JSON.parse(r.stdout).layers[0];
+      expect(conv.outputShapes[0].slice(1)).toEqual([8, 24, 96]);
+      expect(conv.macs).toBe(8 * 24 * 96 * 27);
+    }
+  });
+
+  it('info --shape naming a missing input is a ShapeError', async () => {
+    const r = await cli('info', symbolic, '--shape', 'nope=1,3,8,8');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ShapeError: .*'nope'.*image/);
+  });
+
+  it('run on a TensorProto input reproduces the expected output of the ONNX test case', async () => {
+    const caseDir = `${ONNX_TESTDATA}/pytorch-converted/test_Conv2d_depthwise_with_multiplier`;
+    const r = await cli('run', `${caseDir}/model.onnx`, '--input', `${caseDir}/test_data_set_0/input_0.pb`, '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const [out] = Object.values(doc.outputs) as Array<{ shape: number[]; data: number[] }>;
+    const want = decodeTensorFile(new Uint8Array(readFileSync(`${caseDir}/test_data_set_0/output_0.pb`)), 'expected');
+    expect(out!.shape).toEqual(want.dims);
+    expect(allClose(out!.data, want.data as Float32Array).ok).toBe(true);
+  });
+
+  it('run on a .npy input of the wrong shape names the input and both shapes', async () => {
+    const npy = join(dir, 'wrong.npy');
+    writeFileSync(npy, writeNpy({ shape: [1, 4, 8, 8], data: new Float32Array(256) }));
+    const r = await cli('run', symbolic, '--input', npy);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ShapeError: input 'image' must have shape \[N,3,H,W\], got \[1,4,8,8\]/);
+  });
+
+  it('run on a .npy input prints the outputs', async () => {
+    const npy = join(dir, 'ok.npy');
+    writeFileSync(npy, writeNpy({ shape: [2, 3, 8, 8], data: randomArray(384, 9) }));
+    const r = await cli('run', symbolic, '--input', npy, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).outputs.y.shape).toEqual([2, 8, 4, 4]);
   });
 });

@@ -26,19 +26,19 @@ export function zooModels(): ZooModel[] {
     });
 }
 
-const cache = new Map<string, LabelledImages>();
+const cache = new Map<string, Promise<LabelledImages>>();
 
-export function testSet(dataset: string | undefined): LabelledImages {
+export function testSet(dataset: string | undefined): Promise<LabelledImages> {
   const key = dataset ?? '';
-  if (!cache.has(key)) cache.set(key, dataset === 'digits' ? readDigits('test') : readIdxImages('test'));
+  if (!cache.has(key)) cache.set(key, dataset === 'digits' ? Promise.resolve(readDigits('test')) : readIdxImages('test'));
   return cache.get(key)!;
 }
 
 /** `n` real test images of the model's dataset, preprocessed as its card says. */
-export function realInputs(model: ZooModel, start: number, n: number): Tensor {
+export async function realInputs(model: ZooModel, start: number, n: number): Promise<Tensor> {
   const pre = cardPreprocessing(model.card);
   if (!pre) throw new Error(`${model.name}: card has no preprocessing`);
-  return batchTensor(testSet(model.card.dataset), start, n, pre);
+  return batchTensor(await testSet(model.card.dataset), start, n, pre);
 }
 
 export function modelBytes(model: ZooModel): Uint8Array {

@@ -17,7 +17,7 @@ describe('zoo models against ONNX Runtime', () => {
   for (const model of models) {
     for (const simplified of [false, true]) {
       it(`${model.name} (${simplified ? 'simplified' : 'as imported'}) on 16 test images`, async () => {
-        const x = realInputs(model, 0, 16);
+        const x = await realInputs(model, 0, 16);
         const session = await ort.InferenceSession.create(modelBytes(model));
         const inputName = session.inputNames[0]!;
         const ref = await session.run({ [inputName]: new ort.Tensor('float32', x.data, x.shape) });

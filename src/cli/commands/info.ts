@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatSummary, summarize } from '../../ir/summary.js';
-import { loadModelFile } from '../../model/load-model.js';
+import { loadModelFile } from '../../model/load-model-file.js';
 import { collect, parseShapeOption } from '../options.js';
 import { printJson } from '../output.js';
 

@@ -4,7 +4,7 @@ import type { Tensor } from '../../cpu/tensor.js';
 import { InputError } from '../../errors.js';
 import { formatShape } from '../../ir/shape.js';
 import { cardPreprocessing, readModelCard } from '../../model/model-card.js';
-import { loadModelFile } from '../../model/load-model.js';
+import { loadModelFile } from '../../model/load-model-file.js';
 import { readInputFile } from '../input-file.js';
 import { collect } from '../options.js';
 import { printJson } from '../output.js';
