@@ -32,3 +32,8 @@ export class ShapeError extends QuantGpuError {
 export class InputError extends QuantGpuError {
   override name = 'InputError';
 }
+
+/** A QuantConfig (or a calibration file) with a bad field; the message names it. */
+export class QuantConfigError extends QuantGpuError {
+  override name = 'QuantConfigError';
+}
