@@ -427,7 +427,7 @@ describe('pool2d', () => {
     { label: 'dilation (2,1), ceil', x: [1, 2, 11, 8], p: Q([2, 3], [2, 2], [1, 0, 0, 1], true, [2, 1]) },
     { label: 'kernel as big as the padded input', x: [1, 2, 3, 3], p: Q([5, 5], [1, 1], [1, 1, 1, 1]) },
     { label: '1x1 spatial, 3x3 pad 1', x: [2, 3, 1, 1], p: Q([3, 3], [1, 1], [1, 1, 1, 1]) },
-    { label: 'non-overlapping, larger than stride... 3x3 stride 1 no pad', x: [1, 5, 6, 7], p: Q([3, 3], [1, 1], [0, 0, 0, 0]) },
+    { label: '3x3 stride 1, no padding (overlapping windows)', x: [1, 5, 6, 7], p: Q([3, 3], [1, 1], [0, 0, 0, 0]) },
   ];
   for (const c of cases) {
     it(`max: ${c.label}`, () => {

@@ -18,7 +18,7 @@
  *    check, no reload of the backing store per access), and masking an index
  *    with `size - 1` (a no-op, the index is always in range) replaces the
  *    overflow check and sign extension of `i + k`. Together this measured
- *    ~20% faster than passing the buffers as arguments.
+ *    20-30% faster than passing the buffers as arguments.
  *  - The micro-kernel keeps a 4x4 tile of C in 16 local variables for a whole
  *    KC run. 4x4 (and 3x4) measured best: larger tiles (4x8, 6x8, 8x8) spill
  *    accumulators to the stack, x64 only has 16 xmm registers.
@@ -96,10 +96,14 @@ export function gemm(
     return;
   }
 
+  // Equal depth blocks (576 -> 3 x 192 rather than 256 + 256 + 64), so no
+  // block is a short one whose fixed per-tile cost (C read-modify-write,
+  // call) weighs on few multiply-adds.
+  const kStep = Math.ceil(k / Math.ceil(k / KC));
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+    for (let pc = 0; pc < k; pc += kStep) {
+      const kc = Math.min(kStep, k - pc);
       if (bTransposed) packBTransposed(b, bOffset + jc * ldb + pc, ldb, kc, nc);
       else packBRows(b, bOffset + pc * ldb + jc, ldb, kc, nc);
       for (let ic = 0; ic < m; ic += MC) {
