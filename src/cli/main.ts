@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QuantGpuError } from '../errors.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
 import { registerRun } from './commands/run.js';
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerInfo(program);
   registerRun(program);
   registerEval(program);
+  registerCalibrate(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

@@ -24,3 +24,9 @@ export function parseShapeOption(values: readonly string[], inputNames: readonly
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+export function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InputError(`${flag} ${v}: give a positive integer`);
+  return n;
+}

@@ -1,60 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runGraph } from '../../cpu/float-executor.js';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
-import { evaluate, imageInputSize } from '../../eval/evaluate.js';
-import { DEFAULT_PREPROCESSING } from '../../io/image.js';
-import { cardPreprocessing, readModelCard } from '../../model/model-card.js';
-import { loadModelFile } from '../../model/load-model-file.js';
+import { CPU_BACKENDS, cpuBackend, type CpuBackend } from '../../eval/backends.js';
+import { OutputDigest } from '../../eval/digest.js';
+import { evaluate, type EvalResult } from '../../eval/evaluate.js';
+import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
+import { PRESETS, type CalibratorName, type QuantConfig } from '../../quant/config.js';
+import { parseQuantConfig, resolveQuantConfig } from '../../quant/config-json.js';
+import { costReport } from '../../quant/cost.js';
+import { quantize } from '../../quant/pipeline.js';
+import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
+import { positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
 
-const BACKENDS = ['cpu-float'] as const;
+interface EvalOptions {
+  data: string;
+  limit?: number;
+  batch: number;
+  backend: string;
+  config?: string;
+  stats?: string;
+  calibImages: number;
+  json?: boolean;
+}
+
+/** A preset name, a JSON file, or inline JSON; a stats file's calibrator applies to presets. */
+function loadConfig(spec: string, statsCalibrator: string | undefined): QuantConfig {
+  const config = existsSync(spec) ? parseQuantConfig(JSON.parse(readFileSync(spec, 'utf8')), spec) : resolveQuantConfig(spec, '--config');
+  if (statsCalibrator && PRESETS[spec] && config.default !== 'float') {
+    const [name, param] = statsCalibrator.split(':');
+    config.default = { ...config.default, calibrator: name as CalibratorName, ...(param ? { calibratorParam: Number(param) } : {}) };
+  }
+  return config;
+}
+
+async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: Parameters<typeof cpuBackend>[2]): Promise<EvalResult & { digest: string }> {
+  const dataset = await openDataset(opts.data, 'test', opts.limit ?? Infinity);
+  const run = cpuBackend(backend, m.graph, qg);
+  const digest = new OutputDigest();
+  const bar = progressBar(label, Boolean(opts.json));
+  try {
+    const r = await evaluate(
+      (x) => {
+        const out = run(x);
+        digest.add(out.digestWords);
+        return out.logits;
+      },
+      dataset,
+      m.size,
+      m.pre,
+      { batchSize: opts.batch, onProgress: (p) => bar.update(p.done, p.total, `acc ${((100 * p.correct) / p.done).toFixed(2)}%`) },
+    );
+    return { ...r, digest: digest.hex() };
+  } finally {
+    bar.stop();
+  }
+}
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('top-1 accuracy of a model on a labelled dataset')
+    .description('top-1 accuracy of a model on a labelled dataset, float or quantized, with size and cost')
     .argument('<model>', 'model file (.onnx)')
     .requiredOption('--data <dataset>', 'fashion-mnist, digits, or a folder (IDX files, or one subfolder of PNG/JPEG images per label)')
     .option('--limit <n>', 'evaluate the first N test images only', (v) => positiveInt(v, '--limit'))
     .option('--batch <n>', 'images per batch', (v) => positiveInt(v, '--batch'), 64)
-    .option('--backend <name>', `where to run: ${BACKENDS.join(', ')}`, 'cpu-float')
+    .option('--backend <name>', `where to run: ${CPU_BACKENDS.join(', ')}`, 'cpu-float')
+    .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
+    .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
+    .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
     .option('--json', 'print one JSON document on stdout')
-    .action(async (modelPath: string, opts: { data: string; limit?: number; batch: number; backend: string; json?: boolean }) => {
-      if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
-      const graph = loadModelFile(modelPath);
-      const card = readModelCard(modelPath);
-      let pre = cardPreprocessing(card);
-      if (!pre) {
-        pre = DEFAULT_PREPROCESSING;
-        process.stderr.write(`note: ${modelPath} has no model card with input.scale/mean/std; feeding pixel/255\n`);
+    .action(async (modelPath: string, opts: EvalOptions) => {
+      if (!(CPU_BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${CPU_BACKENDS.join(', ')}`);
+      const backend = opts.backend as CpuBackend;
+      const m = setupModel(modelPath);
+      const quantized = backend !== 'cpu-float';
+      if (!quantized && opts.config && opts.config !== 'float') throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden or fake-quant)`);
+      let doc: Record<string, unknown>;
+      if (!quantized) {
+        const r = await runEval(m, 'cpu-float', opts, 'eval cpu-float');
+        doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest };
+      } else {
+        let tensors: Map<string, TensorStats>;
+        let calibrator: string | undefined;
+        if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
+        else {
+          const bar = progressBar('calibrate', Boolean(opts.json));
+          try {
+            tensors = await calibrateModel(m, opts.data, opts.calibImages, bar);
+          } finally {
+            bar.stop();
+          }
+        }
+        const config = loadConfig(opts.config ?? 'w8a8', calibrator);
+        const qg = quantize(m.graph, tensors, config);
+        const cost = costReport(qg);
+        const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
+        const r = await runEval(m, backend, opts, `eval ${backend}`, qg);
+        let agree = 0;
+        r.predictions.forEach((p, i) => (agree += p === floatRun.predictions[i] ? 1 : 0));
+        doc = {
+          model: modelPath,
+          dataset: opts.data,
+          backend,
+          images: r.images,
+          accuracy: r.accuracy,
+          seconds: r.seconds,
+          config: config.name ?? config,
+          floatAccuracy: floatRun.accuracy,
+          agreement: r.images ? agree / r.images : 0,
+          sizeBytes: cost.sizeBytes,
+          sizeVsInt8: cost.sizeBytes / cost.int8Bytes,
+          sizeVsFloat32: cost.sizeBytes / cost.float32Bytes,
+          bops: cost.bops,
+          bopsVsInt8: cost.bops / cost.int8Bops,
+          outputDigest: r.digest,
+        };
       }
-      const dataset = await openDataset(opts.data, 'test', opts.limit ?? Infinity);
-      const inputName = graph.inputs[0]!.name;
-      const bar = progressBar(`eval ${opts.backend}`, Boolean(opts.json));
-      let result;
-      try {
-        result = await evaluate((x) => Object.values(runGraph(graph, { [inputName]: x }))[0]!, dataset, imageInputSize(graph), pre, {
-          batchSize: opts.batch,
-          onProgress: (p) => bar.update(p.done, p.total, `acc ${((100 * p.correct) / p.done).toFixed(2)}%`),
-        });
-      } finally {
-        bar.stop();
-      }
-      const doc = { model: modelPath, dataset: dataset.name, backend: opts.backend, images: result.images, accuracy: result.accuracy, seconds: result.seconds };
       if (opts.json) printJson(doc);
-      else {
-        process.stdout.write(
-          `model     ${doc.model}\ndataset   ${doc.dataset}\nbackend   ${doc.backend}\nimages    ${doc.images}\n` +
-            `accuracy  ${(100 * doc.accuracy).toFixed(2)}%\nseconds   ${doc.seconds.toFixed(1)} (${((1000 * doc.seconds) / Math.max(1, doc.images)).toFixed(2)} ms/image)\n`,
-        );
-      }
+      else process.stdout.write(formatEval(doc));
     });
 }
 
-function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(`${flag} ${v}: give a positive integer`);
-  return n;
+function formatEval(doc: Record<string, unknown>): string {
+  const pct = (v: unknown): string => `${(100 * (v as number)).toFixed(2)}%`;
+  const rows: Array<[string, string]> = [
+    ['model', String(doc.model)],
+    ['dataset', String(doc.dataset)],
+    ['backend', String(doc.backend)],
+    ['config', typeof doc.config === 'string' ? doc.config : 'custom'],
+    ['images', String(doc.images)],
+    ['accuracy', pct(doc.accuracy)],
+  ];
+  if (doc.floatAccuracy !== undefined) {
+    rows.push(['float accuracy', pct(doc.floatAccuracy)], ['agreement', pct(doc.agreement)]);
+    rows.push(['size', `${((doc.sizeBytes as number) / 1024).toFixed(1)} KiB (${pct(doc.sizeVsInt8)} of int8, ${pct(doc.sizeVsFloat32)} of float32)`]);
+    rows.push(['bit-operations', `${((doc.bops as number) / 1e9).toFixed(3)} G per image (${pct(doc.bopsVsInt8)} of int8)`]);
+  }
+  rows.push(['seconds', `${(doc.seconds as number).toFixed(1)}`], ['output digest', String(doc.outputDigest)]);
+  return rows.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n') + '\n';
 }

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { ImageSize } from '../data/dataset.js';
+import { openDataset } from '../data/open-dataset.js';
+import { InputError, QuantConfigError } from '../errors.js';
+import { imageInputSize } from '../eval/evaluate.js';
+import type { Graph } from '../ir/graph.js';
+import { DEFAULT_PREPROCESSING, type Preprocessing } from '../io/image.js';
+import { cardPreprocessing, readModelCard, type ModelCard } from '../model/model-card.js';
+import { loadModelFile } from '../model/load-model-file.js';
+import { collectStats } from '../quant/calibrate-graph.js';
+import { statsFromFile } from '../quant/calibration/stats-file.js';
+import type { TensorStats } from '../quant/calibration/tensor-stats.js';
+import { prepareForQuantization } from '../quant/prepare.js';
+import type { Progress } from './progress.js';
+
+/** A model as the quantizing commands use it: prepared graph, card, preprocessing and image size. */
+export interface ModelSetup {
+  path: string;
+  graph: Graph;
+  card: ModelCard | undefined;
+  pre: Preprocessing;
+  size: ImageSize;
+}
+
+export function setupModel(path: string): ModelSetup {
+  const graph = prepareForQuantization(loadModelFile(path));
+  const card = readModelCard(path);
+  let pre = cardPreprocessing(card);
+  if (!pre) {
+    pre = DEFAULT_PREPROCESSING;
+    process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255\n`);
+  }
+  return { path, graph, card, pre, size: imageInputSize(graph) };
+}
+
+/** Calibration statistics over the first `images` training images of a dataset. */
+export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress): Promise<Map<string, TensorStats>> {
+  const ds = await openDataset(data, 'train', images);
+  async function* batches() {
+    for await (const b of ds.batches(64, m.size, m.pre)) yield b.x;
+  }
+  const stats = await collectStats(m.graph, batches(), (n) => bar.update(n, ds.count));
+  return stats.tensors;
+}
+
+export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new InputError(`cannot read ${path}: ${code}`);
+    throw new QuantConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const tensors = statsFromFile(json);
+  const calibrator = (json as { calibrator?: unknown }).calibrator;
+  return { tensors, ...(typeof calibrator === 'string' ? { calibrator } : {}) };
+}

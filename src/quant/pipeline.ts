@@ -1,0 +1,38 @@
+import { QuantConfigError } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import { calibrateRange, type CalibrationMethod } from './calibration/calibrators.js';
+import type { TensorStats } from './calibration/tensor-stats.js';
+import { weightThresholds } from './calibration/weights.js';
+import type { LayerQuant, QuantConfig } from './config.js';
+import { quantizeGraph, type RangeOf, type WeightThresholds } from './quantize-graph.js';
+import type { QuantizedGraph } from './quantized-graph.js';
+
+export function calibrationMethod(s: LayerQuant): CalibrationMethod {
+  switch (s.calibrator) {
+    case 'percentile':
+      return { kind: 'percentile', percentile: s.calibratorParam ?? 99.99 };
+    case 'entropy':
+      return { kind: 'entropy' };
+    case 'mse':
+      return { kind: 'mse' };
+    default:
+      return { kind: 'max' };
+  }
+}
+
+/** Activation ranges from calibration statistics, by each layer's calibrator, bitwidth and scheme. */
+export function rangesFromStats(stats: ReadonlyMap<string, TensorStats>): RangeOf {
+  return (tensor, s) => {
+    const t = stats.get(tensor);
+    if (!t) throw new QuantConfigError(`the calibration statistics have no entry for tensor '${tensor}' (calibrated on another model?)`);
+    return calibrateRange(t, calibrationMethod(s), s.activationBits, s.scheme !== 'affine');
+  };
+}
+
+export const configuredWeightThresholds: WeightThresholds = (w, m, s) =>
+  weightThresholds(w, m, s.weightGranularity, s.weightCalibrator === 'mse' ? { kind: 'mse', bits: s.weightBits } : { kind: 'max' });
+
+/** Quantize a prepared graph with a config, using one calibration's statistics. */
+export function quantize(prepared: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig): QuantizedGraph {
+  return quantizeGraph(prepared, config, rangesFromStats(stats), configuredWeightThresholds);
+}

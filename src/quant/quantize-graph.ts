@@ -1,0 +1,231 @@
+import { QuantConfigError } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import type { Layer } from '../ir/layers.js';
+import { layerSetting, type LayerQuant, type LayerSetting, type QuantConfig } from './config.js';
+import { quantizeMultiplier } from './fixed-point.js';
+import { isClampActivation } from './prepare.js';
+import { activationParams, clampedParams, weightRange, type QParams } from './qparams.js';
+import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
+import { roundHalfEven } from './rounding.js';
+import { activationFn } from '../cpu/activation.js';
+
+/** The clipping range of a tensor for a layer setting (from calibration statistics). */
+export type RangeOf = (tensor: string, setting: LayerQuant) => { lo: number; hi: number };
+
+/** Per-output-channel (or per-tensor, repeated) symmetric thresholds of a weight tensor [M, ...]. */
+export type WeightThresholds = (w: Float32Array, outChannels: number, setting: LayerQuant) => Float32Array;
+
+const INTEGER_MOVES = new Set<Layer['op']>(['flatten', 'reshape', 'squeeze', 'unsqueeze', 'transpose', 'identity', 'resize', 'pad']);
+const POOLS = new Set<Layer['op']>(['maxPool', 'avgPool', 'globalAvgPool', 'globalMaxPool']);
+
+function requantOf(multipliers: ArrayLike<number>): Requant {
+  const m0 = new Int32Array(multipliers.length);
+  const shift = new Int32Array(multipliers.length);
+  for (let i = 0; i < multipliers.length; i++) {
+    const q = quantizeMultiplier(multipliers[i]!);
+    m0[i] = q.m0;
+    shift[i] = q.shift;
+  }
+  return { m0, shift };
+}
+
+/** Whether a layer has an integer form; the rest run as float islands. */
+function integerForm(layer: Layer, graph: Graph): boolean {
+  switch (layer.op) {
+    case 'conv':
+    case 'dense':
+      return graph.constants.has(layer.inputs[1]!) && (!layer.inputs[2] || graph.constants.has(layer.inputs[2])) && isClampActivation(layer.activation);
+    case 'add':
+    case 'sub':
+    case 'mul':
+      return !layer.inputs.some((i) => graph.constants.has(i)) && isClampActivation(layer.activation);
+    case 'activation':
+    case 'concat':
+      return true;
+    case 'pad':
+      return layer.mode === 'constant';
+    default:
+      return POOLS.has(layer.op) || INTEGER_MOVES.has(layer.op);
+  }
+}
+
+/**
+ * Quantize a prepared float graph (see `prepareForQuantization`) with a
+ * config: integer weights and biases, requantization multipliers, lookup
+ * tables and clamp bounds; quantize/dequantize steps where integer and
+ * float layers meet. Refuses configs whose int32 accumulation could overflow.
+ */
+export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeOf, weightThresholds: WeightThresholds): QuantizedGraph {
+  const tensors = new Map<string, QParams>();
+  const settings = new Map<string, LayerSetting>();
+  const layers: QLayer[] = [];
+  const isInt = new Map<string, boolean>(); // by float-graph layer name
+  for (const l of graph.layers) {
+    const s = layerSetting(config, l.name);
+    settings.set(l.name, s);
+    isInt.set(l.name, s !== 'float' && integerForm(l, graph));
+  }
+  const producer = new Map<string, Layer>();
+  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const intTensor = (t: string): boolean => tensors.has(t);
+
+  /** Make sure an integer version of float tensor `t` exists, quantized for `setting`. */
+  const needInt = (t: string, setting: LayerQuant): void => {
+    if (tensors.has(t)) return;
+    tensors.set(t, activationParams(rangeOf(t, setting), setting.activationBits, setting.scheme, `tensor '${t}'`));
+    layers.push({ kind: 'quantize', name: `quantize:${t}`, inputs: [t], outputs: [t] });
+  };
+  const floats = new Set<string>([...graph.inputs.map((i) => i.name)]);
+  /** Make sure a float version of tensor `t` exists. */
+  const needFloat = (t: string): void => {
+    if (floats.has(t) || graph.constants.has(t)) return;
+    layers.push({ kind: 'dequantize', name: `dequantize:${t}`, inputs: [t], outputs: [t] });
+    floats.add(t);
+  };
+
+  for (const layer of graph.layers) {
+    const setting = settings.get(layer.name)!;
+    const where = `layer '${layer.name}' (${layer.op})`;
+    if (!isInt.get(layer.name)) {
+      layer.inputs.forEach(needFloat);
+      layers.push({ kind: 'float', name: layer.name, inputs: layer.inputs, outputs: layer.outputs, layer });
+      layer.outputs.forEach((o) => floats.add(o));
+      continue;
+    }
+    const s = setting as LayerQuant;
+    const dataInputs = layer.op === 'conv' || layer.op === 'dense' ? [layer.inputs[0]!] : layer.inputs;
+    for (const i of dataInputs) if (!intTensor(i)) needInt(i, s);
+    const out = layer.outputs[0]!;
+    const inP = tensors.get(layer.inputs[0]!)!;
+    const ownParams = (): QParams => {
+      const p = activationParams(rangeOf(out, s), s.activationBits, s.scheme, `tensor '${out}'`);
+      const a = 'activation' in layer ? layer.activation : undefined;
+      if (a?.kind === 'relu') return clampedParams(p, 0, Infinity);
+      if (a?.kind === 'clip') return clampedParams(p, a.min, a.max);
+      return p;
+    };
+    const base = { name: layer.name, inputs: dataInputs, outputs: [out] };
+    switch (layer.op) {
+      case 'conv':
+      case 'dense': {
+        const outP = ownParams();
+        tensors.set(out, outP);
+        layers.push(quantizeMatmul(graph, layer, s, inP, outP, weightThresholds, where, base));
+        break;
+      }
+      case 'activation': {
+        const outP = ownParams();
+        tensors.set(out, outP);
+        const f = activationFn(layer.fn);
+        const table = new Int32Array(inP.hi - inP.lo + 1);
+        for (let q = inP.lo; q <= inP.hi; q++) {
+          const y = f(inP.scale * (q - inP.zeroPoint));
+          table[q - inP.lo] = Math.min(outP.hi, Math.max(outP.lo, roundHalfEven(y / outP.scale) + outP.zeroPoint));
+        }
+        layers.push({ kind: 'lut', ...base, table });
+        break;
+      }
+      case 'add':
+      case 'sub':
+      case 'mul': {
+        const outP = ownParams();
+        tensors.set(out, outP);
+        const [a, b] = [tensors.get(layer.inputs[0]!)!, tensors.get(layer.inputs[1]!)!];
+        if (layer.op === 'mul') {
+          layers.push({ kind: 'mul', ...base, leftShift: 0, inputRequant: [requantOf([1]), requantOf([1])], outputRequant: requantOf([(a.scale * b.scale) / outP.scale]) });
+        } else {
+          // TFLite's scheme: both inputs to a common fixed-point scale 2*max(Sa, Sb) / 2^leftShift, then one requantization.
+          const leftShift = Math.max(a.bits, b.bits) <= 8 ? 20 : 14;
+          const twiceMax = 2 * Math.max(a.scale, b.scale);
+          layers.push({
+            kind: layer.op,
+            ...base,
+            leftShift,
+            inputRequant: [requantOf([a.scale / twiceMax]), requantOf([b.scale / twiceMax])],
+            outputRequant: requantOf([twiceMax / (2 ** leftShift * outP.scale)]),
+          });
+        }
+        break;
+      }
+      case 'concat': {
+        const outP = ownParams();
+        tensors.set(out, outP);
+        layers.push({ kind: 'concat', ...base, axis: layer.axis, inputRequant: layer.inputs.map((i) => requantOf([tensors.get(i)!.scale / outP.scale])) });
+        break;
+      }
+      default: {
+        // Pools and data movement keep the input's parameters: max, average and copies never leave its range.
+        tensors.set(out, inP);
+        if (POOLS.has(layer.op)) layers.push({ kind: layer.op as 'maxPool', ...base, inputs: [layer.inputs[0]!], layer });
+        else {
+          const padValue = layer.op === 'pad' ? Math.min(inP.hi, Math.max(inP.lo, roundHalfEven(layer.value / inP.scale) + inP.zeroPoint)) : undefined;
+          layers.push({ kind: 'move', ...base, inputs: [layer.inputs[0]!], layer, ...(padValue !== undefined ? { padValue } : {}) });
+        }
+      }
+    }
+  }
+  const outputs = graph.outputs.map((o) => {
+    if (intTensor(o.name) && !floats.has(o.name)) {
+      needFloat(o.name);
+      return { ...o, integer: o.name };
+    }
+    // A float tail (Softmax, say): the digest covers the integers that fed it.
+    const p = producer.get(o.name);
+    const fed = p?.inputs.find((i) => intTensor(i));
+    return fed ? { ...o, integer: fed } : { ...o };
+  });
+  return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants };
+}
+
+function quantizeMatmul(
+  graph: Graph,
+  layer: Extract<Layer, { op: 'conv' | 'dense' }>,
+  s: LayerQuant,
+  inP: QParams,
+  outP: QParams,
+  weightThresholds: WeightThresholds,
+  where: string,
+  base: { name: string; inputs: string[]; outputs: string[] },
+): QLayer {
+  const w = graph.constants.get(layer.inputs[1]!)!;
+  const bias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
+  const m = w.shape[0]!;
+  const k = w.data.length / m;
+  const qmax = weightRange(s.weightBits);
+  const thresholds = weightThresholds(w.data, m, s);
+  const scales = new Float32Array(m);
+  const weights = new Int32Array(w.data.length);
+  for (let c = 0; c < m; c++) {
+    let t = thresholds[c]!;
+    if (s.scheme === 'pow2') t = qmax * 2 ** -Math.floor(Math.log2(qmax / Math.max(t, 1e-30)));
+    scales[c] = t > 0 ? t / qmax : 1;
+    for (let i = 0; i < k; i++) {
+      weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
+    }
+  }
+  // int32 accumulation must not overflow: |w| * |q - Z| * K plus the bias stays below 2^31.
+  const actMax = Math.max(inP.hi - inP.zeroPoint, inP.zeroPoint - inP.lo);
+  const biasMax = 2 ** (s.biasBits - 1) - 1;
+  const bound = qmax * actMax * k + biasMax * (bias ? 1 : 0);
+  if (qmax * actMax * k >= 2 ** 31) {
+    throw new QuantConfigError(`${where}: ${s.weightBits}-bit weights x ${inP.bits}-bit activations over K=${k} can overflow int32 accumulation (bound ${bound}); lower a bitwidth`);
+  }
+  const qBias = new Int32Array(m);
+  const multipliers = new Float64Array(m);
+  for (let c = 0; c < m; c++) {
+    const sb = scales[c]! * inP.scale;
+    if (bias) qBias[c] = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! / sb)));
+    multipliers[c] = sb / outP.scale;
+  }
+  return {
+    kind: layer.op,
+    ...base,
+    layer,
+    weightShape: w.shape,
+    weights,
+    weightBits: s.weightBits,
+    weightScales: scales,
+    bias: qBias,
+    requant: requantOf(multipliers),
+  };
+}
