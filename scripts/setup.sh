@@ -8,6 +8,7 @@ packages=(
   libonnx-testdata      # ONNX's own operator test cases (tests)
   dataset-fashion-mnist # the default dataset
   python3-sklearn       # ships the 8x8 digits dataset
+  python3-skimage       # real photos (data folder) for the image readers and TF.js tests
 )
 missing=()
 for p in "${packages[@]}"; do

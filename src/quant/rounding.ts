@@ -69,12 +69,13 @@ export function qRange(bits: number, signed: boolean, narrow = false): QRange {
 
 /**
  * Real -> quantized (eq. 4-5): saturate(roundHalfEven(r / scale) + zeroPoint),
- * ONNX QuantizeLinear. The quotient is computed in float64; ONNX Runtime divides
- * in float32, so on inputs within one float32 rounding of a tie the two may
- * differ by one step. A NaN input gives NaN: callers reject non-finite data.
+ * ONNX QuantizeLinear. The quotient is a float32 division of float32 operands,
+ * as ONNX Runtime and the WGSL quantize kernel compute it, so the golden model,
+ * the GPU and ONNX agree even on inputs within one float32 rounding of a tie.
+ * A NaN input gives NaN: callers reject non-finite data.
  */
 export function quantizeValue(r: number, scale: number, zeroPoint: number, lo: number, hi: number): number {
-  return saturate(roundHalfEven(r / scale) + zeroPoint, lo, hi);
+  return saturate(roundHalfEven(Math.fround(Math.fround(r) / Math.fround(scale))) + zeroPoint, lo, hi);
 }
 
 /** Quantized -> real (eq. 1): (q - zeroPoint) * scale, in float64, ONNX DequantizeLinear's order. */

@@ -121,3 +121,44 @@ describe('CLI info and run', () => {
     expect(JSON.parse(r.stdout).outputs.y.shape).toEqual([2, 8, 4, 4]);
   });
 });
+
+describe('CLI calibrate and eval', () => {
+  const model = 'models/fashion-vgg.onnx';
+
+  it('eval --json: one JSON document with the documented keys', async () => {
+    const r = await cli('eval', model, '--data', 'fashion-mnist', '--limit', '40', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ model, dataset: 'fashion-mnist', backend: 'cpu-float', images: 40 });
+    expect(doc.accuracy).toBeGreaterThan(0.8);
+    expect(doc.seconds).toBeGreaterThan(0);
+    expect(r.stderr).toBe(''); // no progress bar when --json and stderr is not a terminal
+  });
+
+  it('calibrate writes statistics that eval --stats uses; golden digests repeat, fake-quant is compared on the same grid', async () => {
+    const stats = join(dir, 'stats.json');
+    const c = await cli('calibrate', model, '--data', 'fashion-mnist', '--images', '64', '-o', stats);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(readFileSync(stats, 'utf8')).format).toBe('quantgpu-calibration-stats');
+    const run = async (backend: string) => {
+      const r = await cli('eval', model, '--data', 'fashion-mnist', '--limit', '40', '--backend', backend, '--config', 'w4a8', '--stats', stats, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const [a, b, f] = [await run('cpu-golden'), await run('cpu-golden'), await run('fake-quant')];
+    expect(a.outputDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.outputDigest).toBe(a.outputDigest);
+    expect(f.outputDigest).toMatch(/^[0-9a-f]{64}$/);
+    for (const key of ['config', 'floatAccuracy', 'agreement', 'sizeBytes', 'sizeVsInt8', 'bops', 'bopsVsInt8']) expect(a).toHaveProperty(key);
+    expect(a.config).toBe('w4a8');
+    // 4-bit weights: half the bit-operations of int8 and about half the size.
+    expect(a.bopsVsInt8).toBeCloseTo(0.5, 5);
+    expect(a.sizeVsInt8).toBeLessThan(0.6);
+  });
+
+  it('eval with a bad config names the field', async () => {
+    const r = await cli('eval', model, '--data', 'fashion-mnist', '--limit', '8', '--backend', 'cpu-golden', '--config', '{"default":{"weightBits":9,"activationBits":8}}');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^QuantConfigError: --config: default.weightBits must be one of/);
+  });
+});

@@ -26,14 +26,16 @@ interface EvalOptions {
   json?: boolean;
 }
 
-/** A preset name, a JSON file, or inline JSON; a stats file's calibrator applies to presets. */
-function loadConfig(spec: string, statsCalibrator: string | undefined): QuantConfig {
-  const config = existsSync(spec) ? parseQuantConfig(JSON.parse(readFileSync(spec, 'utf8')), spec) : resolveQuantConfig(spec, '--config');
-  if (statsCalibrator && PRESETS[spec] && config.default !== 'float') {
-    const [name, param] = statsCalibrator.split(':');
-    config.default = { ...config.default, calibrator: name as CalibratorName, ...(param ? { calibratorParam: Number(param) } : {}) };
-  }
-  return config;
+/** A preset name, a JSON file, or inline JSON. */
+function loadConfig(spec: string): QuantConfig {
+  return existsSync(spec) ? parseQuantConfig(JSON.parse(readFileSync(spec, 'utf8')), spec) : resolveQuantConfig(spec, '--config');
+}
+
+/** The calibrator recorded by `calibrate --calibrator` applies to presets, which name none of their own choosing. */
+function withStatsCalibrator(config: QuantConfig, spec: string, statsCalibrator: string | undefined): QuantConfig {
+  if (!statsCalibrator || !PRESETS[spec] || config.default === 'float') return config;
+  const [name, param] = statsCalibrator.split(':');
+  return { ...config, default: { ...config.default, calibrator: name as CalibratorName, ...(param ? { calibratorParam: Number(param) } : {}) } };
 }
 
 async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: Parameters<typeof cpuBackend>[2]): Promise<EvalResult & { digest: string }> {
@@ -83,6 +85,9 @@ export function registerEval(program: Command): void {
         const r = await runEval(m, 'cpu-float', opts, 'eval cpu-float');
         doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest };
       } else {
+        // Validate the config before any long work starts.
+        const configSpec = opts.config ?? 'w8a8';
+        const parsed = loadConfig(configSpec);
         let tensors: Map<string, TensorStats>;
         let calibrator: string | undefined;
         if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
@@ -94,7 +99,7 @@ export function registerEval(program: Command): void {
             bar.stop();
           }
         }
-        const config = loadConfig(opts.config ?? 'w8a8', calibrator);
+        const config = withStatsCalibrator(parsed, configSpec, calibrator);
         const qg = quantize(m.graph, tensors, config);
         const cost = costReport(qg);
         const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');

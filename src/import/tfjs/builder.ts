@@ -39,10 +39,6 @@ export class GraphBuilder {
     return s;
   }
 
-  producer(ir: string): Layer | undefined {
-    return this.producers.get(ir);
-  }
-
   /** A graph input with TF's shape; returns the IR tensor (NCHW for rank 4). */
   addInput(name: string, tf: Dim[]): string {
     const ir = this.fresh(name);
@@ -106,18 +102,27 @@ export class GraphBuilder {
    */
   finish(name: string, outputs: ReadonlyArray<{ name: string; ir: string }>): Graph {
     const infos: TensorInfo[] = [];
+    // Tensors renamed here, so that a tensor given out twice is still found.
+    const moved = new Map<string, string>();
     for (const o of outputs) {
-      const rank = this.shape(o.ir).length;
-      let ir = o.ir;
-      if (isImageRank(rank)) {
-        if (o.ir === o.name) ir = this.rename(o.ir, this.fresh(`${o.name}/nchw`));
+      const src = moved.get(o.ir) ?? o.ir;
+      let ir = src;
+      if (isImageRank(this.shape(src).length)) {
+        if (src === o.name) {
+          ir = this.rename(src, this.fresh(`${o.name}/nchw`));
+          moved.set(src, ir);
+        }
         ir = this.transpose(ir, [...NHWC_FROM_NCHW], `${o.name}/to_nhwc`, o.name);
-      } else if (o.ir !== o.name) {
-        const p = this.producers.get(o.ir);
+      } else if (src !== o.name) {
         const free = !this.shapes.has(o.name) && !this.constants.has(o.name);
-        const isOutputElsewhere = outputs.some((x) => x !== o && x.ir === o.ir);
+        const givenOutTwice = outputs.some((x) => x !== o && (moved.get(x.ir) ?? x.ir) === src);
         // Rename the producer's output when nothing else needs the old name; else copy.
-        ir = p && free && !isOutputElsewhere ? this.rename(o.ir, o.name) : this.emit({ name: `copy_${o.name}`, op: 'identity', inputs: [o.ir], outputs: [o.name] });
+        if (this.producers.has(src) && free && !givenOutTwice) {
+          ir = this.rename(src, o.name);
+          moved.set(o.ir, ir);
+        } else {
+          ir = this.emit({ name: `copy_${o.name}`, op: 'identity', inputs: [src], outputs: [o.name] });
+        }
       }
       if (ir !== o.name) throw new ModelFormatError(`output '${o.name}' cannot be given its own name (it is used by another tensor)`);
       infos.push({ name: o.name, shape: this.shape(ir) });

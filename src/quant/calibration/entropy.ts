@@ -1,3 +1,6 @@
+/** Floor of Q, as a fraction of its mass, where P has mass and Q has none. */
+const SMOOTHING = 1e-4;
+
 /**
  * KL-divergence ("entropy") calibration over a magnitude histogram, after
  * TensorRT's calibrator (S. Migacz, "8-bit Inference with TensorRT", GTC
@@ -32,13 +35,10 @@
  * `levels` is the number of non-zero levels on [0, T]: 2^(b-1) - 1 for a
  * symmetric b-bit grid (127 at 8 bits), 2^b - 1 for an unsigned one.
  * Returns the threshold in bins (threshold = result * bin width): the
- * top of the data when it spans no more than `levels + 1` bins (the
- * histogram cannot resolve the grid, so nothing is clipped), 0 for an empty
- * histogram.
+ * top of the data when the data spans no more than `levels + 1` bins (the
+ * histogram is too coarse to judge the grid, so nothing is clipped), 0 for
+ * an empty histogram.
  */
-/** Floor of Q, as a fraction of its mass, where P has mass and Q has none. */
-const SMOOTHING = 1e-4;
-
 export function entropyThresholdBins(counts: Float64Array, levels: number): number {
   let end = counts.length;
   while (end > 0 && counts[end - 1] === 0) end--;
