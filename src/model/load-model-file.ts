@@ -1,22 +1,31 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
-import { loadModel, type LoadOptions } from './load-model.js';
+import { isTfjsModelJson, loadTfjsFiles } from '../import/tfjs/index.js';
+import { loadModel, loadTfjsModel, type LoadOptions } from './load-model.js';
 
-/** Node: read and import a model file. */
+/**
+ * Node: read and import a model file: an ONNX file, a TF.js model.json (its
+ * weight shards read from beside it), or a folder holding a model.json.
+ */
 export function loadModelFile(path: string, options: LoadOptions = {}): Graph {
   let bytes: Uint8Array;
+  let file = path;
   try {
-    if (statSync(path).isDirectory()) throw new InputError(`${path} is a directory, not a model file`);
-    bytes = new Uint8Array(readFileSync(path));
+    if (statSync(path).isDirectory()) {
+      file = join(path, 'model.json');
+      if (!existsSync(file)) throw new InputError(`${path} is a folder without a model.json; give a model file`);
+    }
+    bytes = new Uint8Array(readFileSync(file));
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`cannot read model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
-    return loadModel(bytes, options);
+    return isTfjsModelJson(bytes) ? loadTfjsModel(loadTfjsFiles(file), options) : loadModel(bytes, options);
   } catch (e) {
-    if (e instanceof Error) e.message = `${path}: ${e.message}`;
+    if (e instanceof Error && !e.message.startsWith(path)) e.message = `${path}: ${e.message}`;
     throw e;
   }
 }

@@ -3,6 +3,7 @@ import type { Graph } from '../ir/graph.js';
 import { simplify } from '../ir/simplify.js';
 import type { Dim } from '../ir/shape.js';
 import { importOnnx } from '../import/onnx/import-onnx.js';
+import { importTfjs, isTfjsModelJson, type TfjsArtifacts } from '../import/tfjs/index.js';
 
 export interface LoadOptions {
   inputShapes?: Record<string, Dim[]>;
@@ -10,12 +11,23 @@ export interface LoadOptions {
   simplify?: boolean;
 }
 
-/** Import a model from bytes; the format is recognised from its content. */
-export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): Graph {
-  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
-  if (head.startsWith('{')) {
-    throw new ModelFormatError('this looks like a TF.js model.json; TF.js import is not available yet (ONNX only)');
-  }
-  const graph = importOnnx(bytes, options.inputShapes ? { inputShapes: options.inputShapes } : {});
+function finish(graph: Graph, options: LoadOptions): Graph {
   return options.simplify === false ? graph : simplify(graph);
+}
+
+/**
+ * Import a model from bytes: ONNX, recognised from its content. A TF.js
+ * model.json keeps its weights in shard files beside it: use `loadTfjsModel`
+ * with the parsed JSON and the weight bytes, or `loadModelFile` in Node.
+ */
+export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): Graph {
+  if (isTfjsModelJson(bytes)) {
+    throw new ModelFormatError('a TF.js model.json keeps its weights in shard files beside it: load it with loadTfjsModel(json, weights) or by path');
+  }
+  return finish(importOnnx(bytes, options.inputShapes ? { inputShapes: options.inputShapes } : {}), options);
+}
+
+/** Import a TF.js layers or graph model from its model.json and its concatenated weight shards. */
+export function loadTfjsModel(artifacts: TfjsArtifacts, options: LoadOptions = {}): Graph {
+  return finish(importTfjs(artifacts, options.inputShapes ? { inputShapes: options.inputShapes } : {}), options);
 }

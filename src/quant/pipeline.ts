@@ -6,6 +6,9 @@ import { weightThresholds } from './calibration/weights.js';
 import type { LayerQuant, QuantConfig } from './config.js';
 import { quantizeGraph, type RangeOf, type WeightThresholds } from './quantize-graph.js';
 import type { QuantizedGraph } from './quantized-graph.js';
+import { collectStats } from './calibrate-graph.js';
+import { prepareForQuantization } from './prepare.js';
+import type { Tensor } from '../cpu/tensor.js';
 
 export function calibrationMethod(s: LayerQuant): CalibrationMethod {
   switch (s.calibrator) {
@@ -32,7 +35,20 @@ export function rangesFromStats(stats: ReadonlyMap<string, TensorStats>): RangeO
 export const configuredWeightThresholds: WeightThresholds = (w, m, s) =>
   weightThresholds(w, m, s.weightGranularity, s.weightCalibrator === 'mse' ? { kind: 'mse', bits: s.weightBits } : { kind: 'max' });
 
-/** Quantize a prepared graph with a config, using one calibration's statistics. */
-export function quantize(prepared: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig): QuantizedGraph {
-  return quantizeGraph(prepared, config, rangesFromStats(stats), configuredWeightThresholds);
+/** Quantize a graph with a config, using one calibration's statistics (see `calibrate`). */
+export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig): QuantizedGraph {
+  return quantizeGraph(prepareForQuantization(graph), config, rangesFromStats(stats), configuredWeightThresholds);
+}
+
+/**
+ * Activation statistics of every tensor over a stream of calibration batches
+ * (NCHW float tensors, preprocessed as the model expects). One calibration
+ * serves every config: calibrators and bitwidths are applied by `quantize`.
+ */
+export async function calibrate(
+  graph: Graph,
+  batches: AsyncIterable<Tensor> | Iterable<Tensor>,
+  options: { onProgress?: (images: number) => void } = {},
+): Promise<Map<string, TensorStats>> {
+  return (await collectStats(prepareForQuantization(graph), batches, options.onProgress)).tensors;
 }

@@ -58,8 +58,8 @@ export function importGraphModel(modelJson: JsonObject, weights: ReadonlyMap<str
     const key = tensorKey(ref);
     const v = values.get(key);
     if (!v) throw new ModelFormatError(`graph output '${ref}' is not made by any node`);
-    // A constant output still has to come out of the graph, so it becomes an IR constant.
-    return { name: key, ir: ctx.materialize(key, v) };
+    // A constant output still has to come out of the graph: an IR constant, copied out under the output's name.
+    return { name: key, ir: ctx.materialize(`${key}/value`, v) };
   });
   return mergeClips(b.finish('model', outputs));
 }
