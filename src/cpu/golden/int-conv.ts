@@ -62,6 +62,10 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   const k = cg * kH * kW;
   const plane = outH * outW;
   const acc = new Float64Array(n * m * plane);
+  if (cg === 1) {
+    depthwiseAccumulate(centered, n, cIn, w, q.bias, mg, g, acc);
+    return { shape, acc };
+  }
   const cols = Math.min(COLS, plane);
   const col = new Float32Array(k * cols);
   const colT = new Float64Array(k * cols);
@@ -87,6 +91,38 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   return { shape, acc };
 }
 
+/**
+ * Depthwise convolution (one input channel per group, `mult` outputs each):
+ * a direct loop over taps, which im2col would turn into products of one row.
+ */
+function depthwiseAccumulate(x: Float32Array, n: number, c: number, w: Float64Array, bias: Int32Array, mult: number, g: WindowGeometry, acc: Float64Array): void {
+  const { inH, inW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
+  for (let b = 0; b < n; b++) {
+    for (let ci = 0; ci < c; ci++) {
+      const xp = (b * c + ci) * inH * inW;
+      for (let r = 0; r < mult; r++) {
+        const co = ci * mult + r;
+        const wp = co * kH * kW;
+        const ap = (b * c * mult + co) * outH * outW;
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++) {
+            let s = bias[co]!;
+            for (let ky = 0; ky < kH; ky++) {
+              const iy = oy * strideH - padTop + ky * dilationH;
+              if (iy < 0 || iy >= inH) continue;
+              for (let kx = 0; kx < kW; kx++) {
+                const ix = ox * strideW - padLeft + kx * dilationW;
+                if (ix >= 0 && ix < inW) s += w[wp + ky * kW + kx]! * x[xp + iy * inW + ix]!;
+              }
+            }
+            acc[ap + oy * outW + ox] = s;
+          }
+        }
+      }
+    }
+  }
+}
+
 /** A convolution or dense layer: accumulate, then out = clamp(Z_out + MBQM(acc, m0[c], shift[c]), lo, hi). */
 export function intMatmulLayer(q: QMatmulLayer, x: Tensor, inP: QParams, outP: QParams): Tensor {
   const { shape, acc } = intAccumulate(q, x, inP.zeroPoint);
@@ -94,10 +130,15 @@ export function intMatmulLayer(q: QMatmulLayer, x: Tensor, inP: QParams, outP: Q
   // Channel stride: NCHW planes for convolutions, the last axis for dense layers.
   const inner = q.kind === 'dense' ? 1 : shape.slice(2).reduce((a, b) => a * b, 1);
   const { m0, shift } = q.requant;
+  const { zeroPoint, lo, hi } = outP;
   const out = new Float32Array(acc.length);
-  for (let i = 0; i < acc.length; i++) {
-    const c = Math.floor(i / inner) % m;
-    out[i] = requantize(acc[i]!, m0[c]!, shift[c]!, outP.zeroPoint, outP.lo, outP.hi);
+  // Walk channel runs so each run uses one multiplier without an index division per element.
+  const runs = acc.length / inner;
+  for (let r = 0; r < runs; r++) {
+    const c = r % m;
+    const mc = m0[c]!;
+    const sc = shift[c]!;
+    for (let i = r * inner, end = i + inner; i < end; i++) out[i] = requantize(acc[i]!, mc, sc, zeroPoint, lo, hi);
   }
   return { shape, data: out };
 }
