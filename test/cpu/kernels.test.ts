@@ -4,20 +4,11 @@ import { conv2d, conv2dOutputSize, type Conv2dParams } from '../../src/cpu/kerne
 import { convTranspose2d, convTranspose2dOutputSize, type ConvTranspose2dParams } from '../../src/cpu/kernels/conv-transpose2d.js';
 import { avgPool2d, globalAvgPool, globalMaxPool, maxPool2d, pool2dOutputSize, type Pool2dParams } from '../../src/cpu/kernels/pool2d.js';
 import { Float32Scratch } from '../../src/cpu/kernels/scratch.js';
+import { mulberry32 } from '../helpers/random.js';
 
 // ---------------------------------------------------------------------------
 // Seeded data: mulberry32, so a failure reproduces exactly.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(rng: () => number, n: number): Float32Array {
   const a = new Float32Array(n);

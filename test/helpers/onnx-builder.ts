@@ -1,4 +1,5 @@
 import { onnx } from '../../src/import/onnx/proto.js';
+import { mulberry32 } from './random.js';
 
 /** Build small ONNX models in tests, through the same protobuf schema the importer reads. */
 
@@ -65,16 +66,10 @@ export function buildModel(spec: ModelSpec): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
-/** Seeded uniform numbers in [-1, 1) (mulberry32), so test data is reproducible. */
+/** Seeded uniform numbers in [-1, 1), so test data is reproducible. */
 export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 export function randomArray(n: number, seed: number): Float32Array {

@@ -1,17 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TfjsArtifacts } from '../../src/import/tfjs/index.js';
+import { mulberry32 } from './random.js';
 
-/** A seeded generator (mulberry32), so that the models are the same on every run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so that the models are the same on every run. */
+export const rng = mulberry32;
 
 /**
  * Give every weight seeded values in [-0.5, 0.5), and BatchNorm statistics

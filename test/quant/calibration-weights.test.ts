@@ -2,17 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { weightThresholds } from '../../src/quant/calibration/weights.js';
 import { roundHalfEven } from '../../src/quant/rounding.js';
+import { mulberry32 } from '../helpers/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Channels of n Gaussian values each (Box-Muller), channel c with standard deviation sigmas[c]. */
 function gaussianChannels(sigmas: readonly number[], n: number, seed: number): Float32Array {

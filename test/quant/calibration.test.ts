@@ -6,20 +6,11 @@ import { entropyThresholdBins } from '../../src/quant/calibration/entropy.js';
 import { mseThreshold } from '../../src/quant/calibration/mse.js';
 import { statsFromFile, statsToFile } from '../../src/quant/calibration/stats-file.js';
 import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
+import { mulberry32 } from '../helpers/random.js';
 
 // ---------------------------------------------------------------------------
 // Seeded data (mulberry32; Box-Muller for Gaussians), so a failure reproduces exactly.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(n: number, seed: number, sigma = 1): Float32Array {
   const rng = mulberry32(seed);
