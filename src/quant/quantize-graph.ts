@@ -3,6 +3,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerSetting, type LayerQuant, type LayerSetting, type QuantConfig } from './config.js';
 import { quantizeMultiplier } from './fixed-point.js';
+import { packRows } from './packing.js';
 import { isClampActivation } from './prepare.js';
 import { activationParams, clampedParams, weightRange, type QParams } from './qparams.js';
 import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
@@ -224,6 +225,7 @@ function quantizeMatmul(
     weightShape: w.shape,
     weights,
     weightBits: s.weightBits,
+    packedWeights: packRows(weights, m, k, s.weightBits),
     weightScales: scales,
     bias: qBias,
     requant: requantOf(multipliers),

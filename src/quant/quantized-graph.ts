@@ -1,6 +1,7 @@
 import type { Graph, TensorInfo } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import type { LayerSetting, QuantConfig } from './config.js';
+import type { PackedRows } from './packing.js';
 import type { QParams } from './qparams.js';
 
 /**
@@ -41,6 +42,8 @@ export interface QMatmulLayer extends QBase {
   /** Integer weights, narrow symmetric range of `weightBits`. */
   weights: Int32Array;
   weightBits: number;
+  /** The weights as the GPU holds them: rows of K (= C/group x kH x kW) lanes of the weight bitwidth, padded to whole u32. */
+  packedWeights: PackedRows;
   weightScales: Float32Array;
   /** int32 bias in units of S_w * S_in (zero where the float layer has none). */
   bias: Int32Array;

@@ -11,6 +11,7 @@ import { fakeQuantGraph, runFakeQuant } from '../../src/quant/fake-quant.js';
 import { agreement, tensorSqnr } from '../../src/quant/measures.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
+import { unpackRows } from '../../src/quant/packing.js';
 import { argmaxRows } from '../../src/eval/evaluate.js';
 import { buildModel, randomArray } from '../helpers/onnx-builder.js';
 import { realInputs, zooModels } from '../helpers/zoo.js';
@@ -108,5 +109,24 @@ describe('golden executor properties', () => {
     const config: QuantConfig = { default: { ...(PRESETS.w8a8!.default as object), activationBits: 16 } as QuantConfig['default'] };
     expect(() => quantize(graph, tensors, config)).toThrow(QuantConfigError);
     expect(() => quantize(graph, tensors, config)).toThrow(/wide_fc.*K=4096.*overflow/);
+  });
+});
+
+describe('quantized weights as the GPU holds them', () => {
+  it('packs every conv and dense layer at its bitwidth, and unpacks to the golden integers', async () => {
+    const model = zooModels()[0]!;
+    const graph = prepareForQuantization(loadModelFile(model.path));
+    const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+    for (const name of ['w8a8', 'w4a8', 'w2a8'] as const) {
+      const qg = quantize(graph, tensors, PRESETS[name]!);
+      for (const l of qg.layers) {
+        if (l.kind !== 'conv' && l.kind !== 'dense') continue;
+        const m = l.weightShape[0]!;
+        const k = l.weights.length / m;
+        expect(l.packedWeights.laneBits).toBe(l.weightBits);
+        expect(l.packedWeights.wordsPerRow).toBe(Math.ceil((k * l.weightBits) / 32));
+        expect(Array.from(unpackRows(l.packedWeights.data, m, k, l.weightBits))).toEqual(Array.from(l.weights));
+      }
+    }
   });
 });

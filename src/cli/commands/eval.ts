@@ -9,6 +9,7 @@ import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
 import { PRESETS, type CalibratorName, type QuantConfig } from '../../quant/config.js';
 import { parseQuantConfig, resolveQuantConfig } from '../../quant/config-json.js';
 import { costReport } from '../../quant/cost.js';
+import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
 import { positiveInt } from '../options.js';
@@ -102,6 +103,9 @@ export function registerEval(program: Command): void {
         const config = withStatsCalibrator(parsed, configSpec, calibrator);
         const qg = quantize(m.graph, tensors, config);
         const cost = costReport(qg);
+        // Per-tensor SQNR of the golden model against float, on the first test batch.
+        const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre).next();
+        const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
         const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
         const r = await runEval(m, backend, opts, `eval ${backend}`, qg);
         let agree = 0;
@@ -122,6 +126,7 @@ export function registerEval(program: Command): void {
           bops: cost.bops,
           bopsVsInt8: cost.bops / cost.int8Bops,
           outputDigest: r.digest,
+          sqnrDb: Object.fromEntries(sqnr.map((t) => [t.tensor, Number.isFinite(t.sqnrDb) ? Number(t.sqnrDb.toFixed(2)) : null])),
         };
       }
       if (opts.json) printJson(doc);
@@ -143,6 +148,11 @@ function formatEval(doc: Record<string, unknown>): string {
     rows.push(['float accuracy', pct(doc.floatAccuracy)], ['agreement', pct(doc.agreement)]);
     rows.push(['size', `${((doc.sizeBytes as number) / 1024).toFixed(1)} KiB (${pct(doc.sizeVsInt8)} of int8, ${pct(doc.sizeVsFloat32)} of float32)`]);
     rows.push(['bit-operations', `${((doc.bops as number) / 1e9).toFixed(3)} G per image (${pct(doc.bopsVsInt8)} of int8)`]);
+    const sq = Object.entries(doc.sqnrDb as Record<string, number | null>).filter((e): e is [string, number] => e[1] !== null);
+    if (sq.length > 0) {
+      const worst = sq.reduce((a, b) => (b[1] < a[1] ? b : a));
+      rows.push(['SQNR', `mean ${(sq.reduce((a, e) => a + e[1], 0) / sq.length).toFixed(1)} dB over ${sq.length} tensors, lowest ${worst[1].toFixed(1)} dB at ${worst[0]}`]);
+    }
   }
   rows.push(['seconds', `${(doc.seconds as number).toFixed(1)}`], ['output digest', String(doc.outputDigest)]);
   return rows.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n') + '\n';
