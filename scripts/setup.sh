@@ -9,6 +9,8 @@ packages=(
   dataset-fashion-mnist # the default dataset
   python3-sklearn       # ships the 8x8 digits dataset
   python3-skimage       # real photos (data folder) for the image readers and TF.js tests
+  chromium              # headless WebGPU (SwiftShader) for the GPU tests, and its Vulkan driver for Node
+  libvulkan1            # the Vulkan loader that the npm package webgpu (Dawn) needs in Node
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -37,3 +37,14 @@ export class InputError extends QuantGpuError {
 export class QuantConfigError extends QuantGpuError {
   override name = 'QuantConfigError';
 }
+
+/** No WebGPU adapter or device could be had; the message lists every attempt (host, driver, flags). */
+export class GpuUnavailableError extends QuantGpuError {
+  override name = 'GpuUnavailableError';
+  constructor(
+    readonly reason: string,
+    readonly tried: readonly string[],
+  ) {
+    super(`${reason}; tried: ${tried.length > 0 ? tried.join('; ') : 'nothing'}`);
+  }
+}

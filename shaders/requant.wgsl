@@ -1,0 +1,80 @@
+// The integer requantization chain of docs/quantization.md (sections 5 and 6),
+// bit for bit the same as src/quant/fixed-point.ts: the same functions under
+// the same names (snake_case here), citing the same equations. Every integer
+// epilogue calls `requantize`; nothing else in the shaders rounds integers.
+//
+// WGSL has 32-bit integers only. Its i32 `+`, `-`, `*` and `<<` wrap modulo
+// 2^32 (defined behaviour, unlike C++), `>>` on i32 is arithmetic, and a shift
+// amount must stay below 32. The one 64-bit quantity, the product in high_mul,
+// is assembled from 16-bit halves (eq. 13c).
+
+const INT32_MIN: i32 = i32(-2147483648);
+const INT32_MAX: i32 = 2147483647;
+
+// Eq. 13b: gemmlowp's SaturatingRoundingDoublingHighMul,
+//   high_mul(a, b) = floor((a*b + 2^30) / 2^31)
+// on the exact 64-bit product, a tie rounding toward +infinity; the one result
+// outside int32 (a = b = INT32_MIN gives 2^31) saturates to INT32_MAX.
+//
+// Eq. 13c: with a = ah*2^16 + al, ah = a >> 16 in [-2^15, 2^15) and
+// al = a & 0xffff in [0, 2^16) (b likewise), hl = ah*bl and lh = al*bh,
+//   high_mul = 2*ah*bh + (hl >> 15) + (lh >> 15)
+//            + (((hl & 0x7fff) + (lh & 0x7fff) + hi16(al*bl) + 2^14) >> 15).
+// hl and lh lie strictly inside the i32 range; al*bl needs all 32 bits of a
+// u32. The sum wraps modulo 2^32, which is exact because the true result is
+// an int32 (the saturated case aside). Four multiplies, no branch.
+fn high_mul(a: i32, b: i32) -> i32 {
+  let al = a & 0xffff;
+  let ah = a >> 16u;
+  let bl = b & 0xffff;
+  let bh = b >> 16u;
+  let hl = ah * bl;
+  let lh = al * bh;
+  let ll_hi = i32((u32(al) * u32(bl)) >> 16u);
+  let carry = ((hl & 0x7fff) + (lh & 0x7fff) + ll_hi + 0x4000) >> 15u;
+  let r = ((ah * bh) << 1u) + (hl >> 15u) + (lh >> 15u) + carry;
+  return select(r, INT32_MAX, a == INT32_MIN && b == INT32_MIN);
+}
+
+// Eq. 14: gemmlowp's RoundingDivideByPOT, x / 2^exponent to the nearest
+// integer, a tie away from zero, for exponent in 0..31 (not checked). The
+// floor (arithmetic shift) goes up by one when the dropped bits exceed one
+// half, or equal it for x >= 0. exponent = 31 gives mask = 2^31 - 1, which u32
+// arithmetic reaches without overflow.
+fn rounding_shift(x: i32, exponent: u32) -> i32 {
+  let mask = i32((1u << exponent) - 1u);
+  let remainder = x & mask;
+  let threshold = (mask >> 1u) + select(0, 1, x < 0);
+  return (x >> exponent) + select(0, 1, remainder > threshold);
+}
+
+// x * 2^n clamped to int32, n in 0..31 (gemmlowp's SaturatingRoundingMultiplyByPOT
+// for a positive exponent). The product overflowed exactly when shifting it
+// back does not give x.
+fn saturating_left_shift(x: i32, n: u32) -> i32 {
+  let y = x << n;
+  return select(y, select(INT32_MIN, INT32_MAX, x > 0), (y >> n) != x);
+}
+
+// Eq. 15: TFLite's MultiplyByQuantizedMultiplier (default, double rounding):
+//   shift < 0:  high_mul(saturating_left_shift(acc, -shift), m0)
+//   shift >= 0: rounding_shift(high_mul(acc, m0), shift)
+// Written without a branch: a shift of 0 is the identity for both
+// saturating_left_shift and rounding_shift, so each side gets the shift
+// clamped at 0 and every invocation runs the same instructions.
+fn multiply_by_quantized_multiplier(acc: i32, m0: i32, shift: i32) -> i32 {
+  let left = u32(max(-shift, 0));
+  let right = u32(max(shift, 0));
+  return rounding_shift(high_mul(saturating_left_shift(acc, left), m0), right);
+}
+
+// Eq. 17: the epilogue, clamp(zero_point + multiply_by_quantized_multiplier(...), lo, hi),
+// with [lo, hi] the output range, tightened by a fused ReLU or ReLU6 (eq. 18).
+// The TypeScript adds in float64; here i32 addition wraps, so the clamp comes
+// first, against the range moved by -zero_point: the same value for every
+// int32 product, and no step overflows (lo, hi and zero_point are 16-bit
+// quantities, or a full 32-bit range with zero_point 0).
+fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) -> i32 {
+  let x = multiply_by_quantized_multiplier(acc, m0, shift);
+  return clamp(x, lo - zero_point, hi - zero_point) + zero_point;
+}
