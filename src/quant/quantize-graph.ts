@@ -68,6 +68,12 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
   }
   const producer = new Map<string, Layer>();
   for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  // The network's outputs, and what a final Softmax reads.
+  const logits = new Set(graph.outputs.map((o) => o.name));
+  for (const o of graph.outputs) {
+    const p = producer.get(o.name);
+    if (p?.op === 'softmax') logits.add(p.inputs[0]!);
+  }
   const intTensor = (t: string): boolean => tensors.has(t);
 
   /** Make sure an integer version of float tensor `t` exists, quantized for `setting`. */
@@ -99,7 +105,9 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
     const out = layer.outputs[0]!;
     const inP = tensors.get(layer.inputs[0]!)!;
     const ownParams = (): QParams => {
-      const p = activationParams(rangeOf(out, s), s.activationBits, s.scheme, `tensor '${out}'`);
+      // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
+      const range = rangeOf(out, logits.has(out) ? { ...s, calibrator: 'max' } : s);
+      const p = activationParams(range, s.activationBits, s.scheme, `tensor '${out}'`);
       const a = 'activation' in layer ? layer.activation : undefined;
       if (a?.kind === 'relu') return clampedParams(p, 0, Infinity);
       if (a?.kind === 'clip') return clampedParams(p, a.min, a.max);

@@ -473,3 +473,18 @@ describe('entropyThresholdBins', () => {
     );
   });
 });
+
+describe('calibrateRange: affine tensors of both signs', () => {
+  it('clips each tail on its own: a spike on the negative side does not set the positive clip', () => {
+    // An image after normalisation: most pixels are background at -0.81, the object spreads up to ~2.
+    const rand = mulberry32(77);
+    const data = new Float32Array(200_000);
+    for (let i = 0; i < data.length; i++) data[i] = rand() < 0.6 ? -0.81 : -0.81 + 2.8 * rand();
+    const s = statsOf(data);
+    for (const kind of ['entropy', 'mse'] as const) {
+      const r = calibrateRange(s, { kind }, 8, false);
+      expect(r.lo, kind).toBeCloseTo(-0.81, 1);
+      expect(r.hi, `${kind}: the object's range survives`).toBeGreaterThan(1.5);
+    }
+  });
+});

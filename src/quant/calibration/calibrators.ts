@@ -51,10 +51,11 @@ export function validateCalibration(method: CalibrationMethod, bits: number): vo
  *   p-th percentile of the signed values.
  * - entropy, mse: a tensor of one sign (say after ReLU) is calibrated
  *   one-sided on its magnitudes with the full 2^b - 1 steps, giving [0, T]
- *   (or [-T, 0]). A tensor of both signs gets one threshold T from |x|
- *   (mse with (2^b - 1) / 2 steps on [0, T], entropy with 2^(b-1) - 1
- *   levels) and [max(min, -T), min(max, T)]; a 2-D search over (lo, hi)
- *   is not worth its cost here.
+ *   (or [-T, 0]). A tensor of both signs gets a threshold per tail, each
+ *   from that tail's own histogram (mse with (2^b - 1) / 2 steps, entropy
+ *   with 2^(b-1) - 1 levels per side), so that a spike on one side (an
+ *   image's background) cannot set the clip of the other; a 2-D search over
+ *   (lo, hi) is not worth its cost here.
  *
  * Entropy and mse ignore exact zeros (see `nonZeroCounts`); max and
  * percentile count them as the values they are.
@@ -114,8 +115,11 @@ function affineRange(stats: TensorStats, method: CalibrationMethod, bits: number
         method.kind === 'mse' ? mseThreshold(counts, w, steps) : entropyThresholdBins(counts, levels) * w;
       if (stats.min >= 0) return within(0, threshold(nonZeroCounts(stats, 'positive'), oneSided, oneSided));
       if (stats.max <= 0) return within(-threshold(nonZeroCounts(stats, 'negative'), oneSided, oneSided), 0);
-      const t = threshold(nonZeroCounts(stats, 'abs'), oneSided / 2, 2 ** (bits - 1) - 1);
-      return within(-t, t);
+      // Both signs: each tail is clipped on its own histogram. One threshold on |x| would let a
+      // spike on one side (the background of an image, at its most negative value) decide the
+      // clip of the other side's whole range.
+      const side = (h: 'negative' | 'positive'): number => threshold(nonZeroCounts(stats, h), oneSided / 2, 2 ** (bits - 1) - 1);
+      return within(-side('negative'), side('positive'));
     }
   }
 }
