@@ -212,19 +212,21 @@ function quantizeMatmul(
       weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
     }
   }
-  // int32 accumulation must not overflow: |w| * |q - Z| * K plus the bias stays below 2^31.
-  const actMax = Math.max(inP.hi - inP.zeroPoint, inP.zeroPoint - inP.lo);
   const biasMax = 2 ** (s.biasBits - 1) - 1;
-  const bound = qmax * actMax * k + biasMax * (bias ? 1 : 0);
-  if (qmax * actMax * k >= 2 ** 31) {
-    throw new QuantConfigError(`${where}: ${s.weightBits}-bit weights x ${inP.bits}-bit activations over K=${k} can overflow int32 accumulation (bound ${bound}); lower a bitwidth`);
-  }
   const qBias = new Int32Array(m);
   const multipliers = new Float64Array(m);
+  let biasPeak = 0;
   for (let c = 0; c < m; c++) {
     const sb = scales[c]! * inP.scale;
     if (bias) qBias[c] = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! / sb)));
+    biasPeak = Math.max(biasPeak, Math.abs(qBias[c]!));
     multipliers[c] = sb / outP.scale;
+  }
+  // int32 accumulation must not overflow (docs/quantization.md eq. 10): |w| * |q - Z| * K plus the bias.
+  const actMax = Math.max(inP.hi - inP.zeroPoint, inP.zeroPoint - inP.lo);
+  const bound = qmax * actMax * k + biasPeak;
+  if (bound >= 2 ** 31) {
+    throw new QuantConfigError(`${where}: ${s.weightBits}-bit weights x ${inP.bits}-bit activations over K=${k} can overflow int32 accumulation (bound ${bound} >= 2^31); lower a bitwidth`);
   }
   return {
     kind: layer.op,
