@@ -5,6 +5,11 @@ import { formatShape } from '../src/ir/shape.js';
 import { summarize } from '../src/ir/summary.js';
 import { readNpy } from '../src/io/npy.js';
 import { loadModel } from '../src/model/load-model.js';
+import { runQuantized } from '../src/cpu/golden/golden-executor.js';
+import { argmaxRows } from '../src/eval/evaluate.js';
+import { PRESETS } from '../src/quant/config.js';
+import { costReport } from '../src/quant/cost.js';
+import { calibrate, quantize } from '../src/quant/pipeline.js';
 
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
 
@@ -51,6 +56,30 @@ function showPredictions(x: Tensor, logits: Tensor, labels: number[], classes: s
   }
 }
 
+/** Calibrate on the bundled images, quantize with a few presets, and run the integer golden model. */
+async function showQuantized(graph: Graph, x: Tensor, floatTop: Int32Array, classes: string[]): Promise<void> {
+  const stats = await calibrate(graph, [x]);
+  const rows: string[] = [];
+  for (const name of ['w8a8', 'w8a8-pow2', 'w4a8', 'w4a4', 'w2a8']) {
+    const q = quantize(graph, stats, PRESETS[name]!);
+    const t0 = performance.now();
+    const r = runQuantized(q, { [graph.inputs[0]!.name]: x });
+    const ms = performance.now() - t0;
+    const top = argmaxRows(Object.values(r.outputs)[0]!);
+    const cost = costReport(q);
+    const same = top.filter((p, i) => p === floatTop[i]).length;
+    rows.push(
+      `<tr><td>${name}</td><td>${Array.from(top, (p) => classes[p] ?? p).join(', ')}</td><td class="num">${same}/${top.length}</td>` +
+        `<td class="num">${(cost.sizeBytes / 1024).toFixed(1)} KiB</td><td class="num">${((100 * cost.sizeBytes) / cost.float32Bytes).toFixed(1)}%</td>` +
+        `<td class="num">${((100 * cost.bops) / cost.int8Bops).toFixed(0)}%</td><td class="num">${ms.toFixed(0)} ms</td></tr>`,
+    );
+  }
+  $('quantized').innerHTML =
+    '<table><tr><th>config</th><th>predictions (integer golden model)</th><th class="num">agree with float</th><th class="num">size</th><th class="num">of float32</th><th class="num">bit-ops of int8</th><th class="num">time</th></tr>' +
+    rows.join('') +
+    '</table><p>Calibrated on these four images only: a real calibration uses hundreds (<code>quantgpu calibrate</code>).</p>';
+}
+
 async function show(bytes: Uint8Array, name: string): Promise<void> {
   const t0 = performance.now();
   const graph = loadModel(bytes);
@@ -72,6 +101,7 @@ async function start(): Promise<void> {
   const out = Object.values(runGraph(graph, { [graph.inputs[0]!.name]: x }))[0]!;
   $('status').textContent += `; ${x.shape[0]} images in ${(performance.now() - t0).toFixed(0)} ms on the CPU float executor`;
   showPredictions(x, out, labels, card.classes, card.input.mean[0]!, card.input.std[0]!);
+  await showQuantized(graph, x, argmaxRows(out), card.classes);
   ($('file') as HTMLInputElement).addEventListener('change', async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (!f) return;

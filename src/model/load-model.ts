@@ -3,7 +3,8 @@ import type { Graph } from '../ir/graph.js';
 import { simplify } from '../ir/simplify.js';
 import type { Dim } from '../ir/shape.js';
 import { importOnnx } from '../import/onnx/import-onnx.js';
-import { importTfjs, isTfjsModelJson, type TfjsArtifacts } from '../import/tfjs/index.js';
+// import-tfjs.js, not the index: the index also exports the Node file reader.
+import { importTfjs, isTfjsModelJson, type TfjsArtifacts } from '../import/tfjs/import-tfjs.js';
 
 export interface LoadOptions {
   inputShapes?: Record<string, Dim[]>;
