@@ -42,7 +42,11 @@ export interface QMatmulLayer extends QBase {
   /** Integer weights, narrow symmetric range of `weightBits`. */
   weights: Int32Array;
   weightBits: number;
-  /** The weights as the GPU holds them: rows of K (= C/group x kH x kW) lanes of the weight bitwidth, padded to whole u32. */
+  /**
+   * The weights packed along the reduction axis in ONNX order (C/group, kH, kW), lanes of the weight
+   * bitwidth, rows padded to whole u32: what the depthwise kernel reads. The igemm plan repacks to
+   * (kH, kW, C/group padded to 4) so that weight lanes face the channels-last activation words.
+   */
   packedWeights: PackedRows;
   weightScales: Float32Array;
   /** int32 bias in units of S_w * S_in (zero where the float layer has none). */

@@ -3,10 +3,784 @@
 
 /** Every WGSL file under shaders/, by its path there. */
 export type ShaderFile =
+  | "concat.wgsl"
+  | "conv_io.wgsl"
+  | "depthwise.wgsl"
+  | "dot4_packed.wgsl"
+  | "dot4_unpacked.wgsl"
+  | "elementwise.wgsl"
+  | "igemm.wgsl"
+  | "lanes8.wgsl"
+  | "lut.wgsl"
+  | "pool.wgsl"
+  | "quantize.wgsl"
   | "requant.wgsl"
   | "test/requant_test.wgsl";
 
 export const shaderSources: Readonly<Record<ShaderFile, string>> = {
+  "concat.wgsl": `// Concat along channels of up to 4 packed NHWC tensors (composed after
+// requant.wgsl and lanes8.wgsl). One invocation per output word: input k
+// holds output channels [ch_begin[k], ch_begin[k] + ch_count[k]); an input's
+// channels need not start on a word boundary, so each lane is read on its own.
+// Golden: the 'concat' case of runQuantized, each input requantized to the
+// output's parameters: out = requantize(q - Z_k, m0[k], shift[k], Z_out, lo, hi).
+// Unused inputs (fewer than 4) have ch_count 0 and are bound to input 0.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct ConcatParams {
+  words: u32,
+  c: u32,
+  ch_begin: vec4<u32>,
+  ch_count: vec4<u32>,
+  in_off: vec4<i32>,
+  in_zero_point: vec4<i32>,
+  m0: vec4<i32>,
+  shift: vec4<i32>,
+  out_zero_point: i32,
+  out_lo: i32,
+  out_hi: i32,
+  out_off: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: ConcatParams;
+@group(0) @binding(1) var<storage, read> x0: array<u32>;
+@group(0) @binding(2) var<storage, read> x1: array<u32>;
+@group(0) @binding(3) var<storage, read> x2: array<u32>;
+@group(0) @binding(4) var<storage, read> x3: array<u32>;
+@group(0) @binding(5) var<storage, read_write> y: array<u32>;
+
+fn read_word(k: u32, index: u32) -> u32 {
+  switch k {
+    case 0u: { return x0[index]; }
+    case 1u: { return x1[index]; }
+    case 2u: { return x2[index]; }
+    default: { return x3[index]; }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.c + 3u) / 4u;
+  let pixel = i / c4;
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    let ch = (i % c4) * 4u + l;
+    if (ch >= params.c) {
+      continue;
+    }
+    var k = 0u;
+    for (var j = 1u; j < 4u; j++) {
+      if (params.ch_count[j] > 0u && ch >= params.ch_begin[j]) {
+        k = j;
+      }
+    }
+    let local = ch - params.ch_begin[k];
+    let word = read_word(k, pixel * ((params.ch_count[k] + 3u) / 4u) + local / 4u);
+    let a = i32(word << (24u - 8u * (local % 4u))) >> 24u;
+    let q = requantize(a + params.in_off[k] - params.in_zero_point[k], params.m0[k], params.shift[k], params.out_zero_point, params.out_lo, params.out_hi);
+    v[l] = q - params.out_off;
+  }
+  y[i] = pack_a8(v);
+}
+`,
+  "conv_io.wgsl": `// The three hooks that make the integer matrix product of igemm.wgsl a
+// convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
+// buffers they read. Composed after requant.wgsl (write_out calls \`requantize\`)
+// and before igemm.wgsl.
+//
+// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
+//   channel, in the low byte), params.in_words words per position. A lane holds
+//   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),
+//   so one signed dot serves every scheme (docs/quantization.md, eq. 9).
+// - weights: per output channel c, the reduction in the order (kh, kw, ci) with
+//   ci (channels of c's group) padded to a multiple of 4, so that reduction word
+//   t of the activations lines up lane for lane with lanes 4t..4t+3 of the
+//   weight row; packed at W_LANE_BITS-bit lanes (eq. 20), each row
+//   params.w_words_per_row words, padding lanes 0.
+// - bias (bias + (off - Z_in) * sum_k w, folded on the host), m0, shift: one
+//   i32 per output channel.
+// - outputs: like the activations, q_out - off_out, params.out_words words per
+//   position; lanes past the last channel hold the real zero, Z_out - off_out.
+
+// Bits per weight lane: 8 (4 to a u32), 4 (8 to a u32) or 2 (16 to a u32).
+override W_LANE_BITS: u32 = 8u;
+
+struct Params {
+  // Output positions N * out_h * out_w (the rows of the product).
+  rows: u32,
+  out_h: u32,
+  out_w: u32,
+  // Output channels M and words per output position, ceil(M / 4).
+  out_channels: u32,
+  out_words: u32,
+  in_h: u32,
+  in_w: u32,
+  // Words per input position, ceil(C / 4).
+  in_words: u32,
+  // Input channels per group, and words of them per tap, ceil(cg / 4).
+  cg: u32,
+  cg_words: u32,
+  // Output channels per group.
+  mg: u32,
+  k_h: u32,
+  k_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+  pad_top: i32,
+  pad_left: i32,
+  // Reduction words per output channel: k_h * k_w * cg_words.
+  k_words: u32,
+  w_words_per_row: u32,
+  // What a position in the padding reads: the real zero Z_in - off in all four lanes.
+  pad_word: u32,
+  // Output parameters (eq. 17, 18): zero point, clamp range (fused ReLU/ReLU6 included), lane offset.
+  zero_out: i32,
+  lo_out: i32,
+  hi_out: i32,
+  off_out: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> activations: array<u32>;
+@group(0) @binding(2) var<storage, read> weights: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> m0: array<i32>;
+@group(0) @binding(5) var<storage, read> shift: array<i32>;
+@group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The group of output channel c.
+fn group_of(c: u32) -> u32 {
+  return c / params.mg;
+}
+
+// Where output position \`row\` reads its window: batch index and the input
+// coordinates of tap (0, 0), which may lie in the padding.
+struct ARow {
+  n: u32,
+  iy0: i32,
+  ix0: i32,
+}
+
+fn a_row(row: u32) -> ARow {
+  let ox = row % params.out_w;
+  let rest = row / params.out_w;
+  let oy = rest % params.out_h;
+  let n = rest / params.out_h;
+  return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
+}
+
+// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
+// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
+// (im2col on the fly). Outside the input it is the padding word. When a group
+// does not start on a word boundary, the word is assembled from two; lanes past
+// the group's channels meet zero weight lanes and add nothing.
+fn read_a(r: ARow, g: u32, t: u32) -> u32 {
+  let cw = t % params.cg_words;
+  let tap = t / params.cg_words;
+  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
+  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+  if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return params.pad_word;
+  }
+  let ch = g * params.cg + cw * 4u;
+  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
+  let s = (ch % 4u) * 8u;
+  let lo = activations[i];
+  if (s == 0u) {
+    return lo;
+  }
+  let hi = activations[min(i + 1u, arrayLength(&activations) - 1u)];
+  return (lo >> s) | (hi << (32u - s));
+}
+
+// Hook read_b: the four weights of output channel c that face reduction word t,
+// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
+// i32, as unpackLane) and repacked to 8-bit lanes.
+fn read_b(c: u32, t: u32) -> u32 {
+  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
+  let word = weights[c * params.w_words_per_row + t / per_word];
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let first = (t % per_word) * 4u;
+  var b = 0u;
+  for (var i = 0u; i < 4u; i++) {
+    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
+    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
+  }
+  return b;
+}
+
+// Hook write_out (not \`write\`: wgsl_reflect takes that name for the access
+// mode and fails to parse the function): the accumulators of output channels
+// 4*cw .. 4*cw+3 at position
+// \`row\` plus the folded bias, requantized (eq. 17) and stored as one word of
+// 8-bit lanes q - off_out.
+fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
+  var word = 0u;
+  for (var j = 0u; j < 4u; j++) {
+    let c = cw * 4u + j;
+    var v = params.zero_out - params.off_out;
+    if (c < params.out_channels) {
+      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+    }
+    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
+  }
+  outputs[row * params.out_words + cw] = word;
+}
+`,
+  "depthwise.wgsl": `// Depthwise convolution (group = input channels, MULT outputs per input
+// channel) on packed NHWC lanes (composed after requant.wgsl and lanes8.wgsl).
+// One invocation per output word: 4 output channels of one output pixel.
+// Golden: depthwiseAccumulate and intMatmulLayer in src/cpu/golden/int-conv.ts:
+//   acc[co] = bias[co] + sum_{ky,kx} w[co, ky, kx] * (q_in[ci, iy, ix] - Z_in),  ci = co / mult,
+// taps in the padding contributing 0 (the real zero), then
+//   out = requantize(acc, m0[co], shift[co], Z_out, lo, hi)   (eq. 17).
+// Weights are the layer's packed rows (eq. 20): row co holds its kh*kw taps in
+// lanes of LANE_BITS bits, k_words words per row; a lane is sign-extended by
+// unpack_lane.
+
+override WORKGROUP_SIZE: u32 = 64u;
+override LANE_BITS: u32 = 8u;
+
+struct DepthwiseParams {
+  words: u32,
+  h: i32,
+  w: i32,
+  c_in: u32,
+  oh: u32,
+  ow: u32,
+  c_out: u32,
+  mult: u32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  pad_top: i32,
+  pad_left: i32,
+  k_words: u32,
+  in_off: i32,
+  in_zero_point: i32,
+  out_zero_point: i32,
+  out_lo: i32,
+  out_hi: i32,
+  out_off: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: DepthwiseParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read> weights: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> m0: array<i32>;
+@group(0) @binding(5) var<storage, read> shift: array<i32>;
+@group(0) @binding(6) var<storage, read_write> y: array<u32>;
+
+// docs/quantization.md, unpackLane: lane i of a word of LANE_BITS-bit lanes, sign-extended.
+fn unpack_lane(word: u32, i: u32) -> i32 {
+  return i32(word << (32u - (i + 1u) * LANE_BITS)) >> (32u - LANE_BITS);
+}
+
+fn weight(co: u32, k: u32) -> i32 {
+  let per_word = 32u / LANE_BITS;
+  return unpack_lane(weights[co * params.k_words + k / per_word], k % per_word);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4_out = (params.c_out + 3u) / 4u;
+  let c4_in = (params.c_in + 3u) / 4u;
+  let cw = i % c4_out;
+  let pixel = i / c4_out;
+  let ox = i32(pixel % params.ow);
+  let oy = i32((pixel / params.ow) % params.oh);
+  let b = i32(pixel / (params.ow * params.oh));
+  let y0 = oy * params.sh - params.pad_top;
+  let x0 = ox * params.sw - params.pad_left;
+  let shift_in = params.in_off - params.in_zero_point;
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    let co = cw * 4u + l;
+    if (co >= params.c_out) {
+      continue;
+    }
+    let ci = co / params.mult;
+    var acc = bias[co];
+    for (var ky = 0; ky < params.kh; ky++) {
+      let iy = y0 + ky * params.dh;
+      if (iy < 0 || iy >= params.h) {
+        continue;
+      }
+      for (var kx = 0; kx < params.kw; kx++) {
+        let ix = x0 + kx * params.dw;
+        if (ix < 0 || ix >= params.w) {
+          continue;
+        }
+        let word = x[u32((b * params.h + iy) * params.w + ix) * c4_in + ci / 4u];
+        let a = i32(word << (24u - 8u * (ci % 4u))) >> 24u;
+        acc += weight(co, u32(ky * params.kw + kx)) * (a + shift_in);
+      }
+    }
+    v[l] = requantize(acc, m0[co], shift[co], params.out_zero_point, params.out_lo, params.out_hi) - params.out_off;
+  }
+  y[i] = pack_a8(v);
+}
+`,
+  "dot4_packed.wgsl": `// The 4-lane int8 dot product through the hardware instruction (WGSL language
+// feature packed_4x8_integer_dot_product). Composed first: the \`requires\`
+// directive must precede every declaration. Only chosen where the adapter's
+// facts say the feature exists (src/gpu/ops/conv.ts); dot4_unpacked.wgsl is
+// the same function without it.
+requires packed_4x8_integer_dot_product;
+
+// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
+fn dot4_i8(a: u32, b: u32) -> i32 {
+  return dot4I8Packed(a, b);
+}
+`,
+  "dot4_unpacked.wgsl": `// The 4-lane int8 dot product without packed_4x8_integer_dot_product: both
+// words unpacked into vec4<i32> (each lane moved to the top of the word and
+// shifted down arithmetically, which sign-extends it, as unpackLane in
+// src/quant/packing.ts) and multiplied lane by lane. Same value as
+// dot4_packed.wgsl for every pair of words.
+
+fn unpack_i8x4(w: u32) -> vec4<i32> {
+  let s = bitcast<i32>(w);
+  return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
+}
+
+// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
+fn dot4_i8(a: u32, b: u32) -> i32 {
+  let p = unpack_i8x4(a) * unpack_i8x4(b);
+  return p.x + p.y + p.z + p.w;
+}
+`,
+  "elementwise.wgsl": `// Add, Sub and Mul of two packed NHWC tensors with broadcasting (composed
+// after requant.wgsl and lanes8.wgsl). One invocation per output word. Each
+// input has its own 4D shape [n, c, h, w]; a dimension of 1 broadcasts (its
+// coordinate is min(coord, dim - 1) = 0), so a squeeze-excitation scale
+// [N, C, 1, 1] times [N, C, H, W] reads one word per channel group.
+// OP is an override: 0 add, 1 sub, 2 mul. The arithmetic is the golden
+// model's (TFLite's):
+//   add/sub: xa = q_a - Z_a, sa = multiply_by_quantized_multiplier(saturating_left_shift(xa, left_shift), m0_a, shift_a),
+//            likewise sb; out = requantize(sa +/- sb, m0_out, shift_out, Z_out, lo, hi)
+//   mul:     out = requantize((q_a - Z_a) * (q_b - Z_b), m0_out, shift_out, Z_out, lo, hi)
+
+override WORKGROUP_SIZE: u32 = 64u;
+override OP: u32 = 0u;
+
+struct BinaryParams {
+  words: u32,
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  a_shape: vec4<u32>,
+  b_shape: vec4<u32>,
+  a_off: i32,
+  a_zero_point: i32,
+  b_off: i32,
+  b_zero_point: i32,
+  left_shift: u32,
+  a_m0: i32,
+  a_shift: i32,
+  b_m0: i32,
+  b_shift: i32,
+  out_m0: i32,
+  out_shift: i32,
+  out_zero_point: i32,
+  out_lo: i32,
+  out_hi: i32,
+  out_off: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: BinaryParams;
+@group(0) @binding(1) var<storage, read> a: array<u32>;
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+@group(0) @binding(3) var<storage, read_write> y: array<u32>;
+
+// The lane at output coordinates p = (n, c, y, x) of a tensor of shape s, broadcast.
+fn read_lane(t: u32, p: vec4<u32>, s: vec4<u32>) -> i32 {
+  let q = min(p, s - vec4<u32>(1u));
+  let c4 = (s.y + 3u) / 4u;
+  let index = ((q.x * s.z + q.z) * s.w + q.w) * c4 + q.y / 4u;
+  var word: u32;
+  if (t == 0u) {
+    word = a[index];
+  } else {
+    word = b[index];
+  }
+  return i32(word << (24u - 8u * (q.y % 4u))) >> 24u;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.c + 3u) / 4u;
+  let pixel = i / c4;
+  let px = pixel % params.w;
+  let py = (pixel / params.w) % params.h;
+  let pn = pixel / (params.w * params.h);
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    let ch = (i % c4) * 4u + l;
+    if (ch >= params.c) {
+      continue;
+    }
+    let p = vec4<u32>(pn, ch, py, px);
+    let xa = read_lane(0u, p, params.a_shape) + params.a_off - params.a_zero_point;
+    let xb = read_lane(1u, p, params.b_shape) + params.b_off - params.b_zero_point;
+    var acc: i32;
+    if (OP == 2u) {
+      acc = xa * xb;
+    } else {
+      let sa = multiply_by_quantized_multiplier(saturating_left_shift(xa, params.left_shift), params.a_m0, params.a_shift);
+      let sb = multiply_by_quantized_multiplier(saturating_left_shift(xb, params.left_shift), params.b_m0, params.b_shift);
+      acc = select(sa + sb, sa - sb, OP == 1u);
+    }
+    v[l] = requantize(acc, params.out_m0, params.out_shift, params.out_zero_point, params.out_lo, params.out_hi) - params.out_off;
+  }
+  y[i] = pack_a8(v);
+}
+`,
+  "igemm.wgsl": `// The integer matrix-product core of convolutions and dense layers
+// (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
+// output channels, the reduction runs over the kernel window x the input
+// channels of a group, one u32 word (four int8 lanes) at a time:
+//
+//   acc[row, c] = sum over t < k_words of dot4_i8(read_a(row, group(c), t), read_b(c, t))
+//   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
+//
+// The core knows nothing of convolutions: the parts composed before it supply
+//   dot4_i8(a, b)            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   ARow, a_row(row)         per-row state for the reader (e.g. the window origin)
+//   read_a(r, g, t) -> u32   reduction word t of row r for group g (im2col on the fly)
+//   read_b(c, t) -> u32      the four int8 weights of channel c facing word t
+//   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
+//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_words
+//
+// Tiling: one invocation computes ROWS output positions x 4 output channels
+// (one output word, so no two invocations write the same word); a workgroup
+// is WG_X output words x WG_Y row blocks. The weight words are read once per
+// invocation and reused for its ROWS positions. Accumulation is i32 and wraps,
+// which is exact because the true accumulator fits in int32 (eq. 10).
+
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+// Output positions per invocation, 1..MAX_ROWS.
+override ROWS: u32 = 1u;
+const MAX_ROWS: u32 = 4u;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let cw = gid.x;
+  let row0 = gid.y * ROWS;
+  if (cw >= params.out_words || row0 >= params.rows) {
+    return;
+  }
+  // Channels past the last are clamped onto it: computed, never written.
+  let last = params.out_channels - 1u;
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+  var rows: array<ARow, MAX_ROWS>;
+  for (var r = 0u; r < ROWS; r++) {
+    rows[r] = a_row(min(row0 + r, params.rows - 1u));
+  }
+  var acc: array<vec4<i32>, MAX_ROWS>;
+  // The four channels of a word may belong to two or more groups: one pass
+  // over the reduction per group, each channel counting its own group's only.
+  let g_first = group_of(c.x);
+  let g_last = group_of(c.w);
+  for (var g = g_first; g <= g_last; g++) {
+    let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
+    for (var t = 0u; t < params.k_words; t++) {
+      let b = vec4<u32>(read_b(c.x, t), read_b(c.y, t), read_b(c.z, t), read_b(c.w, t));
+      for (var r = 0u; r < ROWS; r++) {
+        let a = read_a(rows[r], g, t);
+        let d = vec4<i32>(dot4_i8(a, b.x), dot4_i8(a, b.y), dot4_i8(a, b.z), dot4_i8(a, b.w));
+        acc[r] += select(vec4<i32>(0), d, own);
+      }
+    }
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (row0 + r < params.rows) {
+      write_out(row0 + r, cw, acc[r]);
+    }
+  }
+}
+`,
+  "lanes8.wgsl": `// Activations on the GPU (ARCHITECTURE.md, Packing): NHWC, four 8-bit lanes
+// per u32, channel 4*j + i of a pixel in lane i of its word j (lane 0 at the
+// least significant end), channels padded with zero lanes to a multiple of 4.
+// A lane holds a = q - off, a signed byte: off = 128 for affine (unsigned)
+// tensors, 0 for symmetric and pow2 ones.
+
+// The four lanes of a word, sign-extended (docs/quantization.md, unpackLane).
+fn unpack_a8(w: u32) -> vec4<i32> {
+  return vec4<i32>(i32(w << 24u) >> 24u, i32(w << 16u) >> 24u, i32(w << 8u) >> 24u, i32(w) >> 24u);
+}
+
+// The low byte of each lane value into its lane of a word.
+fn pack_a8(v: vec4<i32>) -> u32 {
+  let b = vec4<u32>(v) & vec4<u32>(0xffu);
+  return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
+}
+
+// The flat index of an invocation in a 2D grid of workgroups: a dispatch of
+// more than maxComputeWorkgroupsPerDimension workgroups wraps into y
+// (src/gpu/ops/layout.ts, dispatch1d).
+fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
+  return id.x + id.y * groups.x * workgroup_size;
+}
+`,
+  "lut.wgsl": `// Elementwise functions of one input as a table (docs/quantization.md, eq. 21):
+// out q = table[q_in - lo_in]. One invocation per packed word; lanes past the
+// channel count are written as 0 (padding), never looked up. Composed after
+// lanes8.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct LutParams {
+  words: u32,
+  c: u32,
+  in_off: i32,
+  in_lo: i32,
+  out_off: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: LutParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read> table: array<i32>;
+@group(0) @binding(3) var<storage, read_write> y: array<u32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.c + 3u) / 4u;
+  let a = unpack_a8(x[i]);
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    if ((i % c4) * 4u + l < params.c) {
+      v[l] = table[a[l] + params.in_off - params.in_lo] - params.out_off;
+    }
+  }
+  y[i] = pack_a8(v);
+}
+`,
+  "pool.wgsl": `// Max and average pools, local and global, on packed NHWC lanes (composed
+// after lanes8.wgsl). One invocation per output word: 4 channels of one output
+// pixel. A global pool is the window of the whole plane (kernel = H x W, no
+// pads, stride 1). MODE is an override: 0 max, 1 average.
+//
+// Max (golden: the float kernel on integers): the max of the lanes in the
+//   window, padding ignored; a = q - off is monotone in q, so the max is taken
+//   on lanes directly and written back unchanged.
+// Average (golden: intAvgPool): out = Z + roundingDivide(sum(q - Z), count),
+//   rounding half away from zero, with ONNX's count: the real elements, or with
+//   count_include_pad the window clipped to the padded input. The pools keep
+//   the input's parameters, so the result is in range and needs no clamp.
+
+override WORKGROUP_SIZE: u32 = 64u;
+override MODE: u32 = 0u;
+
+struct PoolParams {
+  words: u32,
+  c: u32,
+  h: i32,
+  w: i32,
+  oh: u32,
+  ow: u32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  pad_top: i32,
+  pad_left: i32,
+  pad_bottom: i32,
+  pad_right: i32,
+  count_include_pad: u32,
+  off: i32,
+  zero_point: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: PoolParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+// sign(s) * floor((2|s| + d) / 2d): a division rounding half away from zero (d > 0).
+fn rounding_divide(s: i32, d: i32) -> i32 {
+  let q = (2 * abs(s) + d) / (2 * d);
+  return select(q, -q, s < 0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.c + 3u) / 4u;
+  let cw = i % c4;
+  let pixel = i / c4;
+  let ox = i32(pixel % params.ow);
+  let oy = i32((pixel / params.ow) % params.oh);
+  let b = i32(pixel / (params.ow * params.oh));
+  let y0 = oy * params.sh - params.pad_top;
+  let x0 = ox * params.sw - params.pad_left;
+  var best = vec4<i32>(-128);
+  var sum = vec4<i32>(0);
+  var count = 0;
+  for (var ky = 0; ky < params.kh; ky++) {
+    let iy = y0 + ky * params.dh;
+    if (iy < 0 || iy >= params.h) {
+      continue;
+    }
+    for (var kx = 0; kx < params.kw; kx++) {
+      let ix = x0 + kx * params.dw;
+      if (ix < 0 || ix >= params.w) {
+        continue;
+      }
+      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw]);
+      best = max(best, a);
+      sum += a;
+      count += 1;
+    }
+  }
+  let real = count;
+  var v: vec4<i32>;
+  if (MODE == 0u) {
+    v = best;
+  } else {
+    if (params.count_include_pad != 0u) {
+      let ch = min(y0 + params.kh, params.h + params.pad_bottom) - max(y0, -params.pad_top);
+      let cw_ = min(x0 + params.kw, params.w + params.pad_right) - max(x0, -params.pad_left);
+      count = ch * cw_;
+    }
+    // q - Z = a + off - Z for each real element summed.
+    let centered = sum + vec4<i32>(real * (params.off - params.zero_point));
+    for (var l = 0u; l < 4u; l++) {
+      v[l] = params.zero_point - params.off + rounding_divide(centered[l], count);
+    }
+  }
+  // Padding lanes (channels past c) are written as 0, whatever the window
+  // made of them (the average's zero-point shift would move them).
+  for (var l = 0u; l < 4u; l++) {
+    if (cw * 4u + l >= params.c) {
+      v[l] = 0;
+    }
+  }
+  y[i] = pack_a8(v);
+}
+
+`,
+  "quantize.wgsl": `// The network's boundary (docs/quantization.md, eq. 1, 4, 5): quantize a float
+// NCHW tensor into packed NHWC lanes, and dequantize packed lanes back to float
+// NCHW. One invocation per packed word (4 channels of one pixel). Composed
+// after lanes8.wgsl.
+//
+// quantize:   q = clamp(roundHalfEven(x / scale) + zero_point, lo, hi), lane = q - off.
+//   WGSL's round() is round half to even. The quotient is one f32 division, as
+//   the golden model's Math.fround(r / scale); the clamp is applied to the
+//   rounded float before the conversion to i32, so no step overflows.
+// dequantize: r = f32(q - zero_point) * scale, written to NCHW.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct QuantizeParams {
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  words: u32,
+  scale: f32,
+  zero_point: i32,
+  off: i32,
+  lo: i32,
+  hi: i32,
+}
+
+@group(0) @binding(0) var<uniform> qp: QuantizeParams;
+@group(0) @binding(1) var<storage, read> real_in: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lanes_out: array<u32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= qp.words) {
+    return;
+  }
+  let c4 = (qp.c + 3u) / 4u;
+  let hw = qp.h * qp.w;
+  let pixel = i / c4;
+  let b = pixel / hw;
+  let s = pixel % hw;
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    let ch = (i % c4) * 4u + l;
+    if (ch < qp.c) {
+      let x = real_in[(b * qp.c + ch) * hw + s];
+      let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
+      v[l] = i32(t) + qp.zero_point - qp.off;
+    }
+  }
+  lanes_out[i] = pack_a8(v);
+}
+
+struct DequantizeParams {
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  words: u32,
+  scale: f32,
+  zero_point: i32,
+  off: i32,
+}
+
+@group(0) @binding(0) var<uniform> dp: DequantizeParams;
+@group(0) @binding(1) var<storage, read> lanes_in: array<u32>;
+@group(0) @binding(2) var<storage, read_write> real_out: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn dequantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= dp.words) {
+    return;
+  }
+  let c4 = (dp.c + 3u) / 4u;
+  let hw = dp.h * dp.w;
+  let pixel = i / c4;
+  let b = pixel / hw;
+  let s = pixel % hw;
+  let a = unpack_a8(lanes_in[i]);
+  for (var l = 0u; l < 4u; l++) {
+    let ch = (i % c4) * 4u + l;
+    if (ch < dp.c) {
+      real_out[(b * dp.c + ch) * hw + s] = f32(a[l] + dp.off - dp.zero_point) * dp.scale;
+    }
+  }
+}
+`,
   "requant.wgsl": `// The integer requantization chain of docs/quantization.md (sections 5 and 6),
 // bit for bit the same as src/quant/fixed-point.ts: the same functions under
 // the same names (snake_case here), citing the same equations. Every integer

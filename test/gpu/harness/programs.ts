@@ -11,6 +11,8 @@ import { BufferUsage } from '../../../src/gpu/flags.js';
 import type { PipelineCache } from '../../../src/gpu/pipeline-cache.js';
 import { requantTestKernel, runRequantPrimitive, type Primitive } from '../kernels/requant-test-kernel.js';
 import { decodeInt32, encodeInt32 } from './codec.js';
+import { smallPrograms } from './programs-small.js';
+import { igemmPrograms } from './programs-igemm.js';
 
 export interface ProgramContext {
   readonly gpu: Gpu;
@@ -28,6 +30,8 @@ export interface RequantArgs {
 }
 
 export const programs = {
+  ...smallPrograms,
+  ...igemmPrograms,
   async adapterFacts(ctx: ProgramContext, _args: null): Promise<AdapterFacts> {
     return ctx.gpu.facts;
   },

@@ -1,0 +1,148 @@
+// The three hooks that make the integer matrix product of igemm.wgsl a
+// convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
+// buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
+// and before igemm.wgsl.
+//
+// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
+//   channel, in the low byte), params.in_words words per position. A lane holds
+//   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),
+//   so one signed dot serves every scheme (docs/quantization.md, eq. 9).
+// - weights: per output channel c, the reduction in the order (kh, kw, ci) with
+//   ci (channels of c's group) padded to a multiple of 4, so that reduction word
+//   t of the activations lines up lane for lane with lanes 4t..4t+3 of the
+//   weight row; packed at W_LANE_BITS-bit lanes (eq. 20), each row
+//   params.w_words_per_row words, padding lanes 0.
+// - bias (bias + (off - Z_in) * sum_k w, folded on the host), m0, shift: one
+//   i32 per output channel.
+// - outputs: like the activations, q_out - off_out, params.out_words words per
+//   position; lanes past the last channel hold the real zero, Z_out - off_out.
+
+// Bits per weight lane: 8 (4 to a u32), 4 (8 to a u32) or 2 (16 to a u32).
+override W_LANE_BITS: u32 = 8u;
+
+struct Params {
+  // Output positions N * out_h * out_w (the rows of the product).
+  rows: u32,
+  out_h: u32,
+  out_w: u32,
+  // Output channels M and words per output position, ceil(M / 4).
+  out_channels: u32,
+  out_words: u32,
+  in_h: u32,
+  in_w: u32,
+  // Words per input position, ceil(C / 4).
+  in_words: u32,
+  // Input channels per group, and words of them per tap, ceil(cg / 4).
+  cg: u32,
+  cg_words: u32,
+  // Output channels per group.
+  mg: u32,
+  k_h: u32,
+  k_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+  pad_top: i32,
+  pad_left: i32,
+  // Reduction words per output channel: k_h * k_w * cg_words.
+  k_words: u32,
+  w_words_per_row: u32,
+  // What a position in the padding reads: the real zero Z_in - off in all four lanes.
+  pad_word: u32,
+  // Output parameters (eq. 17, 18): zero point, clamp range (fused ReLU/ReLU6 included), lane offset.
+  zero_out: i32,
+  lo_out: i32,
+  hi_out: i32,
+  off_out: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> activations: array<u32>;
+@group(0) @binding(2) var<storage, read> weights: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> m0: array<i32>;
+@group(0) @binding(5) var<storage, read> shift: array<i32>;
+@group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The group of output channel c.
+fn group_of(c: u32) -> u32 {
+  return c / params.mg;
+}
+
+// Where output position `row` reads its window: batch index and the input
+// coordinates of tap (0, 0), which may lie in the padding.
+struct ARow {
+  n: u32,
+  iy0: i32,
+  ix0: i32,
+}
+
+fn a_row(row: u32) -> ARow {
+  let ox = row % params.out_w;
+  let rest = row / params.out_w;
+  let oy = rest % params.out_h;
+  let n = rest / params.out_h;
+  return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
+}
+
+// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
+// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
+// (im2col on the fly). Outside the input it is the padding word. When a group
+// does not start on a word boundary, the word is assembled from two; lanes past
+// the group's channels meet zero weight lanes and add nothing.
+fn read_a(r: ARow, g: u32, t: u32) -> u32 {
+  let cw = t % params.cg_words;
+  let tap = t / params.cg_words;
+  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
+  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+  if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return params.pad_word;
+  }
+  let ch = g * params.cg + cw * 4u;
+  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
+  let s = (ch % 4u) * 8u;
+  let lo = activations[i];
+  if (s == 0u) {
+    return lo;
+  }
+  let hi = activations[min(i + 1u, arrayLength(&activations) - 1u)];
+  return (lo >> s) | (hi << (32u - s));
+}
+
+// Hook read_b: the four weights of output channel c that face reduction word t,
+// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
+// i32, as unpackLane) and repacked to 8-bit lanes.
+fn read_b(c: u32, t: u32) -> u32 {
+  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
+  let word = weights[c * params.w_words_per_row + t / per_word];
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let first = (t % per_word) * 4u;
+  var b = 0u;
+  for (var i = 0u; i < 4u; i++) {
+    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
+    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
+  }
+  return b;
+}
+
+// Hook write_out (not `write`: wgsl_reflect takes that name for the access
+// mode and fails to parse the function): the accumulators of output channels
+// 4*cw .. 4*cw+3 at position
+// `row` plus the folded bias, requantized (eq. 17) and stored as one word of
+// 8-bit lanes q - off_out.
+fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
+  var word = 0u;
+  for (var j = 0u; j < 4u; j++) {
+    let c = cw * 4u + j;
+    var v = params.zero_out - params.off_out;
+    if (c < params.out_channels) {
+      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+    }
+    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
+  }
+  outputs[row * params.out_words + cw] = word;
+}

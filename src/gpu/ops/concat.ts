@@ -1,0 +1,64 @@
+/**
+ * Concat along channels on the GPU (shaders/concat.wgsl): up to 4 inputs per
+ * dispatch, each requantized to the output's parameters. Golden: the 'concat'
+ * case of runQuantized. Other axes and more than 4 inputs are refused.
+ */
+import type { QParams } from '../../quant/qparams.js';
+import type { ConcatLayer } from '../../quant/quantized-graph.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface ConcatVariant {
+  readonly kernel: 'concat';
+}
+
+export const MAX_CONCAT_INPUTS = 4;
+
+export const concatKernel: KernelSource<ConcatVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'concat.wgsl'], 'main');
+
+export interface ConcatPlan extends SmallPlan<ConcatVariant> {
+  readonly outShape: ActShape;
+}
+
+/** `rank` is the NCHW rank of the tensors (the axis is normalized against it). */
+export function planConcat(layer: ConcatLayer, inP: readonly QParams[], outP: QParams, shapes: readonly ActShape[], rank: number, maxWorkgroups: number): ConcatPlan {
+  const where = `concat '${layer.name}'`;
+  const axis = layer.axis < 0 ? layer.axis + rank : layer.axis;
+  if (axis !== 1) throw new RangeError(`${where}: axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
+  const k = layer.inputs.length;
+  if (k < 1 || k > MAX_CONCAT_INPUTS) throw new RangeError(`${where}: ${k} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
+  const s0 = shapes[0]!;
+  if (shapes.some((s) => s.n !== s0.n || s.h !== s0.h || s.w !== s0.w)) throw new RangeError(`${where}: inputs differ outside the channel axis`);
+  const begin: number[] = [];
+  let c = 0;
+  for (const s of shapes) {
+    begin.push(c);
+    c += s.c;
+  }
+  const pad = (xs: number[], fill: number): number[] => [...xs, ...Array<number>(MAX_CONCAT_INPUTS - xs.length).fill(fill)];
+  const outShape: ActShape = { ...s0, c };
+  const words = packedWords(outShape);
+  const buffers: ConcatPlan['buffers'] = Object.fromEntries([
+    ...Array.from({ length: MAX_CONCAT_INPUTS }, (_, j) => [`x${j}`, { role: 'input' as const, tensor: layer.inputs[j < k ? j : 0]! }]),
+    ['y', { role: 'output' as const, tensor: layer.outputs[0]!, bytes: words * 4 }],
+  ]);
+  return {
+    variant: { kernel: 'concat' },
+    dispatch: dispatch1d(words, maxWorkgroups),
+    uniforms: {
+      params: {
+        words, c,
+        ch_begin: pad(begin, c),
+        ch_count: pad(shapes.map((s) => s.c), 0),
+        in_off: pad(inP.map(laneOffset), 0),
+        in_zero_point: pad(inP.map((p) => p.zeroPoint), 0),
+        m0: pad(layer.inputRequant.map((r) => r.m0[0]!), 0),
+        shift: pad(layer.inputRequant.map((r) => r.shift[0]!), 0),
+        out_zero_point: outP.zeroPoint, out_lo: outP.lo, out_hi: outP.hi, out_off: laneOffset(outP),
+      },
+    },
+    buffers,
+    outShape,
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Convolution and dense layers on the GPU: the igemm core (shaders/igemm.wgsl)
+ * with the convolution hooks (shaders/conv_io.wgsl) and one of the two dot
+ * parts. `planConv` is pure (no GPU): it picks the variant from the adapter's
+ * facts, computes the dispatch and every uniform by its WGSL field name, and
+ * makes the buffers' contents. `encodeConv` and `runConv` put a plan on a device.
+ */
+import type { AdapterFacts } from '../adapter-info.js';
+import { createBindGroup } from '../bind-group.js';
+import type { BufferTracker } from '../buffer-tracker.js';
+import { BufferUsage } from '../flags.js';
+import type { CompiledKernel, KernelSource, PipelineCache } from '../pipeline-cache.js';
+import { readBuffer } from '../readback.js';
+import { writeUniforms } from '../reflect.js';
+import { composeShader } from '../shader-parts.js';
+import type { ConvLayer } from '../../ir/layers.js';
+import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { laneBits } from '../../quant/packing.js';
+import type { QParams } from '../../quant/qparams.js';
+import type { QMatmulLayer } from '../../quant/quantized-graph.js';
+import { asNchw, foldBias, laneOffset, packConvWeights } from './conv-layout.js';
+
+/** What changes the igemm shader; shapes never do (they are uniforms). */
+export interface IgemmVariant {
+  readonly kernel: 'igemm';
+  /** dot4I8Packed (only where AdapterFacts.dot4I8Packed) or vec4<i32> multiply-adds. */
+  readonly dot4: boolean;
+  /** Weight lane width: 8, 4 or 2 bits (3..7-bit weights use the next wider lane). */
+  readonly wLaneBits: 2 | 4 | 8;
+  /** Output positions per invocation, 1..4. */
+  readonly rows: number;
+  /** Workgroup: output words (x) by row blocks (y). */
+  readonly workgroupX: number;
+  readonly workgroupY: number;
+}
+
+export const MAX_ROWS = 4;
+
+export const igemmKernel: KernelSource<IgemmVariant> = {
+  // The packed dot part comes first: its `requires` directive must precede every declaration.
+  shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'requant.wgsl', 'conv_io.wgsl', 'igemm.wgsl']),
+  entryPoint: 'main',
+  constants: (v) => ({ W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG_X: v.workgroupX, WG_Y: v.workgroupY }),
+};
+
+/** The numbers of conv_io.wgsl's `Params`, by field name. */
+export type IgemmUniforms = Readonly<Record<string, number>>;
+
+export interface ConvPlan {
+  readonly variant: IgemmVariant;
+  /** Workgroups in x (output words) and y (row blocks). */
+  readonly dispatch: readonly [number, number, number];
+  readonly uniforms: IgemmUniforms;
+  readonly buffers: {
+    /** Packed weights in the GPU order (conv-layout.ts, packConvWeights). */
+    readonly weights: Uint32Array;
+    /** bias + (off_in - Z_in) * sum_k w, per output channel. */
+    readonly bias: Int32Array;
+    readonly m0: Int32Array;
+    readonly shift: Int32Array;
+  };
+  /** NCHW shape of the input and of the output as the kernel sees them (a dense layer's [rows, K, 1, 1]). */
+  readonly inputNchw: readonly [number, number, number, number];
+  readonly outputNchw: readonly [number, number, number, number];
+  /** The output's shape in the graph: NCHW for a convolution, [..., M] for a dense layer. */
+  readonly outputShape: readonly number[];
+  /** u32 words of the input and output buffers. */
+  readonly inputWords: number;
+  readonly outputWords: number;
+}
+
+export interface ConvPlanOptions {
+  /** Force a dot path; default: dot4I8Packed where the adapter has it. Asking for it where it is absent is an error. */
+  readonly dot4?: boolean;
+  readonly rows?: number;
+  readonly workgroupX?: number;
+  readonly workgroupY?: number;
+}
+
+/**
+ * The plan of one convolution or dense layer on the GPU, for an input of
+ * `inputShape` (NCHW, or [..., K] for a dense layer). Activations of at most
+ * 8 bits; any group count whose channel split is whole, depthwise included
+ * (the dedicated depthwise kernel is faster for that).
+ */
+export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShape: readonly number[], facts: Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>, options: ConvPlanOptions = {}): ConvPlan {
+  const where = `planConv: layer '${q.name}'`;
+  if (inP.bits > 8 || outP.bits > 8) throw new RangeError(`${where}: activations of ${inP.bits} -> ${outP.bits} bits; the igemm kernel takes at most 8`);
+  const dense = q.kind === 'dense';
+  const [n, cIn, inH, inW] = asNchw(inputShape, dense);
+  const m = q.weightShape[0]!;
+  const [cg, kH, kW] = dense ? [q.weightShape[1]!, 1, 1] : (q.weightShape.slice(1) as [number, number, number]);
+  const layer = q.layer as ConvLayer;
+  const group = dense ? 1 : layer.group;
+  const strides = dense ? [1, 1] : layer.strides;
+  const dil = dense ? [1, 1] : layer.dilations;
+  if (cg * group !== cIn || m % group !== 0) throw new RangeError(`${where}: weights [${q.weightShape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
+  let padTop = 0;
+  let padLeft = 0;
+  let outH = 1;
+  let outW = 1;
+  if (!dense) {
+    const pads = layer.pads;
+    [padTop] = resolveAxisPads(inH, kH, strides[0]!, dil[0]!, layer.autoPad, [pads[0], pads[2]]);
+    [padLeft] = resolveAxisPads(inW, kW, strides[1]!, dil[1]!, layer.autoPad, [pads[1], pads[3]]);
+    outH = windowOutputSize(inH, kH, strides[0]!, dil[0]!, layer.autoPad, [pads[0], pads[2]]) as number;
+    outW = windowOutputSize(inW, kW, strides[1]!, dil[1]!, layer.autoPad, [pads[1], pads[3]]) as number;
+  }
+  const dot4 = options.dot4 ?? facts.dot4I8Packed;
+  if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
+  const rows = options.rows ?? 2;
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new RangeError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
+  const variant: IgemmVariant = {
+    kernel: 'igemm',
+    dot4,
+    wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8,
+    rows,
+    workgroupX: options.workgroupX ?? 4,
+    workgroupY: options.workgroupY ?? 16,
+  };
+  if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
+
+  const offIn = laneOffset(inP);
+  const offOut = laneOffset(outP);
+  const packed = packConvWeights(q.weights, { m, cg, kH, kW }, q.weightBits);
+  const outWords = Math.ceil(m / 4);
+  const positions = n * outH * outW;
+  const cgWords = Math.ceil(cg / 4);
+  const padByte = (inP.zeroPoint - offIn) & 0xff;
+  const uniforms: IgemmUniforms = {
+    rows: positions,
+    out_h: outH,
+    out_w: outW,
+    out_channels: m,
+    out_words: outWords,
+    in_h: inH,
+    in_w: inW,
+    in_words: Math.ceil(cIn / 4),
+    cg,
+    cg_words: cgWords,
+    mg: m / group,
+    k_h: kH,
+    k_w: kW,
+    stride_h: strides[0]!,
+    stride_w: strides[1]!,
+    dil_h: dil[0]!,
+    dil_w: dil[1]!,
+    pad_top: padTop,
+    pad_left: padLeft,
+    k_words: kH * kW * cgWords,
+    w_words_per_row: packed.wordsPerRow,
+    pad_word: (padByte * 0x01010101) >>> 0,
+    zero_out: outP.zeroPoint,
+    lo_out: outP.lo,
+    hi_out: outP.hi,
+    off_out: offOut,
+  };
+  const dispatch: [number, number, number] = [Math.ceil(outWords / variant.workgroupX), Math.ceil(Math.ceil(positions / rows) / variant.workgroupY), 1];
+  const maxGroups = facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+  if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new RangeError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`);
+  const outputNchw: [number, number, number, number] = [n, m, outH, outW];
+  return {
+    variant,
+    dispatch,
+    uniforms,
+    buffers: { weights: packed.data, bias: foldBias(q.bias, q.weights, m, offIn, inP.zeroPoint), m0: q.requant.m0, shift: q.requant.shift },
+    inputNchw: [n, cIn, inH, inW],
+    outputNchw,
+    outputShape: dense ? [...inputShape.slice(0, -1), m] : outputNchw,
+    inputWords: n * inH * inW * Math.ceil(cIn / 4),
+    outputWords: positions * outWords,
+  };
+}
+
+/** The plan's uploaded buffers, made through `tracker` (destroy them with `destroyConvBuffers`). */
+export interface ConvBuffers {
+  readonly params: GPUBuffer;
+  readonly weights: GPUBuffer;
+  readonly bias: GPUBuffer;
+  readonly m0: GPUBuffer;
+  readonly shift: GPUBuffer;
+}
+
+export function createConvBuffers(tracker: BufferTracker, kernel: CompiledKernel, plan: ConvPlan, label: string): ConvBuffers {
+  const layout = kernel.reflection.uniforms['params'];
+  if (layout === undefined) throw new Error(`${kernel.label}: no uniform 'params'`);
+  const made: GPUBuffer[] = [];
+  const make = (name: string, usage: number, data: ArrayBufferView): GPUBuffer => {
+    const b = tracker.createWithData(`${label}:${name}`, usage, data);
+    made.push(b);
+    return b;
+  };
+  try {
+    return {
+      params: make('params', BufferUsage.UNIFORM, new Uint8Array(writeUniforms(layout, plan.uniforms))),
+      weights: make('weights', BufferUsage.STORAGE, plan.buffers.weights),
+      bias: make('bias', BufferUsage.STORAGE, plan.buffers.bias),
+      m0: make('m0', BufferUsage.STORAGE, plan.buffers.m0),
+      shift: make('shift', BufferUsage.STORAGE, plan.buffers.shift),
+    };
+  } catch (e) {
+    for (const b of made) b.destroy();
+    throw e;
+  }
+}
+
+export function destroyConvBuffers(b: ConvBuffers): void {
+  for (const buffer of [b.params, b.weights, b.bias, b.m0, b.shift]) buffer.destroy();
+}
+
+/** Records the layer into `encoder`: reads `input` (NHWC lanes, plan.inputWords), writes `output` (plan.outputWords). */
+export function encodeConv(device: GPUDevice, encoder: GPUCommandEncoder, kernel: CompiledKernel, plan: ConvPlan, buffers: ConvBuffers, input: GPUBuffer, output: GPUBuffer): void {
+  const { params, weights, bias, m0, shift } = buffers;
+  const bindGroup = createBindGroup(device, kernel, 0, { params, activations: input, weights, bias, m0, shift, outputs: output });
+  const pass = encoder.beginComputePass({ label: kernel.label });
+  pass.setPipeline(kernel.pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(...plan.dispatch);
+  pass.end();
+}
+
+/**
+ * One layer on its own (tests, checks): uploads the plan and `input` words,
+ * runs it into an output buffer first filled with `poison`, reads the output
+ * words back. Every buffer is destroyed before returning, also on failure.
+ */
+export async function runConv(cache: PipelineCache, tracker: BufferTracker, plan: ConvPlan, input: Uint32Array, poison = 0xdeadbeef): Promise<Uint32Array> {
+  if (input.length !== plan.inputWords) throw new RangeError(`runConv: ${input.length} input words, the plan takes ${plan.inputWords}`);
+  const device = tracker.device;
+  const kernel = await cache.get(igemmKernel, plan.variant);
+  const made: GPUBuffer[] = [];
+  let buffers: ConvBuffers | undefined;
+  try {
+    buffers = createConvBuffers(tracker, kernel, plan, kernel.label);
+    const x = tracker.createWithData(`${kernel.label}:input`, BufferUsage.STORAGE, input);
+    made.push(x);
+    const y = tracker.createWithData(`${kernel.label}:output`, BufferUsage.STORAGE | BufferUsage.COPY_SRC, new Uint32Array(plan.outputWords).fill(poison));
+    made.push(y);
+    const encoder = device.createCommandEncoder({ label: kernel.label });
+    encodeConv(device, encoder, kernel, plan, buffers, x, y);
+    device.queue.submit([encoder.finish()]);
+    return new Uint32Array(await readBuffer(tracker, y, plan.outputWords * 4));
+  } finally {
+    if (buffers !== undefined) destroyConvBuffers(buffers);
+    for (const b of made) b.destroy();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Add, Sub and Mul of two integer tensors on the GPU (shaders/elementwise.wgsl),
+ * with broadcasting of size-1 dimensions (equal ranks, NCHW). Golden: the
+ * 'add' | 'sub' | 'mul' case of runQuantized (TFLite's scheme).
+ */
+import type { QParams } from '../../quant/qparams.js';
+import type { BinaryLayer } from '../../quant/quantized-graph.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface BinaryVariant {
+  readonly kernel: 'elementwise';
+  readonly op: 'add' | 'sub' | 'mul';
+}
+
+const OPS = { add: 0, sub: 1, mul: 2 } as const;
+
+export const binaryKernel: KernelSource<BinaryVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'elementwise.wgsl'], 'main', (v) => ({ OP: OPS[v.op] }));
+
+export interface BinaryPlan extends SmallPlan<BinaryVariant> {
+  readonly outShape: ActShape;
+}
+
+/** The broadcast shape of two 4D shapes (each dimension equal, or 1 on one side). */
+export function broadcastShape(a: ActShape, b: ActShape, where: string): ActShape {
+  const dim = (x: number, y: number): number => {
+    if (x === y || y === 1) return x;
+    if (x === 1) return y;
+    throw new RangeError(`${where}: shapes [${a.n}, ${a.c}, ${a.h}, ${a.w}] and [${b.n}, ${b.c}, ${b.h}, ${b.w}] do not broadcast`);
+  };
+  return { n: dim(a.n, b.n), c: dim(a.c, b.c), h: dim(a.h, b.h), w: dim(a.w, b.w) };
+}
+
+export function planBinary(layer: BinaryLayer, pa: QParams, pb: QParams, po: QParams, sa: ActShape, sb: ActShape, maxWorkgroups: number): BinaryPlan {
+  const out = broadcastShape(sa, sb, `${layer.kind} '${layer.name}'`);
+  const words = packedWords(out);
+  const [ra, rb] = layer.inputRequant;
+  const ro = layer.outputRequant;
+  return {
+    variant: { kernel: 'elementwise', op: layer.kind },
+    dispatch: dispatch1d(words, maxWorkgroups),
+    uniforms: {
+      params: {
+        words, ...out,
+        a_shape: [sa.n, sa.c, sa.h, sa.w],
+        b_shape: [sb.n, sb.c, sb.h, sb.w],
+        a_off: laneOffset(pa), a_zero_point: pa.zeroPoint,
+        b_off: laneOffset(pb), b_zero_point: pb.zeroPoint,
+        left_shift: layer.leftShift,
+        a_m0: ra.m0[0]!, a_shift: ra.shift[0]!,
+        b_m0: rb.m0[0]!, b_shift: rb.shift[0]!,
+        out_m0: ro.m0[0]!, out_shift: ro.shift[0]!,
+        out_zero_point: po.zeroPoint, out_lo: po.lo, out_hi: po.hi, out_off: laneOffset(po),
+      },
+    },
+    buffers: {
+      a: { role: 'input', tensor: layer.inputs[0]! },
+      b: { role: 'input', tensor: layer.inputs[1]! },
+      y: { role: 'output', tensor: layer.outputs[0]!, bytes: words * 4 },
+    },
+    outShape: out,
+  };
+}

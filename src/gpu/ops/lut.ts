@@ -1,0 +1,29 @@
+/** Lookup-table activations on the GPU (shaders/lut.wgsl; golden: the 'lut' case of runQuantized, eq. 21). */
+import type { QParams } from '../../quant/qparams.js';
+import type { LutLayer } from '../../quant/quantized-graph.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface LutVariant {
+  readonly kernel: 'lut';
+}
+
+export const lutKernel: KernelSource<LutVariant> = smallKernel(['lanes8.wgsl', 'lut.wgsl'], 'main');
+
+export function planLut(layer: LutLayer, inP: QParams, outP: QParams, s: ActShape, maxWorkgroups: number): SmallPlan<LutVariant> {
+  if (layer.table.length !== inP.hi - inP.lo + 1) {
+    throw new RangeError(`lut '${layer.name}': table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
+  }
+  const words = packedWords(s);
+  return {
+    variant: { kernel: 'lut' },
+    dispatch: dispatch1d(words, maxWorkgroups),
+    uniforms: { params: { words, c: s.c, in_off: laneOffset(inP), in_lo: inP.lo, out_off: laneOffset(outP) } },
+    buffers: {
+      x: { role: 'input', tensor: layer.inputs[0]! },
+      table: { role: 'constant', data: layer.table },
+      y: { role: 'output', tensor: layer.outputs[0]!, bytes: words * 4 },
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Max, average and global pools on the GPU (shaders/pool.wgsl). Golden: the
+ * float max pool on integers, intAvgPool and intGlobalAvgPool
+ * (src/cpu/golden/int-pool.ts). Pools keep their input's parameters.
+ */
+import type { PoolLayer as PoolDescriptor } from '../../ir/layers.js';
+import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import type { QParams } from '../../quant/qparams.js';
+import type { PoolLayer } from '../../quant/quantized-graph.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface PoolVariant {
+  readonly kernel: 'pool';
+  readonly mode: 'max' | 'avg';
+}
+
+export const poolKernel: KernelSource<PoolVariant> = smallKernel(['lanes8.wgsl', 'pool.wgsl'], 'main', (v) => ({ MODE: v.mode === 'max' ? 0 : 1 }));
+
+export interface PoolPlan extends SmallPlan<PoolVariant> {
+  readonly outShape: ActShape;
+}
+
+export function planPool(layer: PoolLayer, p: QParams, s: ActShape, maxWorkgroups: number): PoolPlan {
+  const mode = layer.kind === 'maxPool' || layer.kind === 'globalMaxPool' ? 'max' : 'avg';
+  let g = { oh: 1, ow: 1, kh: s.h, kw: s.w, sh: 1, sw: 1, dh: 1, dw: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0, count_include_pad: 0 };
+  if (layer.kind === 'maxPool' || layer.kind === 'avgPool') {
+    const d = layer.layer as PoolDescriptor;
+    const [kh, kw] = d.kernel;
+    const [sh, sw] = d.strides;
+    const [dh, dw] = d.dilations;
+    if (mode === 'avg' && (dh !== 1 || dw !== 1)) throw new RangeError(`avgPool '${layer.name}': dilations [${dh}, ${dw}] are not supported (the golden model has none)`);
+    const [pt, pb] = resolveAxisPads(s.h, kh, sh, dh, d.autoPad, [d.pads[0], d.pads[2]]);
+    const [pl, pr] = resolveAxisPads(s.w, kw, sw, dw, d.autoPad, [d.pads[1], d.pads[3]]);
+    const oh = windowOutputSize(s.h, kh, sh, dh, 'NOTSET', [pt, pb], d.ceilMode) as number;
+    const ow = windowOutputSize(s.w, kw, sw, dw, 'NOTSET', [pl, pr], d.ceilMode) as number;
+    if (!(oh > 0 && ow > 0)) throw new RangeError(`${layer.kind} '${layer.name}': output ${oh} x ${ow} from input ${s.h} x ${s.w}`);
+    g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: d.countIncludePad ? 1 : 0 };
+  }
+  const outShape: ActShape = { n: s.n, c: s.c, h: g.oh, w: g.ow };
+  const words = packedWords(outShape);
+  return {
+    variant: { kernel: 'pool', mode },
+    dispatch: dispatch1d(words, maxWorkgroups),
+    uniforms: { params: { words, c: s.c, h: s.h, w: s.w, ...g, off: laneOffset(p), zero_point: p.zeroPoint } },
+    buffers: { x: { role: 'input', tensor: layer.inputs[0]! }, y: { role: 'output', tensor: layer.outputs[0]!, bytes: words * 4 } },
+    outShape,
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The igemm kernel (shaders/igemm.wgsl with conv_io.wgsl and a dot part)
+ * against the CPU golden model (intMatmulLayer), with zero tolerance, on both
+ * hosts and both dot paths: a named sweep of small convolution and dense
+ * layers whose shapes are not multiples of the tiles. Outputs are poisoned
+ * before each run; the harness asserts no WebGPU error and no leaked buffer.
+ * The planning and layout functions are checked first without a GPU.
+ */
+import { describe, expect, it } from 'vitest';
+import { igemmKernel, planConv, type ConvPlan } from '../../src/gpu/ops/conv.js';
+import { asNchw, laneOffset, packConvWeights, packNhwcLanes, paddedGroupChannels, unpackNhwcLanes } from '../../src/gpu/ops/conv-layout.js';
+import { variantKey } from '../../src/gpu/pipeline-cache.js';
+import { reflectShader } from '../../src/gpu/reflect.js';
+import { unpackRows } from '../../src/quant/packing.js';
+import { decodeInt32 } from './harness/codec.js';
+import { describeOnHosts, expectClean } from './harness/on-hosts.js';
+import { igemmArgs } from './harness/programs-igemm.js';
+import { POISON } from './harness/poison.js';
+import { buildCase, IGEMM_CASES, type BuiltCase, type IgemmCase } from './kernels/igemm-cases.js';
+
+const FACTS_WITH_DOT4 = { dot4I8Packed: true, limits: { maxComputeWorkgroupsPerDimension: 65535 } };
+const FACTS_WITHOUT_DOT4 = { ...FACTS_WITH_DOT4, dot4I8Packed: false };
+
+/** Built once for both hosts. */
+const BUILT = new Map<IgemmCase, BuiltCase>(IGEMM_CASES.map((c) => [c, buildCase(c)]));
+
+function plan(c: IgemmCase, dot4: boolean): ConvPlan {
+  const b = BUILT.get(c)!;
+  return planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITH_DOT4, { dot4, ...(c.rows !== undefined ? { rows: c.rows } : {}) });
+}
+
+describe('igemm planning and layouts (no GPU)', () => {
+  it("plans give a value to every field of conv_io.wgsl's Params, and no other", () => {
+    for (const dot4 of [false, true]) {
+      const p = plan(IGEMM_CASES[2]!, dot4);
+      const reflection = reflectShader(igemmKernel.shader(p.variant).code, igemmKernel.entryPoint);
+      const fields = reflection.uniforms['params']!.fields.map((f) => f.name).sort();
+      expect(Object.keys(p.uniforms).sort()).toEqual(fields);
+      expect(reflection.bindings.map((b) => b.name)).toEqual(['params', 'activations', 'weights', 'bias', 'm0', 'shift', 'outputs']);
+    }
+  });
+
+  it('the variant key holds what changes the shader, never a shape', () => {
+    const small = plan(IGEMM_CASES[0]!, true);
+    const big = plan(IGEMM_CASES[8]!, true);
+    expect(variantKey(small.variant)).toBe(variantKey(big.variant));
+    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":2,"wLaneBits":8,"workgroupX":4,"workgroupY":16}');
+    expect(plan(IGEMM_CASES[1]!, false).variant.wLaneBits).toBe(4);
+    expect(plan(IGEMM_CASES[2]!, false).variant.wLaneBits).toBe(2);
+    expect(plan(IGEMM_CASES[4]!, false).variant.wLaneBits).toBe(8); // 5-bit weights in 8-bit lanes
+  });
+
+  it('only the unpacked dot part is chosen, and dot4I8Packed is refused, where the adapter lacks the feature', () => {
+    const b = BUILT.get(IGEMM_CASES[0]!)!;
+    const p = planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITHOUT_DOT4);
+    expect(p.variant.dot4).toBe(false);
+    const code = igemmKernel.shader(p.variant).code;
+    expect(code).not.toMatch(/dot4I8Packed\s*\(|requires/);
+    expect(igemmKernel.shader({ ...p.variant, dot4: true }).code).toMatch(/dot4I8Packed\s*\(/);
+    expect(() => planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITHOUT_DOT4, { dot4: true })).toThrow(/packed_4x8_integer_dot_product/);
+    expect(planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITH_DOT4).variant.dot4).toBe(true);
+  });
+
+  it('weights are reordered to (kh, kw, ci padded to 4) per output channel at every lane width', () => {
+    for (const c of IGEMM_CASES.filter((x) => !x.dense)) {
+      const { q } = BUILT.get(c)!;
+      const [m, cg, kH, kW] = q.weightShape as [number, number, number, number];
+      const cgPad = paddedGroupChannels(cg);
+      const packed = packConvWeights(q.weights, { m, cg, kH, kW }, q.weightBits);
+      const rows = unpackRows(packed.data, m, kH * kW * cgPad, q.weightBits);
+      for (let o = 0; o < m; o++)
+        for (let ci = 0; ci < cgPad; ci++)
+          for (let ky = 0; ky < kH; ky++)
+            for (let kx = 0; kx < kW; kx++) {
+              const want = ci < cg ? q.weights[((o * cg + ci) * kH + ky) * kW + kx]! : 0;
+              expect(rows[o * kH * kW * cgPad + (ky * kW + kx) * cgPad + ci]).toBe(want);
+            }
+    }
+  });
+
+  it('NCHW codes and NHWC 8-bit lanes round-trip, padding lanes holding the given code', () => {
+    const shape = [2, 5, 3, 2] as const;
+    const codes = Int32Array.from({ length: 60 }, (_, i) => (i * 37) % 256);
+    const words = packNhwcLanes(codes, shape, 128, 3);
+    expect(words.length).toBe(2 * 3 * 2 * 2);
+    expect(unpackNhwcLanes(words, shape, 128)).toEqual(codes);
+    expect((words[1]! >>> 8) & 0xff).toBe((3 - 128) & 0xff); // channel 5 of position 0: padding
+    expect(asNchw([4, 7], true)).toEqual([4, 7, 1, 1]);
+  });
+});
+
+describeOnHosts((host) => {
+  for (const c of IGEMM_CASES) {
+    for (const dot4 of [true, false]) {
+      it(`${c.name} [${dot4 ? 'dot4I8Packed' : 'vec4<i32> multiply-adds'}] equals the golden model exactly`, async () => {
+        const b = BUILT.get(c)!;
+        const facts = host().facts;
+        if (dot4 && !facts.dot4I8Packed) {
+          expect(() => planConv(b.q, b.inP, b.outP, b.inputShape, facts, { dot4 })).toThrow(/packed_4x8_integer_dot_product/);
+          return;
+        }
+        const p = planConv(b.q, b.inP, b.outP, b.inputShape, facts, { dot4, ...(c.rows !== undefined ? { rows: c.rows } : {}) });
+        const input = packNhwcLanes(b.x, p.inputNchw, laneOffset(b.inP), b.inP.zeroPoint);
+        const value = expectClean(await host().run('igemm', igemmArgs(p, input)), c.name);
+        const words = new Uint32Array(decodeInt32(value.output).buffer);
+        expect(words.length).toBe(p.outputWords);
+        const poisoned = words.filter((w) => w === POISON).length;
+        expect(poisoned, 'output words never written').toBe(0);
+        const offOut = laneOffset(b.outP);
+        const actual = unpackNhwcLanes(words, p.outputNchw, offOut);
+        const bad: string[] = [];
+        for (let i = 0; i < actual.length; i++) {
+          if (actual[i] !== b.expected[i]) bad.push(`element ${i}: gpu ${actual[i]}, golden ${b.expected[i]}`);
+        }
+        expect(bad.length, `${bad.length} of ${actual.length} outputs differ:\n${bad.slice(0, 12).join('\n')}`).toBe(0);
+        // Channel padding lanes hold the real zero, Z_out - off_out.
+        const m = p.outputNchw[1];
+        if (m % 4 !== 0) {
+          const padLane = (b.outP.zeroPoint - offOut) & 0xff;
+          for (let w = Math.floor(m / 4); w < words.length; w += Math.ceil(m / 4)) {
+            for (let lane = m % 4; lane < 4; lane++) expect((words[w]! >>> (8 * lane)) & 0xff).toBe(padLane);
+          }
+        }
+      });
+    }
+  }
+});
