@@ -11,6 +11,7 @@ import type { Bits, QuantConfig, Scheme } from '../../../src/quant/config.js';
 import { quantizeMultiplier } from '../../../src/quant/fixed-point.js';
 import { activationRange, type QParams } from '../../../src/quant/qparams.js';
 import type { QLayer, Requant } from '../../../src/quant/quantized-graph.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 export interface GoldenInput {
   readonly name: string;
@@ -46,17 +47,8 @@ export function goldenLayer(layer: QLayer, inputs: readonly GoldenInput[], outSh
   return res.integers[`${out}_f`]!;
 }
 
-/** A seeded generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator. */
+export const rng = mulberry32;
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));
