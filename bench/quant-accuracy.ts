@@ -4,7 +4,7 @@
  * the fake-quant simulator is from the golden model (top-1 agreement, largest
  * difference of the output integers).
  *
- *   npx tsx bench/quant-accuracy.ts [--images 1000] [--calib 512] [--json] [models/x.onnx ...]
+ *   npx tsx bench/quant-accuracy.ts [--images 1000] [--calib 512] [--calibrators max,entropy] [--json] [models/x.onnx ...]
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ const flag = (name: string, fallback: number): number => {
 const images = flag('--images', 1000);
 const calib = flag('--calib', 512);
 const json = args.includes('--json');
-const paths = args.filter((a, i) => a.endsWith('.onnx') && !['--images', '--calib'].includes(args[i - 1] ?? ''));
+const only = args.includes('--calibrators') ? args[args.indexOf('--calibrators') + 1]!.split(',') : undefined;
+const paths = args.filter((a, i) => a.endsWith('.onnx') && !['--images', '--calib', '--calibrators'].includes(args[i - 1] ?? ''));
 const models = paths.length > 0 ? paths : readdirSync('models').filter((f) => f.endsWith('.onnx')).sort().map((f) => join('models', f));
 const CALIBRATORS: Array<Pick<LayerQuant, 'calibrator' | 'calibratorParam'>> = [
   { calibrator: 'max' },
@@ -52,7 +53,7 @@ for (const path of models) {
   };
   const float = await run('cpu-float');
   for (const preset of ['w8a8', 'w4a8', 'w8a8-pow2']) {
-    for (const cal of CALIBRATORS) {
+    for (const cal of CALIBRATORS.filter((c) => !only || only.includes(c.calibrator))) {
       const base = PRESETS[preset]!.default as LayerQuant;
       const config: QuantConfig = { name: preset, default: { ...base, ...cal } };
       const qg = quantize(m.graph, stats, config);

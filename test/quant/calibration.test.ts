@@ -488,3 +488,14 @@ describe('calibrateRange: affine tensors of both signs', () => {
     }
   });
 });
+
+describe('calibrateRange: entropy away from zero', () => {
+  it('never folds a distribution that starts far from 0 into one bin (a HardSigmoid gate in [0.27, 0.59])', () => {
+    const rand = mulberry32(91);
+    const s = statsOf(Float32Array.from({ length: 100_000 }, () => 0.27 + 0.32 * rand()));
+    for (const symmetric of [false, true]) {
+      const r = calibrateRange(s, { kind: 'entropy' }, 8, symmetric);
+      expect(r.hi, `symmetric ${symmetric}`).toBeGreaterThan(0.58);
+    }
+  });
+});
