@@ -7,7 +7,12 @@ import { decodeImage, imageToTensor, type Preprocessing } from '../../src/io/ima
 
 /** Real photos (scikit-image's sample data) for the TF.js comparisons. */
 export const PHOTO_DIR = '/usr/lib/python3/dist-packages/skimage/data';
-export const HAVE_PHOTOS = existsSync(join(PHOTO_DIR, 'astronaut.png'));
+/** The real photos must be there: a missing package fails the tests with the command that installs it. */
+export function requirePhotos(): void {
+  if (!existsSync(join(PHOTO_DIR, 'astronaut.png'))) {
+    throw new Error(`real photos not found in ${PHOTO_DIR}; install them with: apt-get install -y python3-skimage`);
+  }
+}
 
 interface ModelJson {
   format?: string;

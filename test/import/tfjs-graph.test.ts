@@ -11,7 +11,7 @@ import { simplify } from '../../src/ir/simplify.js';
 import { importTfjs, isTfjsModelJson, loadTfjsFiles, type TfjsArtifacts } from '../../src/import/tfjs/index.js';
 import { attr, convAttrs, GraphDefBuilder } from '../helpers/tfjs-graphdef.js';
 import { rng } from '../helpers/tfjs-keras.js';
-import { argmaxRows, HAVE_PHOTOS, photoBatch, relativeError, tfjsReference } from '../helpers/tfjs-reference.js';
+import { argmaxRows, photoBatch, requirePhotos, relativeError, tfjsReference } from '../helpers/tfjs-reference.js';
 
 const TOLERANCE = 1e-4;
 const HUMAN = join(import.meta.dirname, '../../node_modules/@vladmandic/human/models');
@@ -100,7 +100,8 @@ describe('TF.js graph models', () => {
     expect(relativeError(run(simplify(graph), x), ref)).toBeLessThan(TOLERANCE);
   });
 
-  describe.skipIf(!HAVE_PHOTOS)('@vladmandic/human models on real photos', () => {
+  describe('@vladmandic/human models on real photos', () => {
+    requirePhotos();
     for (const c of [
       // emotion: grayscale 64x64 scaled to [-1, 1], as human feeds it.
       { model: 'emotion', photos: ['astronaut.png', 'chelsea.png', 'coffee.png'], size: 64, channels: 1, pre: { scale: 1 / 255, mean: [0.5], std: [0.5] }, input: 'input_1', outputs: 7 },

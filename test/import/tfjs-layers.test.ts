@@ -8,7 +8,7 @@ import { simplify } from '../../src/ir/simplify.js';
 import { importTfjs, type TfjsArtifacts } from '../../src/import/tfjs/index.js';
 import { randomizeWeights, rng, saveArtifacts } from '../helpers/tfjs-keras.js';
 import { nsfwjsArtifacts } from '../helpers/tfjs-nsfwjs.js';
-import { argmaxRows, HAVE_PHOTOS, photoBatch, relativeError, tfjsReference } from '../helpers/tfjs-reference.js';
+import { argmaxRows, photoBatch, requirePhotos, relativeError, tfjsReference } from '../helpers/tfjs-reference.js';
 
 const TOLERANCE = 1e-4;
 
@@ -98,7 +98,8 @@ describe('TF.js layers models', () => {
     });
   }
 
-  describe.skipIf(!HAVE_PHOTOS)('nsfwjs MobileNetV2 (uint8-quantized weights) on real photos', () => {
+  describe('nsfwjs MobileNetV2 (uint8-quantized weights) on real photos', () => {
+    requirePhotos();
     let artifacts: TfjsArtifacts;
     let graph: Graph;
     let x: Tensor;
