@@ -113,6 +113,14 @@ describe('CLI info and run', () => {
     expect(r.stderr).toMatch(/^ShapeError: input 'image' must have shape \[N,3,H,W\], got \[1,4,8,8\]/);
   });
 
+  it('run on a photo resizes it to the input and normalises it as the model card says', async () => {
+    const r = await cli('run', 'models/fashion-vgg.onnx', '--input', '/usr/lib/python3/dist-packages/skimage/data/camera.png', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout).outputs.logits;
+    expect(out.shape).toEqual([1, 10]);
+    expect(out.data.every(Number.isFinite)).toBe(true);
+  });
+
   it('run on a .npy input prints the outputs', async () => {
     const npy = join(dir, 'ok.npy');
     writeFileSync(npy, writeNpy({ shape: [2, 3, 8, 8], data: randomArray(384, 9) }));
