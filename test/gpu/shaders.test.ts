@@ -9,6 +9,7 @@ import { shaderSources } from '../../src/gpu/generated/shaders.js';
 import { stableJson, variantKey } from '../../src/gpu/pipeline-cache.js';
 import { composeShader, locateLine, shaderSource } from '../../src/gpu/shader-parts.js';
 import { GENERATED_FILE, generateShaderModule } from '../../tools/gen-shaders.js';
+import { igemmKernel, type IgemmVariant } from '../../src/gpu/ops/conv.js';
 import { requantTestKernel, type RequantTestVariant } from './kernels/requant-test-kernel.js';
 
 describe('src/gpu/generated/shaders.ts', () => {
@@ -69,4 +70,15 @@ describe('final WGSL of representative variants (file snapshots: a kernel change
     const header = `// variant ${variantKey(variant)}\n// override constants ${stableJson(requantTestKernel.constants?.(variant) ?? {})}\n`;
     await expect(header + requantTestKernel.shader(variant).code).toMatchFileSnapshot('./__snapshots__/requant_test.requantize.wgsl');
   });
+
+  for (const variant of [
+    { kernel: 'igemm', dot4: true, wLaneBits: 8, rows: 2, workgroupX: 4, workgroupY: 16 },
+    { kernel: 'igemm', dot4: false, wLaneBits: 4, rows: 2, workgroupX: 4, workgroupY: 16 },
+  ] satisfies IgemmVariant[]) {
+    it(`igemm, ${variant.dot4 ? 'dot4I8Packed' : 'vec4<i32>'} path, ${variant.wLaneBits}-bit weight lanes`, async () => {
+      const header = `// variant ${variantKey(variant)}\n// override constants ${stableJson(igemmKernel.constants?.(variant) ?? {})}\n`;
+      const file = `./__snapshots__/igemm.${variant.dot4 ? 'dot4' : 'vec4'}.w${variant.wLaneBits}.wgsl`;
+      await expect(header + igemmKernel.shader(variant).code).toMatchFileSnapshot(file);
+    });
+  }
 });

@@ -1,0 +1,314 @@
+// variant {"dot4":false,"kernel":"igemm","rows":2,"wLaneBits":4,"workgroupX":4,"workgroupY":16}
+// override constants {"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":4}
+// ---- shaders/dot4_unpacked.wgsl ----
+// The 4-lane int8 dot product without packed_4x8_integer_dot_product: both
+// words unpacked into vec4<i32> (each lane moved to the top of the word and
+// shifted down arithmetically, which sign-extends it, as unpackLane in
+// src/quant/packing.ts) and multiplied lane by lane. Same value as
+// dot4_packed.wgsl for every pair of words.
+
+fn unpack_i8x4(w: u32) -> vec4<i32> {
+  let s = bitcast<i32>(w);
+  return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
+}
+
+// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
+fn dot4_i8(a: u32, b: u32) -> i32 {
+  let p = unpack_i8x4(a) * unpack_i8x4(b);
+  return p.x + p.y + p.z + p.w;
+}
+// ---- shaders/requant.wgsl ----
+// The integer requantization chain of docs/quantization.md (sections 5 and 6),
+// bit for bit the same as src/quant/fixed-point.ts: the same functions under
+// the same names (snake_case here), citing the same equations. Every integer
+// epilogue calls `requantize`; nothing else in the shaders rounds integers.
+//
+// WGSL has 32-bit integers only. Its i32 `+`, `-`, `*` and `<<` wrap modulo
+// 2^32 (defined behaviour, unlike C++), `>>` on i32 is arithmetic, and a shift
+// amount must stay below 32. The one 64-bit quantity, the product in high_mul,
+// is assembled from 16-bit halves (eq. 13c).
+
+const INT32_MIN: i32 = i32(-2147483648);
+const INT32_MAX: i32 = 2147483647;
+
+// Eq. 13b: gemmlowp's SaturatingRoundingDoublingHighMul,
+//   high_mul(a, b) = floor((a*b + 2^30) / 2^31)
+// on the exact 64-bit product, a tie rounding toward +infinity; the one result
+// outside int32 (a = b = INT32_MIN gives 2^31) saturates to INT32_MAX.
+//
+// Eq. 13c: with a = ah*2^16 + al, ah = a >> 16 in [-2^15, 2^15) and
+// al = a & 0xffff in [0, 2^16) (b likewise), hl = ah*bl and lh = al*bh,
+//   high_mul = 2*ah*bh + (hl >> 15) + (lh >> 15)
+//            + (((hl & 0x7fff) + (lh & 0x7fff) + hi16(al*bl) + 2^14) >> 15).
+// hl and lh lie strictly inside the i32 range; al*bl needs all 32 bits of a
+// u32. The sum wraps modulo 2^32, which is exact because the true result is
+// an int32 (the saturated case aside). Four multiplies, no branch.
+fn high_mul(a: i32, b: i32) -> i32 {
+  let al = a & 0xffff;
+  let ah = a >> 16u;
+  let bl = b & 0xffff;
+  let bh = b >> 16u;
+  let hl = ah * bl;
+  let lh = al * bh;
+  let ll_hi = i32((u32(al) * u32(bl)) >> 16u);
+  let carry = ((hl & 0x7fff) + (lh & 0x7fff) + ll_hi + 0x4000) >> 15u;
+  let r = ((ah * bh) << 1u) + (hl >> 15u) + (lh >> 15u) + carry;
+  return select(r, INT32_MAX, a == INT32_MIN && b == INT32_MIN);
+}
+
+// Eq. 14: gemmlowp's RoundingDivideByPOT, x / 2^exponent to the nearest
+// integer, a tie away from zero, for exponent in 0..31 (not checked). The
+// floor (arithmetic shift) goes up by one when the dropped bits exceed one
+// half, or equal it for x >= 0. exponent = 31 gives mask = 2^31 - 1, which u32
+// arithmetic reaches without overflow.
+fn rounding_shift(x: i32, exponent: u32) -> i32 {
+  let mask = i32((1u << exponent) - 1u);
+  let remainder = x & mask;
+  let threshold = (mask >> 1u) + select(0, 1, x < 0);
+  return (x >> exponent) + select(0, 1, remainder > threshold);
+}
+
+// x * 2^n clamped to int32, n in 0..31 (gemmlowp's SaturatingRoundingMultiplyByPOT
+// for a positive exponent). The product overflowed exactly when shifting it
+// back does not give x.
+fn saturating_left_shift(x: i32, n: u32) -> i32 {
+  let y = x << n;
+  return select(y, select(INT32_MIN, INT32_MAX, x > 0), (y >> n) != x);
+}
+
+// Eq. 15: TFLite's MultiplyByQuantizedMultiplier (default, double rounding):
+//   shift < 0:  high_mul(saturating_left_shift(acc, -shift), m0)
+//   shift >= 0: rounding_shift(high_mul(acc, m0), shift)
+// Written without a branch: a shift of 0 is the identity for both
+// saturating_left_shift and rounding_shift, so each side gets the shift
+// clamped at 0 and every invocation runs the same instructions.
+fn multiply_by_quantized_multiplier(acc: i32, m0: i32, shift: i32) -> i32 {
+  let left = u32(max(-shift, 0));
+  let right = u32(max(shift, 0));
+  return rounding_shift(high_mul(saturating_left_shift(acc, left), m0), right);
+}
+
+// Eq. 17: the epilogue, clamp(zero_point + multiply_by_quantized_multiplier(...), lo, hi),
+// with [lo, hi] the output range, tightened by a fused ReLU or ReLU6 (eq. 18).
+// The TypeScript adds in float64; here i32 addition wraps, so the clamp comes
+// first, against the range moved by -zero_point: the same value for every
+// int32 product, and no step overflows (lo, hi and zero_point are 16-bit
+// quantities, or a full 32-bit range with zero_point 0).
+fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) -> i32 {
+  let x = multiply_by_quantized_multiplier(acc, m0, shift);
+  return clamp(x, lo - zero_point, hi - zero_point) + zero_point;
+}
+// ---- shaders/conv_io.wgsl ----
+// The three hooks that make the integer matrix product of igemm.wgsl a
+// convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
+// buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
+// and before igemm.wgsl.
+//
+// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
+//   channel, in the low byte), params.in_words words per position. A lane holds
+//   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),
+//   so one signed dot serves every scheme (docs/quantization.md, eq. 9).
+// - weights: per output channel c, the reduction in the order (kh, kw, ci) with
+//   ci (channels of c's group) padded to a multiple of 4, so that reduction word
+//   t of the activations lines up lane for lane with lanes 4t..4t+3 of the
+//   weight row; packed at W_LANE_BITS-bit lanes (eq. 20), each row
+//   params.w_words_per_row words, padding lanes 0.
+// - bias (bias + (off - Z_in) * sum_k w, folded on the host), m0, shift: one
+//   i32 per output channel.
+// - outputs: like the activations, q_out - off_out, params.out_words words per
+//   position; lanes past the last channel hold the real zero, Z_out - off_out.
+
+// Bits per weight lane: 8 (4 to a u32), 4 (8 to a u32) or 2 (16 to a u32).
+override W_LANE_BITS: u32 = 8u;
+
+struct Params {
+  // Output positions N * out_h * out_w (the rows of the product).
+  rows: u32,
+  out_h: u32,
+  out_w: u32,
+  // Output channels M and words per output position, ceil(M / 4).
+  out_channels: u32,
+  out_words: u32,
+  in_h: u32,
+  in_w: u32,
+  // Words per input position, ceil(C / 4).
+  in_words: u32,
+  // Input channels per group, and words of them per tap, ceil(cg / 4).
+  cg: u32,
+  cg_words: u32,
+  // Output channels per group.
+  mg: u32,
+  k_h: u32,
+  k_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+  pad_top: i32,
+  pad_left: i32,
+  // Reduction words per output channel: k_h * k_w * cg_words.
+  k_words: u32,
+  w_words_per_row: u32,
+  // What a position in the padding reads: the real zero Z_in - off in all four lanes.
+  pad_word: u32,
+  // Output parameters (eq. 17, 18): zero point, clamp range (fused ReLU/ReLU6 included), lane offset.
+  zero_out: i32,
+  lo_out: i32,
+  hi_out: i32,
+  off_out: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> activations: array<u32>;
+@group(0) @binding(2) var<storage, read> weights: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> m0: array<i32>;
+@group(0) @binding(5) var<storage, read> shift: array<i32>;
+@group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The group of output channel c.
+fn group_of(c: u32) -> u32 {
+  return c / params.mg;
+}
+
+// Where output position `row` reads its window: batch index and the input
+// coordinates of tap (0, 0), which may lie in the padding.
+struct ARow {
+  n: u32,
+  iy0: i32,
+  ix0: i32,
+}
+
+fn a_row(row: u32) -> ARow {
+  let ox = row % params.out_w;
+  let rest = row / params.out_w;
+  let oy = rest % params.out_h;
+  let n = rest / params.out_h;
+  return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
+}
+
+// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
+// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
+// (im2col on the fly). Outside the input it is the padding word. When a group
+// does not start on a word boundary, the word is assembled from two; lanes past
+// the group's channels meet zero weight lanes and add nothing.
+fn read_a(r: ARow, g: u32, t: u32) -> u32 {
+  let cw = t % params.cg_words;
+  let tap = t / params.cg_words;
+  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
+  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+  if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return params.pad_word;
+  }
+  let ch = g * params.cg + cw * 4u;
+  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
+  let s = (ch % 4u) * 8u;
+  let lo = activations[i];
+  if (s == 0u) {
+    return lo;
+  }
+  let hi = activations[min(i + 1u, arrayLength(&activations) - 1u)];
+  return (lo >> s) | (hi << (32u - s));
+}
+
+// Hook read_b: the four weights of output channel c that face reduction word t,
+// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
+// i32, as unpackLane) and repacked to 8-bit lanes.
+fn read_b(c: u32, t: u32) -> u32 {
+  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
+  let word = weights[c * params.w_words_per_row + t / per_word];
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let first = (t % per_word) * 4u;
+  var b = 0u;
+  for (var i = 0u; i < 4u; i++) {
+    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
+    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
+  }
+  return b;
+}
+
+// Hook write_out (not `write`: wgsl_reflect takes that name for the access
+// mode and fails to parse the function): the accumulators of output channels
+// 4*cw .. 4*cw+3 at position
+// `row` plus the folded bias, requantized (eq. 17) and stored as one word of
+// 8-bit lanes q - off_out.
+fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
+  var word = 0u;
+  for (var j = 0u; j < 4u; j++) {
+    let c = cw * 4u + j;
+    var v = params.zero_out - params.off_out;
+    if (c < params.out_channels) {
+      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+    }
+    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
+  }
+  outputs[row * params.out_words + cw] = word;
+}
+// ---- shaders/igemm.wgsl ----
+// The integer matrix-product core of convolutions and dense layers
+// (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
+// output channels, the reduction runs over the kernel window x the input
+// channels of a group, one u32 word (four int8 lanes) at a time:
+//
+//   acc[row, c] = sum over t < k_words of dot4_i8(read_a(row, group(c), t), read_b(c, t))
+//   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
+//
+// The core knows nothing of convolutions: the parts composed before it supply
+//   dot4_i8(a, b)            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   ARow, a_row(row)         per-row state for the reader (e.g. the window origin)
+//   read_a(r, g, t) -> u32   reduction word t of row r for group g (im2col on the fly)
+//   read_b(c, t) -> u32      the four int8 weights of channel c facing word t
+//   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
+//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_words
+//
+// Tiling: one invocation computes ROWS output positions x 4 output channels
+// (one output word, so no two invocations write the same word); a workgroup
+// is WG_X output words x WG_Y row blocks. The weight words are read once per
+// invocation and reused for its ROWS positions. Accumulation is i32 and wraps,
+// which is exact because the true accumulator fits in int32 (eq. 10).
+
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+// Output positions per invocation, 1..MAX_ROWS.
+override ROWS: u32 = 1u;
+const MAX_ROWS: u32 = 4u;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let cw = gid.x;
+  let row0 = gid.y * ROWS;
+  if (cw >= params.out_words || row0 >= params.rows) {
+    return;
+  }
+  // Channels past the last are clamped onto it: computed, never written.
+  let last = params.out_channels - 1u;
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+  var rows: array<ARow, MAX_ROWS>;
+  for (var r = 0u; r < ROWS; r++) {
+    rows[r] = a_row(min(row0 + r, params.rows - 1u));
+  }
+  var acc: array<vec4<i32>, MAX_ROWS>;
+  // The four channels of a word may belong to two or more groups: one pass
+  // over the reduction per group, each channel counting its own group's only.
+  let g_first = group_of(c.x);
+  let g_last = group_of(c.w);
+  for (var g = g_first; g <= g_last; g++) {
+    let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
+    for (var t = 0u; t < params.k_words; t++) {
+      let b = vec4<u32>(read_b(c.x, t), read_b(c.y, t), read_b(c.z, t), read_b(c.w, t));
+      for (var r = 0u; r < ROWS; r++) {
+        let a = read_a(rows[r], g, t);
+        let d = vec4<i32>(dot4_i8(a, b.x), dot4_i8(a, b.y), dot4_i8(a, b.z), dot4_i8(a, b.w));
+        acc[r] += select(vec4<i32>(0), d, own);
+      }
+    }
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (row0 + r < params.rows) {
+      write_out(row0 + r, cw, acc[r]);
+    }
+  }
+}
