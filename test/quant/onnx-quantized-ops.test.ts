@@ -496,8 +496,8 @@ function classify(): Map<Op, Entry[]> {
       const op = ops[0]!;
       single.set(id, op);
       const c = nodeCase(tc, op);
-      const skip = SPECS[op].skip(c) ?? (tc.sets.length === 0 ? 'no test data set' : undefined);
-      byOp.get(op)!.push(skip ? { id, skip } : { id, c });
+      const notRun = SPECS[op].skip(c) ?? (tc.sets.length === 0 ? 'no test data set' : undefined);
+      byOp.get(op)!.push(notRun ? { id, skip: notRun } : { id, c });
     } else {
       others.push({ id, tc, ops });
     }
