@@ -431,7 +431,8 @@ function runDynamicQuantizeLinear(c: NodeCase, set: DataSet): Outcome {
 // ------------------------------------------------------------------ the cases
 
 interface OpSpec {
-  skip(c: NodeCase): string | undefined;
+  /** Why a case of this operator is not run (a variant the golden model has no form for), if it is not. */
+  unsupported(c: NodeCase): string | undefined;
   run(c: NodeCase, set: DataSet): Outcome | string;
   /** Allowed |ours - expected| per element. */
   tolerance: number;
@@ -440,24 +441,24 @@ interface OpSpec {
 }
 
 const SPECS: Record<Op, OpSpec> = {
-  ConvInteger: { skip: (c) => convSkip(c, 0, 1), run: runConvInteger, tolerance: 0 },
-  MatMulInteger: { skip: (c) => matmulSkip(c, [0, 1]), run: runMatMulInteger, tolerance: 0 },
+  ConvInteger: { unsupported: (c) => convSkip(c, 0, 1), run: runConvInteger, tolerance: 0 },
+  MatMulInteger: { unsupported: (c) => matmulSkip(c, [0, 1]), run: runMatMulInteger, tolerance: 0 },
   QLinearConv: {
-    skip: (c) => convSkip(c, 0, 3) ?? (INT_RANGES.has(typeOf(c, nodeOut(c, 0)) ?? DT.UINT8) ? undefined : `output type ${dataTypeName(typeOf(c, nodeOut(c, 0))!)}`),
+    unsupported: (c) => convSkip(c, 0, 3) ?? (INT_RANGES.has(typeOf(c, nodeOut(c, 0)) ?? DT.UINT8) ? undefined : `output type ${dataTypeName(typeOf(c, nodeOut(c, 0))!)}`),
     run: runQLinearConv,
     tolerance: 1,
     altLabel: 'one float64 rounding of acc * M',
   },
   QLinearMatMul: {
-    skip: (c) => matmulSkip(c, [0, 3]) ?? (INT_RANGES.has(typeOf(c, nodeOut(c, 0)) ?? DT.UINT8) ? undefined : `output type ${dataTypeName(typeOf(c, nodeOut(c, 0))!)}`),
+    unsupported: (c) => matmulSkip(c, [0, 3]) ?? (INT_RANGES.has(typeOf(c, nodeOut(c, 0)) ?? DT.UINT8) ? undefined : `output type ${dataTypeName(typeOf(c, nodeOut(c, 0))!)}`),
     run: runQLinearMatMul,
     tolerance: 1,
     altLabel: 'one float64 rounding of acc * M',
   },
-  QuantizeLinear: { skip: quantizeSkip, run: runQuantizeLinear, tolerance: 1, altLabel: 'x / scale in float32' },
-  DequantizeLinear: { skip: dequantizeSkip, run: runDequantizeLinear, tolerance: 0 },
+  QuantizeLinear: { unsupported: quantizeSkip, run: runQuantizeLinear, tolerance: 1, altLabel: 'x / scale in float32' },
+  DequantizeLinear: { unsupported: dequantizeSkip, run: runDequantizeLinear, tolerance: 0 },
   DynamicQuantizeLinear: {
-    skip: (c) => (typeOf(c, nodeIn(c, 0)) ?? DT.FLOAT) === DT.FLOAT ? undefined : `input type ${dataTypeName(typeOf(c, nodeIn(c, 0))!)}`,
+    unsupported: (c) => (typeOf(c, nodeIn(c, 0)) ?? DT.FLOAT) === DT.FLOAT ? undefined : `input type ${dataTypeName(typeOf(c, nodeIn(c, 0))!)}`,
     run: runDynamicQuantizeLinear,
     tolerance: 1,
     altLabel: 'x / scale in float32',
@@ -496,7 +497,7 @@ function classify(): Map<Op, Entry[]> {
       const op = ops[0]!;
       single.set(id, op);
       const c = nodeCase(tc, op);
-      const notRun = SPECS[op].skip(c) ?? (tc.sets.length === 0 ? 'no test data set' : undefined);
+      const notRun = SPECS[op].unsupported(c) ?? (tc.sets.length === 0 ? 'no test data set' : undefined);
       byOp.get(op)!.push(notRun ? { id, skip: notRun } : { id, c });
     } else {
       others.push({ id, tc, ops });
