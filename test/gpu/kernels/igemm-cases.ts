@@ -11,6 +11,7 @@ import { quantizeMultiplier } from '../../../src/quant/fixed-point.js';
 import { packRows } from '../../../src/quant/packing.js';
 import { activationRange, clampedParams, weightRange, type QParams } from '../../../src/quant/qparams.js';
 import type { QMatmulLayer } from '../../../src/quant/quantized-graph.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 export interface IgemmCase {
   readonly name: string;
@@ -48,17 +49,8 @@ export interface BuiltCase {
   readonly expected: Float32Array;
 }
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1). */
+const rng = mulberry32;
 
 function params(scheme: Scheme, bits: Bits, next: () => number): QParams {
   const { lo, hi } = activationRange(bits, scheme);

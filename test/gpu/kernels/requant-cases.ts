@@ -18,6 +18,7 @@ import {
   type QuantizedMultiplier,
 } from '../../../src/quant/fixed-point.js';
 import { ARGS_PER_CASE, type Primitive } from './requant-test-kernel.js';
+import { mulberry32 } from '../../helpers/random.js';
 
 type Args = readonly number[];
 
@@ -66,16 +67,10 @@ export const OUTPUT_RANGES: readonly (readonly [number, number, number])[] = [
   [0, INT32_MIN, INT32_MAX], // int32, no clamp
 ];
 
-/** Seeded uniform 32-bit words (mulberry32). */
+/** Seeded uniform 32-bit words (the generator's [0, 1) values scaled back exactly to 2^32). */
 function words(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 4294967296;
 }
 
 /** Random int32: half uniform over all of int32, half with a uniformly random bit length (small values too). */
