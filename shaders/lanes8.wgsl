@@ -14,10 +14,3 @@ fn pack_a8(v: vec4<i32>) -> u32 {
   let b = vec4<u32>(v) & vec4<u32>(0xffu);
   return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
 }
-
-// The flat index of an invocation in a 2D grid of workgroups: a dispatch of
-// more than maxComputeWorkgroupsPerDimension workgroups wraps into y
-// (src/gpu/ops/layout.ts, dispatch1d).
-fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
-  return id.x + id.y * groups.x * workgroup_size;
-}

@@ -48,3 +48,30 @@ export class GpuUnavailableError extends QuantGpuError {
     super(`${reason}; tried: ${tried.length > 0 ? tried.join('; ') : 'nothing'}`);
   }
 }
+
+/** A layer the GPU runtime has no kernel for (an operator, a bitwidth, a layout); the message names the layer and what is missing. */
+export class GpuUnsupportedError extends QuantGpuError {
+  override name = 'GpuUnsupportedError';
+}
+
+/** A tensor, weight or dispatch beyond the adapter's limits; the message names the layer, the size and the limit. */
+export class ResourceLimitError extends QuantGpuError {
+  override name = 'ResourceLimitError';
+  constructor(
+    message: string,
+    readonly limit: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The GPU device was lost (destroyed, driver reset, out of memory); runs pending at that moment reject with this. Create a new session. */
+export class DeviceLostError extends QuantGpuError {
+  override name = 'DeviceLostError';
+  constructor(
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(`the GPU device was lost (${reason})${detail ? `: ${detail}` : ''}; create a new session`);
+  }
+}

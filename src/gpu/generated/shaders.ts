@@ -3,12 +3,20 @@
 
 /** Every WGSL file under shaders/, by its path there. */
 export type ShaderFile =
+  | "activation_f32.wgsl"
   | "concat.wgsl"
   | "conv_io.wgsl"
   | "depthwise.wgsl"
   | "dot4_packed.wgsl"
   | "dot4_unpacked.wgsl"
   | "elementwise.wgsl"
+  | "fbinary.wgsl"
+  | "fconv.wgsl"
+  | "fcopy.wgsl"
+  | "flatten.wgsl"
+  | "fpool.wgsl"
+  | "fsoftmax.wgsl"
+  | "grid.wgsl"
   | "igemm.wgsl"
   | "lanes8.wgsl"
   | "lut.wgsl"
@@ -18,6 +26,27 @@ export type ShaderFile =
   | "test/requant_test.wgsl";
 
 export const shaderSources: Readonly<Record<ShaderFile, string>> = {
+  "activation_f32.wgsl": `// The fusable activations in float32 (src/cpu/activation.ts has the same
+// definitions, ONNX's). ACT picks one; its two parameters come from the
+// kernel's uniforms:
+//   0 none, 1 relu, 2 clip(a, b), 3 leakyRelu(alpha a), 4 sigmoid,
+//   5 hardSigmoid(alpha a, beta b), 6 hardSwish.
+// src/gpu/ops/float-ops.ts, ACTIVATION_CODES, numbers them on the host.
+
+override ACT: u32 = 0u;
+
+fn activate(x: f32, a: f32, b: f32) -> f32 {
+  switch ACT {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return min(max(x, a), b); }
+    case 3u: { return select(a * x, x, x >= 0.0); }
+    case 4u: { return 1.0 / (1.0 + exp(-x)); }
+    case 5u: { return clamp(a * x + b, 0.0, 1.0); }
+    case 6u: { return x * clamp(x + 3.0, 0.0, 6.0) / 6.0; }
+    default: { return x; }
+  }
+}
+`,
   "concat.wgsl": `// Concat along channels of up to 4 packed NHWC tensors (composed after
 // requant.wgsl and lanes8.wgsl). One invocation per output word: input k
 // holds output channels [ch_begin[k], ch_begin[k] + ch_count[k]); an input's
@@ -459,6 +488,338 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   y[i] = pack_a8(v);
 }
 `,
+  "fbinary.wgsl": `// Float32 Add, Sub, Mul and Div of two NCHW tensors with broadcasting (each
+// dimension of an input equal to the output's or 1), then the fused
+// activation; with OP = 4 the single input \`a\` through the activation alone
+// (an activation layer; \`b\` is bound but not read). One invocation per output
+// element. Composed after grid.wgsl and activation_f32.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+// 0 add, 1 sub, 2 mul, 3 div, 4 activation only.
+override OP: u32 = 0u;
+
+struct FBinaryParams {
+  invocations: u32,
+  // The output's shape, and each input's, as 4D NCHW (lower ranks padded on the left with 1).
+  out_shape: vec4<u32>,
+  a_shape: vec4<u32>,
+  b_shape: vec4<u32>,
+  act_a: f32,
+  act_b: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: FBinaryParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+// The flat index in a tensor of shape s of output position p (size-1 axes broadcast).
+fn source_index(p: vec4<u32>, s: vec4<u32>) -> u32 {
+  let q = min(p, s - vec4<u32>(1u));
+  return ((q.x * s.y + q.y) * s.z + q.z) * s.w + q.w;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let s = params.out_shape;
+  let p = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
+  let xa = a[source_index(p, params.a_shape)];
+  var v = xa;
+  if (OP != 4u) {
+    let xb = b[source_index(p, params.b_shape)];
+    switch OP {
+      case 0u: { v = xa + xb; }
+      case 1u: { v = xa - xb; }
+      case 2u: { v = xa * xb; }
+      default: { v = xa / xb; }
+    }
+  }
+  y[i] = activate(v, params.act_a, params.act_b);
+}
+`,
+  "fconv.wgsl": `// Float32 convolution on NCHW tensors, any stride, dilation, padding and
+// groups; a dense layer is the 1x1 convolution of [N, K, 1, 1] with its
+// [M, K] weights. Bias and the fused activation (activation_f32.wgsl) are
+// applied before the store. Composed after grid.wgsl and activation_f32.wgsl.
+//
+// One invocation computes OX_BLOCK neighbouring outputs of one row of one
+// output channel, so that each weight is read once for all of them.
+
+override WORKGROUP_SIZE: u32 = 64u;
+const OX_BLOCK: u32 = 4u;
+
+struct FConvParams {
+  // N * c_out * oh * ceil(ow / OX_BLOCK).
+  invocations: u32,
+  c_in: u32,
+  h: u32,
+  w: u32,
+  c_out: u32,
+  oh: u32,
+  ow: u32,
+  // Input channels per group and output channels per group.
+  cg: u32,
+  mg: u32,
+  kh: u32,
+  kw: u32,
+  sh: u32,
+  sw: u32,
+  dh: u32,
+  dw: u32,
+  pad_top: i32,
+  pad_left: i32,
+  has_bias: u32,
+  act_a: f32,
+  act_b: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: FConvParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> weights: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let blocks = (params.ow + OX_BLOCK - 1u) / OX_BLOCK;
+  let ox0 = (i % blocks) * OX_BLOCK;
+  let oy = (i / blocks) % params.oh;
+  let co = (i / (blocks * params.oh)) % params.c_out;
+  let b = i / (blocks * params.oh * params.c_out);
+  let ci0 = (co / params.mg) * params.cg;
+  let iy0 = i32(oy * params.sh) - params.pad_top;
+  var acc = array<f32, OX_BLOCK>();
+  for (var ci = 0u; ci < params.cg; ci++) {
+    let plane = (b * params.c_in + ci0 + ci) * params.h;
+    for (var ky = 0u; ky < params.kh; ky++) {
+      let iy = iy0 + i32(ky * params.dh);
+      if (iy < 0 || iy >= i32(params.h)) {
+        continue;
+      }
+      let row = (plane + u32(iy)) * params.w;
+      for (var kx = 0u; kx < params.kw; kx++) {
+        let wv = weights[((co * params.cg + ci) * params.kh + ky) * params.kw + kx];
+        for (var j = 0u; j < OX_BLOCK; j++) {
+          let ix = i32((ox0 + j) * params.sw + kx * params.dw) - params.pad_left;
+          if (ix >= 0 && ix < i32(params.w)) {
+            acc[j] += x[row + u32(ix)] * wv;
+          }
+        }
+      }
+    }
+  }
+  var bv = 0.0;
+  if (params.has_bias != 0u) {
+    bv = bias[co];
+  }
+  let out_row = ((b * params.c_out + co) * params.oh + oy) * params.ow;
+  for (var j = 0u; j < OX_BLOCK; j++) {
+    if (ox0 + j < params.ow) {
+      y[out_row + ox0 + j] = activate(acc[j] + bv, params.act_a, params.act_b);
+    }
+  }
+}
+`,
+  "fcopy.wgsl": `// One input of a float32 Concat along any axis: the tensor seen as
+// [outer, len, inner] is copied into the output [outer, out_len, inner] at
+// offset \`begin\` on the middle axis. A Concat of k inputs is k dispatches of
+// this kernel into one output buffer. Composed after grid.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct FCopyParams {
+  invocations: u32,
+  len: u32,
+  inner: u32,
+  out_len: u32,
+  begin: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: FCopyParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let inner = i % params.inner;
+  let mid = (i / params.inner) % params.len;
+  let outer = i / (params.inner * params.len);
+  y[(outer * params.out_len + params.begin + mid) * params.inner + inner] = x[i];
+}
+`,
+  "flatten.wgsl": `// Flatten of packed integer lanes: [N, C, H, W] held channels-last (NHWC
+// words, lanes8.wgsl) to [N, C*H*W] in ONNX's order, where element
+// k = (c * H + y) * W + x. One invocation per output word: its four lanes
+// gather from four input pixels. Lanes past the last element are 0.
+// Composed after grid.wgsl and lanes8.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct FlattenParams {
+  words: u32,
+  c: u32,
+  hw: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: FlattenParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let k_total = params.c * params.hw;
+  let out_words = (k_total + 3u) / 4u;
+  let b = i / out_words;
+  let c4 = (params.c + 3u) / 4u;
+  var v = vec4<i32>(0);
+  for (var l = 0u; l < 4u; l++) {
+    let k = (i % out_words) * 4u + l;
+    if (k < k_total) {
+      let ch = k / params.hw;
+      let word = x[(b * params.hw + k % params.hw) * c4 + ch / 4u];
+      v[l] = i32(word << (24u - 8u * (ch % 4u))) >> 24u;
+    }
+  }
+  y[i] = pack_a8(v);
+}
+`,
+  "fpool.wgsl": `// Float32 max and average pools, local and global (a global pool is the
+// window of the whole plane), on NCHW tensors. One invocation per output
+// element. MODE: 0 max, 1 average. The average divides by ONNX's count: the
+// real elements, or with count_include_pad the window clipped to the padded
+// input (the same count as pool.wgsl). Composed after grid.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+override MODE: u32 = 0u;
+
+struct FPoolParams {
+  invocations: u32,
+  h: i32,
+  w: i32,
+  oh: u32,
+  ow: u32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  pad_top: i32,
+  pad_left: i32,
+  pad_bottom: i32,
+  pad_right: i32,
+  count_include_pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: FPoolParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let ox = i32(i % params.ow);
+  let oy = i32((i / params.ow) % params.oh);
+  let plane = i / (params.ow * params.oh);
+  let y0 = oy * params.sh - params.pad_top;
+  let x0 = ox * params.sw - params.pad_left;
+  var best = -0x1.fffffep+127f;
+  var sum = 0.0;
+  var count = 0;
+  for (var ky = 0; ky < params.kh; ky++) {
+    let iy = y0 + ky * params.dh;
+    if (iy < 0 || iy >= params.h) {
+      continue;
+    }
+    for (var kx = 0; kx < params.kw; kx++) {
+      let ix = x0 + kx * params.dw;
+      if (ix < 0 || ix >= params.w) {
+        continue;
+      }
+      let v = x[(plane * u32(params.h) + u32(iy)) * u32(params.w) + u32(ix)];
+      best = max(best, v);
+      sum += v;
+      count += 1;
+    }
+  }
+  if (MODE == 0u) {
+    y[i] = best;
+    return;
+  }
+  if (params.count_include_pad != 0u) {
+    let ch = min(y0 + params.kh, params.h + params.pad_bottom) - max(y0, -params.pad_top);
+    let cw = min(x0 + params.kw, params.w + params.pad_right) - max(x0, -params.pad_left);
+    count = ch * cw;
+  }
+  y[i] = sum / f32(count);
+}
+`,
+  "fsoftmax.wgsl": `// Float32 Softmax over the middle axis of a tensor seen as [outer, len, inner]
+// (ONNX's axis, or with coerce2d all axes from it on as one: inner = 1).
+// One invocation per (outer, inner) line: the max is subtracted before exp,
+// as the CPU kernel does. Composed after grid.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct FSoftmaxParams {
+  invocations: u32,
+  len: u32,
+  inner: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: FSoftmaxParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let base = (i / params.inner) * params.len * params.inner + i % params.inner;
+  var m = -0x1.fffffep+127f;
+  for (var k = 0u; k < params.len; k++) {
+    m = max(m, x[base + k * params.inner]);
+  }
+  var sum = 0.0;
+  for (var k = 0u; k < params.len; k++) {
+    sum += exp(x[base + k * params.inner] - m);
+  }
+  for (var k = 0u; k < params.len; k++) {
+    y[base + k * params.inner] = exp(x[base + k * params.inner] - m) / sum;
+  }
+}
+`,
+  "grid.wgsl": `// The grid arithmetic every one-thread-per-item kernel shares. Composed first
+// (after a \`requires\` directive, where there is one).
+
+// The flat index of an invocation in a 2D grid of workgroups: a dispatch of
+// more than maxComputeWorkgroupsPerDimension workgroups wraps into y
+// (src/gpu/ops/layout.ts, dispatch1d).
+fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
+  return id.x + id.y * groups.x * workgroup_size;
+}
+`,
   "igemm.wgsl": `// The integer matrix-product core of convolutions and dense layers
 // (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
 // output channels, the reduction runs over the kernel window x the input
@@ -539,13 +900,6 @@ fn unpack_a8(w: u32) -> vec4<i32> {
 fn pack_a8(v: vec4<i32>) -> u32 {
   let b = vec4<u32>(v) & vec4<u32>(0xffu);
   return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
-}
-
-// The flat index of an invocation in a 2D grid of workgroups: a dispatch of
-// more than maxComputeWorkgroupsPerDimension workgroups wraps into y
-// (src/gpu/ops/layout.ts, dispatch1d).
-fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
-  return id.x + id.y * groups.x * workgroup_size;
 }
 `,
   "lut.wgsl": `// Elementwise functions of one input as a table (docs/quantization.md, eq. 21):

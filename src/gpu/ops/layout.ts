@@ -90,7 +90,7 @@ export const WORKGROUP_SIZE = 64;
 /**
  * Workgroups for `invocations` threads of WORKGROUP_SIZE, as [x, y, 1]: past
  * maxComputeWorkgroupsPerDimension the grid wraps into y, and the shaders
- * flatten it back (lanes8.wgsl, flat_index); surplus threads return early.
+ * flatten it back (grid.wgsl, flat_index); surplus threads return early.
  */
 export function dispatch1d(invocations: number, maxPerDimension: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));

@@ -28,13 +28,13 @@ export interface SmallPlan<V extends KernelVariant = KernelVariant> {
   readonly buffers: Readonly<Record<string, BufferRole>>;
 }
 
-/** A kernel made of WGSL parts from shaders/, with WORKGROUP_SIZE and the variant's other overrides. */
+/** A kernel made of grid.wgsl (flat_index) and WGSL parts from shaders/, with WORKGROUP_SIZE and the variant's other overrides. */
 export function smallKernel<V extends KernelVariant>(
   parts: readonly ShaderFile[],
   entryPoint: string,
   constants: (v: V) => Readonly<Record<string, number>> = () => ({}),
 ): KernelSource<V> {
-  return { shader: () => composeShader(parts), entryPoint, constants: (v) => ({ WORKGROUP_SIZE, ...constants(v) }) };
+  return { shader: () => composeShader(['grid.wgsl', ...parts]), entryPoint, constants: (v) => ({ WORKGROUP_SIZE, ...constants(v) }) };
 }
 
 export interface PreparedSmallOp {

@@ -1,0 +1,80 @@
+/**
+ * Float32 convolution and dense layers on the GPU (shaders/fconv.wgsl), NCHW.
+ * Golden: the CPU float executor's conv2d and gemm (src/cpu/run-layer.ts).
+ */
+import type { ConvLayer, DenseLayer } from '../../ir/layers.js';
+import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { activationCode } from './float-activation.js';
+import { dispatch1d } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface FloatConvVariant {
+  readonly kernel: 'fconv';
+  /** The fused activation's ACT code (float-activation.ts). */
+  readonly act: number;
+}
+
+export const floatConvKernel: KernelSource<FloatConvVariant> = smallKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({ ACT: v.act }));
+
+/** Output columns per invocation (fconv.wgsl, OX_BLOCK). */
+const OX_BLOCK = 4;
+
+export interface FloatTensorData {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface FloatConvPlan extends SmallPlan<FloatConvVariant> {
+  readonly outShape: number[];
+}
+
+/** `x` is the input's shape (NCHW, or [..., K] for a dense layer); `w` and `b` the layer's constant weights and bias. */
+export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[], w: FloatTensorData, b: FloatTensorData | undefined, maxWorkgroups: number): FloatConvPlan {
+  const where = `${layer.op} '${layer.name}'`;
+  const dense = layer.op === 'dense';
+  let n: number, cIn: number, h: number, wd: number;
+  if (dense) {
+    cIn = x[x.length - 1]!;
+    n = x.slice(0, -1).reduce((a, d) => a * d, 1);
+    [h, wd] = [1, 1];
+  } else {
+    if (x.length !== 4) throw new RangeError(`${where}: input [${x.join(', ')}] is not NCHW`);
+    [n, cIn, h, wd] = x as [number, number, number, number];
+  }
+  const m = w.shape[0]!;
+  const [cg, kh, kw] = dense ? [w.shape[1]!, 1, 1] : [w.shape[1]!, w.shape[2]!, w.shape[3]!];
+  const group = dense ? 1 : layer.group;
+  if (cg * group !== cIn || m % group !== 0) throw new RangeError(`${where}: weights [${w.shape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
+  const [sh, sw] = dense ? [1, 1] : layer.strides;
+  const [dh, dw] = dense ? [1, 1] : layer.dilations;
+  let g = { oh: 1, ow: 1, pad_top: 0, pad_left: 0 };
+  if (!dense) {
+    const [pt, pb] = resolveAxisPads(h, kh, sh, dh, layer.autoPad, [layer.pads[0], layer.pads[2]]);
+    const [pl, pr] = resolveAxisPads(wd, kw, sw, dw, layer.autoPad, [layer.pads[1], layer.pads[3]]);
+    g = {
+      oh: windowOutputSize(h, kh, sh, dh, 'NOTSET', [pt, pb]) as number,
+      ow: windowOutputSize(wd, kw, sw, dw, 'NOTSET', [pl, pr]) as number,
+      pad_top: pt,
+      pad_left: pl,
+    };
+  }
+  const act = activationCode(layer.activation);
+  const invocations = n * m * g.oh * Math.ceil(g.ow / OX_BLOCK);
+  const outShape = dense ? [...x.slice(0, -1), m] : [n, m, g.oh, g.ow];
+  return {
+    variant: { kernel: 'fconv', act: act.act },
+    dispatch: dispatch1d(invocations, maxWorkgroups),
+    uniforms: {
+      params: { invocations, c_in: cIn, h, w: wd, c_out: m, ...g, cg, mg: m / group, kh, kw, sh, sw, dh, dw, has_bias: b ? 1 : 0, act_a: act.act_a, act_b: act.act_b },
+    },
+    buffers: {
+      x: { role: 'input', tensor: layer.inputs[0]! },
+      weights: { role: 'constant', data: w.data },
+      // A binding cannot be empty: a layer without bias binds one unread zero.
+      bias: { role: 'constant', data: b ? b.data : new Float32Array(1) },
+      y: { role: 'output', tensor: layer.outputs[0]!, bytes: outShape.reduce((a, d) => a * d, 1) * 4 },
+    },
+    outShape,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Float32 Add, Sub, Mul, Div with broadcasting, and activation layers, on the
+ * GPU (shaders/fbinary.wgsl). Golden: runLayer's binary and activation cases.
+ */
+import type { ActivationLayer, BinaryLayer } from '../../ir/layers.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { activationCode } from './float-activation.js';
+import { dispatch1d } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface FloatBinaryVariant {
+  readonly kernel: 'fbinary';
+  readonly op: 'add' | 'sub' | 'mul' | 'div' | 'activation';
+  readonly act: number;
+}
+
+const OPS = { add: 0, sub: 1, mul: 2, div: 3, activation: 4 } as const;
+
+export const floatBinaryKernel: KernelSource<FloatBinaryVariant> = smallKernel(['activation_f32.wgsl', 'fbinary.wgsl'], 'main', (v) => ({ OP: OPS[v.op], ACT: v.act }));
+
+export interface FloatBinaryPlan extends SmallPlan<FloatBinaryVariant> {
+  readonly outShape: number[];
+}
+
+/** Numpy broadcasting of two shapes of rank at most 4; RangeError naming the layer when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], where: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  if (rank > 4) throw new RangeError(`${where}: rank ${rank}; the GPU kernels take at most 4`);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new RangeError(`${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** A shape of rank <= 4 as 4D, ones on the left. */
+export function as4d(s: readonly number[]): [number, number, number, number] {
+  return [...Array<number>(4 - s.length).fill(1), ...s] as [number, number, number, number];
+}
+
+export function planFloatBinary(layer: BinaryLayer | ActivationLayer, a: readonly number[], b: readonly number[] | undefined, maxWorkgroups: number): FloatBinaryPlan {
+  const where = `${layer.op} '${layer.name}'`;
+  const unary = layer.op === 'activation';
+  const outShape = unary ? [...a] : broadcastShapes(a, b!, where);
+  if (outShape.length > 4) throw new RangeError(`${where}: rank ${outShape.length}; the GPU kernels take at most 4`);
+  const act = activationCode(unary ? layer.fn : layer.activation);
+  const invocations = outShape.reduce((x, d) => x * d, 1);
+  return {
+    variant: { kernel: 'fbinary', op: layer.op, act: act.act },
+    dispatch: dispatch1d(invocations, maxWorkgroups),
+    uniforms: {
+      params: {
+        invocations,
+        out_shape: as4d(outShape),
+        a_shape: as4d(a.length < outShape.length ? [...Array<number>(outShape.length - a.length).fill(1), ...a] : a),
+        b_shape: as4d(unary ? outShape : b!.length < outShape.length ? [...Array<number>(outShape.length - b!.length).fill(1), ...b!] : b!),
+        act_a: act.act_a,
+        act_b: act.act_b,
+      },
+    },
+    buffers: {
+      a: { role: 'input', tensor: layer.inputs[0]! },
+      b: { role: 'input', tensor: layer.inputs[unary ? 0 : 1]! },
+      y: { role: 'output', tensor: layer.outputs[0]!, bytes: invocations * 4 },
+    },
+    outShape,
+  };
+}

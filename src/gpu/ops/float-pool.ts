@@ -1,0 +1,45 @@
+/**
+ * Float32 max, average and global pools on the GPU (shaders/fpool.wgsl), NCHW.
+ * Golden: the CPU float executor's pool2d kernels.
+ */
+import type { GlobalPoolLayer, PoolLayer } from '../../ir/layers.js';
+import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import type { KernelSource } from '../pipeline-cache.js';
+import { dispatch1d } from './layout.js';
+import { smallKernel, type SmallPlan } from './small-plan.js';
+
+export interface FloatPoolVariant {
+  readonly kernel: 'fpool';
+  readonly mode: 'max' | 'avg';
+}
+
+export const floatPoolKernel: KernelSource<FloatPoolVariant> = smallKernel(['fpool.wgsl'], 'main', (v) => ({ MODE: v.mode === 'max' ? 0 : 1 }));
+
+export interface FloatPoolPlan extends SmallPlan<FloatPoolVariant> {
+  readonly outShape: number[];
+}
+
+export function planFloatPool(layer: PoolLayer | GlobalPoolLayer, x: readonly number[], maxWorkgroups: number): FloatPoolPlan {
+  if (x.length !== 4) throw new RangeError(`${layer.op} '${layer.name}': input [${x.join(', ')}] is not NCHW`);
+  const [n, c, h, w] = x as [number, number, number, number];
+  const mode = layer.op === 'maxPool' || layer.op === 'globalMaxPool' ? 'max' : 'avg';
+  let g = { oh: 1, ow: 1, kh: h, kw: w, sh: 1, sw: 1, dh: 1, dw: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0, count_include_pad: 0 };
+  if (layer.op === 'maxPool' || layer.op === 'avgPool') {
+    const [kh, kw] = layer.kernel;
+    const [sh, sw] = layer.strides;
+    const [dh, dw] = layer.dilations;
+    const [pt, pb] = resolveAxisPads(h, kh, sh, dh, layer.autoPad, [layer.pads[0], layer.pads[2]]);
+    const [pl, pr] = resolveAxisPads(w, kw, sw, dw, layer.autoPad, [layer.pads[1], layer.pads[3]]);
+    const oh = windowOutputSize(h, kh, sh, dh, 'NOTSET', [pt, pb], layer.ceilMode) as number;
+    const ow = windowOutputSize(w, kw, sw, dw, 'NOTSET', [pl, pr], layer.ceilMode) as number;
+    g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: layer.op === 'avgPool' && layer.countIncludePad ? 1 : 0 };
+  }
+  const invocations = n * c * g.oh * g.ow;
+  return {
+    variant: { kernel: 'fpool', mode },
+    dispatch: dispatch1d(invocations, maxWorkgroups),
+    uniforms: { params: { invocations, h, w, ...g } },
+    buffers: { x: { role: 'input', tensor: layer.inputs[0]! }, y: { role: 'output', tensor: layer.outputs[0]!, bytes: invocations * 4 } },
+    outShape: [n, c, g.oh, g.ow],
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * From a graph (float) or a quantized graph, and the concrete shapes of its
+ * inputs, the command graph: every tensor with its shape and size, every
+ * step with its kernel variant, dispatch, uniforms and constant data. Pure:
+ * no GPU objects, so it is tested without a device, and a session builds it
+ * once per input shape.
+ */
+import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../errors.js';
+import type { AdapterFacts } from '../gpu/adapter-info.js';
+import { concatKernel, planConcat } from '../gpu/ops/concat.js';
+import { igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
+import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
+import { broadcastShapes } from '../gpu/ops/float-elementwise.js';
+import { flattenKernel, planFlatten } from '../gpu/ops/flatten.js';
+import { actShape, packedWords, type ActShape } from '../gpu/ops/layout.js';
+import { lutKernel, planLut } from '../gpu/ops/lut.js';
+import { planPool, poolKernel } from '../gpu/ops/pool.js';
+import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel } from '../gpu/ops/quantize.js';
+import type { SmallPlan } from '../gpu/ops/small-plan.js';
+import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
+import type { Constant, Graph, TensorInfo } from '../ir/graph.js';
+import { inferLayerShapes } from '../ir/infer-shapes.js';
+import type { ConvLayer } from '../ir/layers.js';
+import type { QParams } from '../quant/qparams.js';
+import type { QLayer, QuantizedGraph } from '../quant/quantized-graph.js';
+import { planFloatLayer } from './plan-float-layer.js';
+import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
+
+export interface PlanOptions {
+  /** Force the integer dot path: true dot4I8Packed, false vec4<i32> multiply-adds; default: the adapter's. */
+  readonly dot4?: boolean;
+}
+
+export type PlanFacts = Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>;
+
+const prod = (s: readonly number[]): number => s.reduce((a, d) => a * d, 1);
+
+/** Collects tensors and steps; shared by the float and the quantized planners. */
+class Builder {
+  readonly steps: Step[] = [];
+  readonly tensors = new Map<string, TensorSpec>();
+  constructor(
+    readonly facts: PlanFacts,
+    readonly constants: ReadonlyMap<string, Constant>,
+    readonly bindings: ReadonlyMap<string, number>,
+  ) {}
+
+  get maxWorkgroups(): number {
+    return this.facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+  }
+
+  define(spec: TensorSpec): void {
+    const limit = Math.min(this.facts.limits.maxStorageBufferBindingSize ?? 134217728, this.facts.limits.maxBufferSize ?? 268435456);
+    if (spec.aliasOf === undefined && spec.bytes > limit) {
+      const which = (this.facts.limits.maxStorageBufferBindingSize ?? Infinity) <= (this.facts.limits.maxBufferSize ?? Infinity) ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+      throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's ${which} of ${limit} (use a smaller batch)`, which);
+    }
+    this.tensors.set(spec.key, spec);
+  }
+
+  /** The spec of a tensor key; a float constant read as a tensor is defined on first use. */
+  tensor(key: string, where: string): TensorSpec {
+    const t = this.tensors.get(key);
+    if (t !== undefined) return t;
+    const c = key.startsWith('f:') ? this.constants.get(key.slice(2)) : undefined;
+    if (c !== undefined) {
+      const spec: TensorSpec = { key, shape: c.shape, bytes: Math.max(4, c.data.length * 4), constant: c.data };
+      this.define(spec);
+      return spec;
+    }
+    throw new ShapeError(`${where}: tensor '${key.slice(2)}' (${key.startsWith('f:') ? 'float' : 'integer'}) has no producer`);
+  }
+
+  add<V extends KernelVariant>(layer: string, op: string, kernel: KernelSource<V>, plan: SmallPlan<V>, macs: number, bits: string): void {
+    for (const [name, role] of Object.entries(plan.buffers)) {
+      const data = role.role === 'constant' ? role.data : undefined;
+      const limit = this.facts.limits.maxStorageBufferBindingSize ?? 134217728;
+      if (data !== undefined && data.byteLength > limit) {
+        throw new ResourceLimitError(`layer '${layer}': its ${name} need ${data.byteLength} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
+      }
+    }
+    this.steps.push({ layer, op, kernel: kernel as unknown as KernelSource<KernelVariant>, plan, macs, bits });
+  }
+}
+
+/** Planner errors (RangeError from the op planners) as typed errors naming the layer. */
+function typed<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    if (/maxComputeWorkgroupsPerDimension|workgroups/.test(e.message)) throw new ResourceLimitError(`${where}: ${e.message}`, 'maxComputeWorkgroupsPerDimension');
+    throw new GpuUnsupportedError(`${where}: ${e.message}`);
+  }
+}
+
+/** The inputs with their concrete shapes, and the value of each symbolic dimension (e.g. N = the batch). */
+function bindInputs(declared: readonly TensorInfo[], shapes: Readonly<Record<string, readonly number[]>>): { inputs: GraphIo[]; bindings: Map<string, number> } {
+  const bindings = new Map<string, number>();
+  const inputs = declared.map(({ name, shape: want }) => {
+    const shape = shapes[name];
+    if (shape === undefined) throw new ShapeError(`input '${name}' is missing`);
+    const bad = shape.length !== want.length || want.some((d, i) => (typeof d === 'number' ? d : (bindings.get(d) ?? shape[i])) !== shape[i]);
+    if (bad || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new ShapeError(`input '${name}': shape [${shape.join(', ')}] does not match the model's [${want.join(', ')}]`);
+    }
+    want.forEach((d, i) => {
+      if (typeof d === 'string') bindings.set(d, shape[i]!);
+    });
+    return { name, key: tensorKey('f', name), shape };
+  });
+  return { inputs, bindings };
+}
+
+/** The command graph of a float graph, all in float32. */
+export function planFloatGraph(graph: Graph, inputShapes: Readonly<Record<string, readonly number[]>>, facts: PlanFacts): CommandGraph {
+  const { inputs, bindings } = bindInputs(graph.inputs, inputShapes);
+  const b = new Builder(facts, graph.constants, bindings);
+  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: prod(io.shape) * 4 });
+  for (const layer of graph.layers) {
+    const shapes = layer.inputs.map((name) => b.tensor(tensorKey('f', name), `layer '${layer.name}'`).shape);
+    planFloatInto(b, layer, shapes);
+  }
+  const outputs = graph.outputs.map((o) => ({ name: o.name, key: tensorKey('f', o.name), shape: b.tensor(tensorKey('f', o.name), 'outputs').shape }));
+  return { steps: b.steps, tensors: b.tensors, inputs, outputs };
+}
+
+function planFloatInto(b: Builder, layer: Graph['layers'][number], shapes: readonly (readonly number[])[]): void {
+  const where = `layer '${layer.name}' (${layer.op})`;
+  const p = typed(where, () => planFloatLayer(layer, shapes, (n) => b.constants.get(n), b.maxWorkgroups, b.bindings));
+  const out = tensorKey('f', layer.outputs[0]!);
+  if (p.alias) {
+    const root = b.tensor(tensorKey('f', layer.inputs[0]!), where);
+    b.define({ key: out, shape: p.outShape, bytes: root.bytes, aliasOf: root.aliasOf ?? root.key });
+  } else {
+    b.define({ key: out, shape: p.outShape, bytes: prod(p.outShape) * 4 });
+    for (const s of p.steps) b.add(s.layer, s.op, s.kernel, s.plan, s.macs, s.bits);
+  }
+}
+
+/** The command graph of a quantized graph: integer layers on packed lanes, float islands in float32. */
+export function planQuantizedGraph(qg: QuantizedGraph, inputShapes: Readonly<Record<string, readonly number[]>>, facts: PlanFacts, options: PlanOptions = {}): CommandGraph {
+  const { inputs, bindings } = bindInputs(qg.inputs, inputShapes);
+  const b = new Builder(facts, qg.constants, bindings);
+  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: prod(io.shape) * 4 });
+  const P = (name: string): QParams => {
+    const p = qg.tensors.get(name);
+    if (p === undefined) throw new ShapeError(`integer tensor '${name}' has no quantization parameters`);
+    return p;
+  };
+  for (const layer of qg.layers) planQuantizedInto(b, layer, P, options);
+  const outputs = qg.outputs.map((o) => {
+    const io = { name: o.name, key: tensorKey('f', o.name), shape: b.tensor(tensorKey('f', o.name), 'outputs').shape };
+    if (o.integer === undefined) return io;
+    const t = b.tensor(tensorKey('i', o.integer), 'outputs');
+    return { ...io, integer: { name: o.integer, key: t.key, shape: t.shape, params: P(o.integer) } };
+  });
+  return { steps: b.steps, tensors: b.tensors, inputs, outputs };
+}
+
+const intBytes = (shape: readonly number[], where: string): number => packedWords(actShapeOf(shape, where)) * 4;
+
+function actShapeOf(shape: readonly number[], where: string): ActShape {
+  try {
+    return actShape(shape, where);
+  } catch (e) {
+    throw new GpuUnsupportedError((e as Error).message);
+  }
+}
+
+function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QParams, options: PlanOptions): void {
+  const where = `layer '${layer.name}' (${layer.kind})`;
+  const ins = (domain: Domain): TensorSpec[] => layer.inputs.map((n) => b.tensor(tensorKey(domain, n), where));
+  const out = layer.outputs[0]!;
+  const defineInt = (shape: readonly number[], bytes = intBytes(shape, where)): void => b.define({ key: tensorKey('i', out), shape, bytes, params: P(out) });
+  const mw = b.maxWorkgroups;
+  const abits = (name: string): string => `a${P(name).bits}`;
+  switch (layer.kind) {
+    case 'float': {
+      const shapes = ins('f').map((t) => t.shape);
+      planFloatInto(b, layer.layer, shapes);
+      return;
+    }
+    case 'quantize': {
+      const x = ins('f')[0]!;
+      const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: out }, P(out), actShapeOf(x.shape, where), mw));
+      defineInt(x.shape);
+      b.add(layer.name, 'quantize', quantizeKernel, keyed(plan, 'f', 'i'), 0, abits(out));
+      return;
+    }
+    case 'dequantize': {
+      const x = ins('i')[0]!;
+      const plan = typed(where, () => planDequantize({ real: out, lanes: layer.inputs[0]! }, P(layer.inputs[0]!), actShapeOf(x.shape, where), mw));
+      b.define({ key: tensorKey('f', out), shape: x.shape, bytes: prod(x.shape) * 4 });
+      b.add(layer.name, 'dequantize', dequantizeKernel, keyed(plan, 'i', 'f'), 0, abits(layer.inputs[0]!));
+      return;
+    }
+    case 'conv':
+    case 'dense': {
+      const x = ins('i')[0]!;
+      const inP = P(layer.inputs[0]!);
+      const [, cg, kh = 1, kw = 1] = layer.weightShape as [number, number, number?, number?];
+      const bits = `w${layer.weightBits}a${inP.bits}`;
+      const geometry = layer.kind === 'conv' ? `${kh}x${kw}${(layer.layer as ConvLayer).strides[0]! > 1 ? `/${(layer.layer as ConvLayer).strides[0]}` : ''}` : '';
+      if (isDepthwise(layer)) {
+        const plan = typed(where, () => planDepthwise(layer, inP, P(out), actShapeOf(x.shape, where), mw));
+        const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
+        defineInt(shape);
+        b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), prod(shape) * cg * kh * kw, bits);
+        return;
+      }
+      const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, options.dot4 === undefined ? {} : { dot4: options.dot4 }));
+      const plan: SmallPlan = {
+        variant: cp.variant,
+        dispatch: cp.dispatch,
+        uniforms: { params: cp.uniforms },
+        buffers: {
+          activations: { role: 'input', tensor: tensorKey('i', layer.inputs[0]!) },
+          weights: { role: 'constant', data: cp.buffers.weights },
+          bias: { role: 'constant', data: cp.buffers.bias },
+          m0: { role: 'constant', data: cp.buffers.m0 },
+          shift: { role: 'constant', data: cp.buffers.shift },
+          outputs: { role: 'output', tensor: tensorKey('i', out), bytes: cp.outputWords * 4 },
+        },
+      };
+      defineInt(cp.outputShape, cp.outputWords * 4);
+      b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}` : 'dense', igemmKernel, plan, prod(cp.outputShape) * cg * kh * kw, bits);
+      return;
+    }
+    case 'lut': {
+      const x = ins('i')[0]!;
+      const plan = typed(where, () => planLut(layer, P(layer.inputs[0]!), P(out), actShapeOf(x.shape, where), mw));
+      defineInt(x.shape);
+      b.add(layer.name, 'lut', lutKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+      return;
+    }
+    case 'add':
+    case 'sub':
+    case 'mul': {
+      const [x, y] = ins('i') as [TensorSpec, TensorSpec];
+      if (x.shape.length !== y.shape.length) throw new GpuUnsupportedError(`${where}: inputs of ranks ${x.shape.length} and ${y.shape.length}; the integer kernel broadcasts equal ranks only`);
+      const shape = typed(where, () => broadcastShapes(x.shape, y.shape, where));
+      const plan = typed(where, () => planBinary(layer, P(layer.inputs[0]!), P(layer.inputs[1]!), P(out), actShapeOf(x.shape, where), actShapeOf(y.shape, where), mw));
+      defineInt(shape);
+      b.add(layer.name, layer.kind, binaryKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+      return;
+    }
+    case 'concat': {
+      const xs = ins('i');
+      const rank = xs[0]!.shape.length;
+      const plan = typed(where, () => planConcat(layer, layer.inputs.map(P), P(out), xs.map((t) => actShapeOf(t.shape, where)), rank, mw));
+      const shape = inferLayerShapes({ name: layer.name, op: 'concat', axis: layer.axis, inputs: [], outputs: [] }, xs.map((t) => t.shape)) as number[][];
+      defineInt(shape[0]!);
+      b.add(layer.name, 'concat', concatKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+      return;
+    }
+    case 'maxPool':
+    case 'avgPool':
+    case 'globalAvgPool':
+    case 'globalMaxPool': {
+      const x = ins('i')[0]!;
+      const plan = typed(where, () => planPool(layer, P(layer.inputs[0]!), actShapeOf(x.shape, where), mw));
+      const s = plan.outShape;
+      defineInt(x.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x.shape);
+      b.add(layer.name, layer.kind, poolKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+      return;
+    }
+    case 'move': {
+      const x = ins('i')[0]!;
+      const op = layer.layer.op;
+      const shape = (inferLayerShapes(layer.layer, [x.shape], b.bindings) as number[][])[0]!;
+      if (op === 'identity' || op === 'flatten' || op === 'reshape' || op === 'squeeze' || op === 'unsqueeze') {
+        const a = actShapeOf(x.shape, where);
+        const o = actShapeOf(shape, where);
+        if (a.n === o.n && a.c === o.c && a.h === o.h && a.w === o.w) {
+          b.define({ key: tensorKey('i', out), shape, bytes: x.bytes, params: P(out), aliasOf: x.aliasOf ?? x.key });
+          return;
+        }
+        if (x.shape.length === 4 && shape.length === 2 && shape[0] === x.shape[0]) {
+          const plan = planFlatten(layer.inputs[0]!, out, a, mw);
+          defineInt(shape);
+          b.add(layer.name, 'flatten', flattenKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+          return;
+        }
+      }
+      throw new GpuUnsupportedError(`${where}: ${op} from [${x.shape.join(', ')}] to [${shape.join(', ')}] has no integer GPU kernel (flattening to [N, K] and reshapes that keep the channels-last words are supported)`);
+    }
+  }
+}
