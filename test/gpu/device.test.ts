@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { GpuUnavailableError } from '../../src/errors.js';
 import { requestGpu, SWIFTSHADER_ICD, vulkanFallback } from '../../src/gpu/device.js';
-import { CHROMIUM_FLAGS, startBrowserHost } from './harness/hosts.js';
+import { CHROMIUM_FLAGS } from '../../src/host/chromium-runner.js';
+import { startBrowserHost } from './harness/hosts.js';
 
 describe('vulkanFallback (which Vulkan driver Node falls back on)', () => {
   it('points the loader at the ICD only when no variable chooses drivers and the file exists', () => {

@@ -8,12 +8,12 @@
  * that has no WebGPU adapter fails with the reason and what was tried; the
  * tests never skip.
  */
-import { existsSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { GpuUnavailableError } from '../../../src/errors.js';
+import { CHROMIUM_FLAGS, findBrowser } from '../../../src/host/chromium-runner.js';
 import type { AdapterFacts, GpuHost } from '../../../src/gpu/adapter-info.js';
 import { requestGpu } from '../../../src/gpu/device.js';
 import { PipelineCache } from '../../../src/gpu/pipeline-cache.js';
@@ -31,22 +31,6 @@ export interface GpuTestHost {
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PAGE = '/test/gpu/page/index.html';
 
-/**
- * Chromium's flags: WebGPU is off by default on Linux (--enable-unsafe-webgpu);
- * the rest keep a test browser from reaching the network or doing background
- * work. puppeteer adds --headless=new and a fresh temporary --user-data-dir.
- * With no GPU, Chromium's WebGPU runs on SwiftShader.
- */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
 export async function startNodeHost(): Promise<GpuTestHost> {
   const gpu = await requestGpu();
   const cache = new PipelineCache(gpu.device);
@@ -58,19 +42,6 @@ export async function startNodeHost(): Promise<GpuTestHost> {
       gpu.destroy();
     },
   };
-}
-
-/** The browser to drive: $PUPPETEER_EXECUTABLE_PATH, else Debian's chromium. */
-function findBrowser(): string {
-  const tried: string[] = [];
-  const fromEnv = process.env.PUPPETEER_EXECUTABLE_PATH;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (existsSync(fromEnv)) return fromEnv;
-    tried.push(`PUPPETEER_EXECUTABLE_PATH=${fromEnv}: no such file`);
-  } else tried.push('PUPPETEER_EXECUTABLE_PATH: unset');
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  tried.push('/usr/bin/chromium: no such file');
-  throw new GpuUnavailableError('no browser to run the WebGPU tests in', tried);
 }
 
 /**

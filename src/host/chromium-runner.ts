@@ -1,0 +1,184 @@
+/**
+ * The Chromium runner (Node only): headless Chromium through puppeteer-core,
+ * on a page this module serves from http://127.0.0.1 (WebGPU needs a secure
+ * context; file:// is not one). The page is page-entry.ts bundled by esbuild
+ * on first use. Graphs go to the page by HTTP (encoded by graph-codec.ts),
+ * inputs and outputs as base64 through page.evaluate; errors come back as
+ * data and are rethrown here as the same typed errors.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Tensor } from '../cpu/tensor.js';
+import * as errors from '../errors.js';
+import { GpuUnavailableError, QuantGpuError } from '../errors.js';
+import type { AdapterFacts } from '../gpu/adapter-info.js';
+import { base64ToFloat32, base64ToInt32, viewToBase64 } from '../io/base64.js';
+import type { Graph } from '../ir/graph.js';
+import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import { encodeGraph } from '../runtime/graph-codec.js';
+import type { PlanOptions } from '../runtime/plan-graph.js';
+import type { GpuRunner, ProfileOptions, SessionHandle } from './gpu-runner.js';
+import type { Envelope, QuantgpuPageApi, WireError, WireTensor } from './page-api.js';
+
+/**
+ * Chromium's flags: WebGPU is off by default on Linux (--enable-unsafe-webgpu);
+ * the rest keep a headless browser from reaching the network or doing
+ * background work. puppeteer adds --headless=new and a fresh temporary
+ * --user-data-dir. With no GPU, Chromium's WebGPU runs on SwiftShader.
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** The browser to drive: $PUPPETEER_EXECUTABLE_PATH, else Debian's chromium. */
+export function findBrowser(): string {
+  const tried: string[] = [];
+  const fromEnv = process.env.PUPPETEER_EXECUTABLE_PATH;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (existsSync(fromEnv)) return fromEnv;
+    tried.push(`PUPPETEER_EXECUTABLE_PATH=${fromEnv}: no such file`);
+  } else tried.push('PUPPETEER_EXECUTABLE_PATH: unset');
+  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+  tried.push('/usr/bin/chromium: no such file (apt-get install -y chromium)');
+  throw new GpuUnavailableError('no browser for the chromium GPU runner', tried);
+}
+
+let bundle: Promise<string> | undefined;
+
+/** page-entry bundled for the browser (once per process). */
+function pageBundle(): Promise<string> {
+  bundle ??= (async () => {
+    const here = (ext: string): string => fileURLToPath(new URL(`./page-entry${ext}`, import.meta.url));
+    const entry = [here('.ts'), here('.js')].find(existsSync);
+    if (entry === undefined) throw new Error(`the page entry is missing: ${here('.ts')} or ${here('.js')}`);
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+    return out.outputFiles[0]!.text;
+  })();
+  bundle.catch(() => (bundle = undefined));
+  return bundle;
+}
+
+const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>quantgpu runner</title><script type="module" src="/page.js"></script>';
+
+/** A typed error from its wire form: the class of the same name where there is one. */
+function revive(e: WireError): Error {
+  const ctor = (errors as Record<string, unknown>)[e.name];
+  if (typeof ctor === 'function' && ctor.prototype instanceof QuantGpuError) {
+    const err = Object.create(ctor.prototype as object) as QuantGpuError;
+    Object.assign(err, e.fields);
+    Object.defineProperty(err, 'message', { value: e.message, writable: true, configurable: true });
+    Object.defineProperty(err, 'stack', { value: `${e.name}: ${e.message}\n    at the chromium runner's page`, writable: true, configurable: true });
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+function unwrap<T>(r: Envelope<T>): T {
+  if ('error' in r) throw revive(r.error);
+  return r.ok;
+}
+
+const wire = (t: Tensor): WireTensor => ({ shape: [...t.shape], b64: viewToBase64(t.data) });
+
+export async function launchChromiumRunner(options: { flags?: readonly string[] } = {}): Promise<GpuRunner> {
+  const flags = options.flags ?? CHROMIUM_FLAGS;
+  const executablePath = findBrowser();
+  const graphs = new Map<string, string>();
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  const pageLog: string[] = [];
+  const close = async (): Promise<void> => {
+    await browser?.close().catch(() => {});
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  };
+  try {
+    const script = await pageBundle();
+    server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      const graph = url.startsWith('/graph/') ? graphs.get(url) : undefined;
+      if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE_HTML);
+      else if (url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+      else if (graph !== undefined) {
+        graphs.delete(url);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(graph);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(0, '127.0.0.1', () => resolve());
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await puppeteer.launch({ executablePath, headless: true, args: [...flags], protocolTimeout: 600_000 });
+    const page: Page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => pageLog.push(`page error: ${(e as Error).message}`));
+    const response = await page.goto(`${origin}/`, { waitUntil: 'load' });
+    if (response === null || !response.ok()) throw new Error(`GET ${origin}/: ${response?.status() ?? 'no response'}`);
+    await page.waitForFunction(() => window.quantgpuPage !== undefined, { timeout: 60_000 });
+
+    type Api = QuantgpuPageApi;
+    const call = async <M extends keyof Api>(method: M, ...args: Parameters<Api[M]>): Promise<Awaited<ReturnType<Api[M]>> extends Envelope<infer T> ? T : never> => {
+      const r = await page.evaluate((m: string, a: unknown[]) => (window.quantgpuPage as unknown as Record<string, (...x: unknown[]) => unknown>)[m]!(...a), method, args as unknown[]);
+      return unwrap(r as Envelope<never>);
+    };
+
+    let facts: AdapterFacts;
+    try {
+      facts = await call('init');
+    } catch (e) {
+      throw new GpuUnavailableError('no WebGPU device in the browser', [`${executablePath} --headless=new ${flags.join(' ')} on ${origin}/: ${(e as Error).message}`, ...pageLog]);
+    }
+    let graphId = 0;
+    const runner: GpuRunner = {
+      kind: 'chromium',
+      facts: async () => facts,
+      async createSession(model: Graph | QuantizedGraph, planOptions: PlanOptions = {}): Promise<SessionHandle> {
+        const url = `/graph/${++graphId}`;
+        graphs.set(url, encodeGraph(model));
+        let id: number;
+        try {
+          id = await call('createSession', url, planOptions);
+        } finally {
+          graphs.delete(url);
+        }
+        facts = await call('init');
+        return {
+          async run(input) {
+            const r = await call('run', id, wire(input));
+            return {
+              outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, t]) => [k, { shape: t.shape, data: base64ToFloat32(t.b64) }])),
+              integers: Object.fromEntries(Object.entries(r.integers).map(([k, v]) => [k, base64ToInt32(v)])),
+            };
+          },
+          profile: (input, o: ProfileOptions = {}) => call('profile', id, wire(input), o),
+          memory: (input) => call('memory', id, [...input.shape]),
+          async dispose() {
+            await call('dispose', id);
+          },
+        };
+      },
+      async loseDevice() {
+        await call('loseDevice');
+      },
+      close,
+    };
+    return runner;
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The command graph and the memory plan, without a GPU: liveness sharing on a
+ * residual model, typed refusals (unsupported layers, adapter limits, wrong
+ * input shapes), and the graph codec that carries graphs into a browser page.
+ */
+import { describe, expect, it } from 'vitest';
+import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../../src/errors.js';
+import { collectStats } from '../../src/quant/calibrate-graph.js';
+import { PRESETS } from '../../src/quant/config.js';
+import { quantize } from '../../src/quant/pipeline.js';
+import { prepareForQuantization } from '../../src/quant/prepare.js';
+import { loadModelFile } from '../../src/model/load-model-file.js';
+import { planMemory, rootOf } from '../../src/runtime/memory-plan.js';
+import { planFloatGraph, planQuantizedGraph, type PlanFacts } from '../../src/runtime/plan-graph.js';
+import { decodeGraph, encodeGraph } from '../../src/runtime/graph-codec.js';
+import type { CommandGraph } from '../../src/runtime/steps.js';
+import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import { realInputs, zooModels } from '../helpers/zoo.js';
+
+const FACTS: PlanFacts = { dot4I8Packed: true, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 28 } };
+
+async function quantizedZoo(name: string, config = PRESETS.w8a8!): Promise<QuantizedGraph> {
+  const model = zooModels().find((m) => m.name === name)!;
+  const graph = prepareForQuantization(loadModelFile(model.path));
+  const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+  return quantize(graph, tensors, config);
+}
+
+/** First and last step touching each planned tensor (inputs from -1, outputs to the end), computed independently of planMemory. */
+function lifetimes(g: CommandGraph): Map<string, [number, number]> {
+  const life = new Map<string, [number, number]>();
+  const touch = (key: string, i: number): void => {
+    const root = rootOf(g, key);
+    if (g.tensors.get(root)?.constant !== undefined) return;
+    const l = life.get(root);
+    life.set(root, l === undefined ? [i, i] : [Math.min(l[0], i), Math.max(l[1], i)]);
+  };
+  for (const io of g.inputs) touch(io.key, -1);
+  g.steps.forEach((s, i) => {
+    for (const r of Object.values(s.plan.buffers)) if (r.role !== 'constant') touch(r.tensor, i);
+  });
+  for (const o of g.outputs) {
+    touch(o.key, g.steps.length);
+    if (o.integer) touch(o.integer.key, g.steps.length);
+  }
+  return life;
+}
+
+describe('memory plan', () => {
+  for (const name of ['fashion-resnet', 'fashion-mbv3']) {
+    it(`${name}: tensors alive together never share a slot, and the plan is below one buffer per tensor`, async () => {
+      const qg = await quantizedZoo(name);
+      const g = planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [8, 1, 28, 28] }, FACTS);
+      const m = planMemory(g);
+      const life = [...lifetimes(g)];
+      for (let a = 0; a < life.length; a++) {
+        for (let b = a + 1; b < life.length; b++) {
+          const [ka, [fa, la]] = life[a]!;
+          const [kb, [fb, lb]] = life[b]!;
+          if (fa <= lb && fb <= la) expect(m.slotOf.get(ka), `${ka} and ${kb} overlap`).not.toBe(m.slotOf.get(kb));
+        }
+        const [key] = life[a]!;
+        expect(m.slotBytes[m.slotOf.get(key)!]!, key).toBeGreaterThanOrEqual(g.tensors.get(key)!.bytes);
+      }
+      expect(m.plannedBytes).toBeLessThan(m.naiveBytes / 2);
+      console.log(`${name} batch 8: activation memory planned ${m.plannedBytes} B in ${m.slotBytes.length} slots, one buffer per tensor ${m.naiveBytes} B`);
+    });
+  }
+});
+
+describe('command graph refusals', () => {
+  it('names a layer whose activations do not fit 8-bit lanes', async () => {
+    const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...PRESETS.w8a8!.default, weightBits: 4, activationBits: 16 } });
+    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
+    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(/16-bit .* do not fit 8-bit lanes/);
+  });
+
+  it('refuses a tensor beyond maxStorageBufferBindingSize, naming the limit', async () => {
+    const qg = await quantizedZoo('digits-vgg');
+    const small: PlanFacts = { ...FACTS, limits: { ...FACTS.limits, maxStorageBufferBindingSize: 4096 } };
+    const e = (() => {
+      try {
+        planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [64, 1, 8, 8] }, small);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(ResourceLimitError);
+    expect((e as ResourceLimitError).limit).toBe('maxStorageBufferBindingSize');
+    expect((e as Error).message).toMatch(/needs \d+ bytes, above the adapter's maxStorageBufferBindingSize of 4096/);
+  });
+
+  it('refuses an input of the wrong shape', async () => {
+    const qg = await quantizedZoo('digits-vgg');
+    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 3, 8, 8] }, FACTS)).toThrow(ShapeError);
+    expect(() => planQuantizedGraph(qg, {}, FACTS)).toThrow(/input '.*' is missing/);
+  });
+
+  it('names a float layer with no GPU kernel', () => {
+    const model = zooModels().find((m) => m.name === 'digits-vgg')!;
+    const graph = loadModelFile(model.path);
+    const out = graph.outputs[0]!.name;
+    const bad = { ...graph, layers: [...graph.layers, { name: 'T', op: 'transpose' as const, perm: [1, 0], inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: [10, 'N'] }] };
+    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
+    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(/layer 'T': transpose has no float32 GPU kernel/);
+  });
+});
+
+describe('graph codec', () => {
+  it('gives back an equal quantized graph (typed arrays, Maps, -0 and infinities included)', async () => {
+    const qg = await quantizedZoo('fashion-mbv3', PRESETS.w4a8!);
+    const back = decodeGraph<QuantizedGraph>(encodeGraph(qg));
+    expect(back).toStrictEqual(qg);
+    expect(decodeGraph(encodeGraph({ a: -0, b: Infinity, c: new Map([[1, new Int8Array([-1, 2])]]) }))).toStrictEqual({ a: -0, b: Infinity, c: new Map([[1, new Int8Array([-1, 2])]]) });
+  });
+});

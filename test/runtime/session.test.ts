@@ -1,0 +1,177 @@
+/**
+ * Whole models on the GPU, through both runners (Node's `webgpu` package and
+ * headless Chromium): every zoo model equals the golden executor bit for bit
+ * at w8a8, w4a8, w8a8-pow2 and a mixed config with a "float" layer, batch 1
+ * and 8, and its float path matches the CPU float executor; device loss and
+ * disposal behave. A runner that cannot start fails every test (no skip).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGraph } from '../../src/cpu/float-executor.js';
+import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
+import type { Tensor } from '../../src/cpu/tensor.js';
+import { DeviceLostError, GpuUnsupportedError } from '../../src/errors.js';
+import { BufferTracker } from '../../src/gpu/buffer-tracker.js';
+import { requestGpu } from '../../src/gpu/device.js';
+import { GPU_RUNNERS, openGpuRunner, type GpuRunner } from '../../src/host/gpu-runner.js';
+import { loadModelFile } from '../../src/model/load-model-file.js';
+import { collectStats } from '../../src/quant/calibrate-graph.js';
+import { PRESETS, type QuantConfig } from '../../src/quant/config.js';
+import { quantize } from '../../src/quant/pipeline.js';
+import { prepareForQuantization } from '../../src/quant/prepare.js';
+import { createSession } from '../../src/runtime/session.js';
+import { realInputs, zooModels } from '../helpers/zoo.js';
+
+function slice(x: Tensor, n: number): Tensor {
+  const per = x.data.length / x.shape[0]!;
+  return { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
+}
+
+function maxRelative(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(a[i]!));
+  }
+  return d / m;
+}
+
+for (const kind of GPU_RUNNERS) {
+  describe(`runtime on ${kind}`, () => {
+    let runner: GpuRunner | undefined;
+    let failure: unknown;
+    beforeAll(async () => {
+      try {
+        runner = await openGpuRunner(kind);
+      } catch (e) {
+        failure = e;
+      }
+    }, 120_000);
+    afterAll(async () => {
+      await runner?.close();
+    });
+    const get = (): GpuRunner => {
+      if (runner === undefined) throw failure instanceof Error ? failure : new Error(`the ${kind} runner did not start`);
+      return runner;
+    };
+
+    for (const model of zooModels()) {
+      it(`${model.name}: equal to the golden executor at w8a8, w4a8, w8a8-pow2 and mixed, batch 1 and 8; float within 1e-4`, async () => {
+        const r = get();
+        const graph = prepareForQuantization(loadModelFile(model.path));
+        const input = graph.inputs[0]!.name;
+        const { tensors } = await collectStats(graph, [await realInputs(model, 100, 64)]);
+        const x8 = await realInputs(model, 0, 8);
+        const second = graph.layers.find((l) => l.op === 'conv' && l !== graph.layers[0])!.name;
+        const configs: QuantConfig[] = [PRESETS.w8a8!, PRESETS.w4a8!, PRESETS['w8a8-pow2']!, { name: 'mixed', default: PRESETS.w8a8!.default, layers: { [second]: 'float' } }];
+        for (const config of configs) {
+          const qg = quantize(graph, tensors, config);
+          const session = await r.createSession(qg);
+          try {
+            for (const x of [slice(x8, 1), x8]) {
+              const golden = runQuantized(qg, { [input]: x });
+              const gpu = await session.run(x);
+              for (const [name, ints] of Object.entries(golden.integers)) {
+                const got = gpu.integers[name]!;
+                expect(got.length, `${config.name} batch ${x.shape[0]} ${name}`).toBe(ints.length);
+                const bad = ints.findIndex((v, i) => v !== got[i]);
+                expect(bad, `${config.name} batch ${x.shape[0]}: first differing code of '${name}' (golden ${ints[bad]}, gpu ${got[bad]})`).toBe(-1);
+                // Dequantization is one float32 product on the GPU and a double product rounded once on the CPU.
+                expect(maxRelative(golden.outputs[name]!.data, gpu.outputs[name]!.data), `${config.name} logits`).toBeLessThan(1e-6);
+              }
+            }
+          } finally {
+            await session.dispose();
+          }
+        }
+        const session = await r.createSession(graph);
+        try {
+          const ref = runGraph(graph, { [input]: x8 });
+          const gpu = await session.run(x8);
+          for (const [name, t] of Object.entries(ref)) expect(maxRelative(t.data, gpu.outputs[name]!.data), `float ${name}`).toBeLessThan(1e-4);
+        } finally {
+          await session.dispose();
+        }
+      }, 300_000);
+    }
+
+    it('plans activation memory below one buffer per tensor on a residual model', async () => {
+      const model = zooModels().find((m) => m.name === 'fashion-resnet')!;
+      const graph = prepareForQuantization(loadModelFile(model.path));
+      const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+      const session = await get().createSession(quantize(graph, tensors, PRESETS.w8a8!));
+      const m = await session.memory(await realInputs(model, 0, 8));
+      await session.dispose();
+      expect(m.plannedBytes).toBeLessThan(m.naiveBytes);
+      expect(m.slots).toBeGreaterThanOrEqual(2);
+    });
+
+    it('refuses a layer without a GPU kernel with GpuUnsupportedError naming it', async () => {
+      const model = zooModels().find((m) => m.name === 'digits-vgg')!;
+      const graph = loadModelFile(model.path);
+      const out = graph.outputs[0]!.name;
+      const bad = { ...graph, layers: [...graph.layers, { name: 'T', op: 'transpose' as const, perm: [1, 0], inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: [10, 'N'] }] };
+      const session = await get().createSession(bad);
+      const e = await session.run(await realInputs(model, 0, 2)).catch((err: unknown) => err);
+      await session.dispose();
+      expect(e).toBeInstanceOf(GpuUnsupportedError);
+      expect((e as Error).message).toMatch(/layer 'T': transpose has no float32 GPU kernel/);
+    });
+
+    it('rejects runs pending when the device is lost with DeviceLostError; a new session works', async () => {
+      const r = get();
+      const model = zooModels().find((m) => m.name === 'fashion-vgg')!;
+      const graph = prepareForQuantization(loadModelFile(model.path));
+      const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+      const qg = quantize(graph, tensors, PRESETS.w8a8!);
+      const x = await realInputs(model, 0, 64);
+      const session = await r.createSession(qg);
+      await session.run(slice(x, 1)); // prepared and compiled: the runs below go straight to the queue
+      const pending = [1, 2, 3].map(() => session.run(x).then(() => 'done', (e: unknown) => e));
+      await r.loseDevice();
+      const outcomes = await Promise.all(pending);
+      expect(outcomes.at(-1), 'the last run in flight').toBeInstanceOf(DeviceLostError);
+      for (const o of outcomes) if (o !== 'done') expect(o).toBeInstanceOf(DeviceLostError);
+      const later = await session.run(x).catch((e: unknown) => e);
+      expect(later).toBeInstanceOf(DeviceLostError);
+      expect((later as Error).message).toMatch(/^the GPU device was lost \(destroyed\).*create a new session/);
+      await session.dispose();
+      const fresh = await r.createSession(qg);
+      const again = await fresh.run(slice(x, 4));
+      await fresh.dispose();
+      const golden = runQuantized(qg, { [graph.inputs[0]!.name]: slice(x, 4) });
+      expect(Object.values(again.integers)[0]).toEqual(Object.values(golden.integers)[0]);
+    }, 120_000);
+  });
+}
+
+describe('session buffers (Node)', () => {
+  it('a second inference makes no buffer, and dispose destroys every buffer the session made', async () => {
+    const gpu = await requestGpu();
+    try {
+      const model = zooModels().find((m) => m.name === 'fashion-mbv2')!;
+      const graph = prepareForQuantization(loadModelFile(model.path));
+      const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+      const session = await createSession(quantize(graph, tensors, PRESETS.w4a8!), { gpu });
+      const x = await realInputs(model, 0, 4);
+      const first = await session.run(x);
+      const held = session.liveBuffers();
+      const tracker = new BufferTracker(gpu.device);
+      const unwatch = tracker.watch();
+      let second;
+      try {
+        second = await session.run(x);
+      } finally {
+        unwatch();
+      }
+      expect(tracker.live(), 'buffers made by the second run').toEqual([]);
+      expect(second.integers).toEqual(first.integers);
+      expect(session.liveBuffers()).toEqual(held);
+      session.dispose();
+      expect(session.liveBuffers()).toEqual([]);
+      await expect(session.run(x)).rejects.toThrow(/disposed/);
+    } finally {
+      gpu.destroy();
+    }
+  });
+});
