@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../../src/errors.js';
 import { collectStats } from '../../src/quant/calibrate-graph.js';
-import { PRESETS } from '../../src/quant/config.js';
+import { PRESETS, type LayerQuant } from '../../src/quant/config.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
@@ -70,7 +70,7 @@ describe('memory plan', () => {
 
 describe('command graph refusals', () => {
   it('names a layer whose activations do not fit 8-bit lanes', async () => {
-    const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...PRESETS.w8a8!.default, weightBits: 4, activationBits: 16 } });
+    const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: 4, activationBits: 16 } });
     expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
     expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(/16-bit .* do not fit 8-bit lanes/);
   });

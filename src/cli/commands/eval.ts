@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
-import { CPU_BACKENDS, cpuBackend, type CpuBackend } from '../../eval/backends.js';
+import type { Tensor } from '../../cpu/tensor.js';
+import { CPU_BACKENDS, cpuBackend, type BackendRun, type CpuBackend } from '../../eval/backends.js';
+import { describeAdapter, gpuBackend } from '../../eval/gpu-backend.js';
+import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
+import type { Graph } from '../../ir/graph.js';
+import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { OutputDigest } from '../../eval/digest.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
 import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
@@ -21,6 +26,7 @@ interface EvalOptions {
   limit?: number;
   batch: number;
   backend: string;
+  gpu: string;
   config?: string;
   stats?: string;
   calibImages: number;
@@ -39,15 +45,20 @@ function withStatsCalibrator(config: QuantConfig, spec: string, statsCalibrator:
   return { ...config, default: { ...config.default, calibrator: name as CalibratorName, ...(param ? { calibratorParam: Number(param) } : {}) } };
 }
 
-async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: Parameters<typeof cpuBackend>[2]): Promise<EvalResult & { digest: string }> {
+const BACKENDS = [...CPU_BACKENDS, 'gpu'] as const;
+
+async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: QuantizedGraph): Promise<EvalResult & { digest: string }> {
+  return runEvalWith(cpuBackend(backend, m.graph, qg), m, opts, label);
+}
+
+async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>, m: ModelSetup, opts: EvalOptions, label: string): Promise<EvalResult & { digest: string }> {
   const dataset = await openDataset(opts.data, 'test', opts.limit ?? Infinity);
-  const run = cpuBackend(backend, m.graph, qg);
   const digest = new OutputDigest();
   const bar = progressBar(label, Boolean(opts.json));
   try {
     const r = await evaluate(
-      (x) => {
-        const out = run(x);
+      async (x) => {
+        const out = await run(x);
         digest.add(out.digestWords);
         return out.logits;
       },
@@ -70,67 +81,85 @@ export function registerEval(program: Command): void {
     .requiredOption('--data <dataset>', 'fashion-mnist, digits, or a folder (IDX files, or one subfolder of PNG/JPEG images per label)')
     .option('--limit <n>', 'evaluate the first N test images only', (v) => positiveInt(v, '--limit'))
     .option('--batch <n>', 'images per batch', (v) => positiveInt(v, '--batch'), 64)
-    .option('--backend <name>', `where to run: ${CPU_BACKENDS.join(', ')}`, 'cpu-float')
+    .option('--backend <name>', `where to run: ${BACKENDS.join(', ')}`, 'cpu-float')
+    .option('--gpu <runner>', `with --backend gpu: ${GPU_RUNNERS.join(' (headless, through puppeteer) or ')} (the webgpu package in this process)`, 'chromium')
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
     .option('--json', 'print one JSON document on stdout')
     .action(async (modelPath: string, opts: EvalOptions) => {
-      if (!(CPU_BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${CPU_BACKENDS.join(', ')}`);
-      const backend = opts.backend as CpuBackend;
+      if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
+      if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
+      const backend = opts.backend as CpuBackend | 'gpu';
       const m = setupModel(modelPath);
-      const quantized = backend !== 'cpu-float';
-      if (!quantized && opts.config && opts.config !== 'float') throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden or fake-quant)`);
-      let doc: Record<string, unknown>;
-      if (!quantized) {
-        const r = await runEval(m, 'cpu-float', opts, 'eval cpu-float');
-        doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest };
-      } else {
-        // Validate the config before any long work starts.
-        const configSpec = opts.config ?? 'w8a8';
-        const parsed = loadConfig(configSpec);
-        let tensors: Map<string, TensorStats>;
-        let calibrator: string | undefined;
-        if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
-        else {
-          const bar = progressBar('calibrate', Boolean(opts.json));
+      const floatOnly = backend === 'cpu-float' || (backend === 'gpu' && opts.config === 'float');
+      if (backend === 'cpu-float' && opts.config && opts.config !== 'float') throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden, fake-quant or gpu)`);
+      // Validate the config, then bring the GPU up, before any long work: a bad
+      // config or a missing adapter fails before minutes of calibration.
+      const configSpec = opts.config ?? 'w8a8';
+      const parsed = floatOnly ? undefined : loadConfig(configSpec);
+      const runner = backend === 'gpu' ? await openGpuRunner(opts.gpu as GpuRunnerKind) : undefined;
+      try {
+        const onGpu = async (model: Graph | QuantizedGraph): Promise<{ r: EvalResult & { digest: string }; gpu: Record<string, unknown> }> => {
+          const g = await gpuBackend(runner!, model);
           try {
-            tensors = await calibrateModel(m, opts.data, opts.calibImages, bar);
+            const r = await runEvalWith((x) => g.run(x), m, opts, `eval gpu (${opts.gpu})`);
+            return { r, gpu: { gpu: opts.gpu, adapter: describeAdapter(await runner!.facts()), gpuMsPerImage: r.images ? g.runMs / r.images : 0 } };
           } finally {
-            bar.stop();
+            await g.dispose();
           }
-        }
-        const config = withStatsCalibrator(parsed, configSpec, calibrator);
-        const qg = quantize(m.graph, tensors, config);
-        const cost = costReport(qg);
-        // Per-tensor SQNR of the golden model against float, on the first test batch.
-        const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre).next();
-        const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
-        const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
-        const r = await runEval(m, backend, opts, `eval ${backend}`, qg);
-        let agree = 0;
-        r.predictions.forEach((p, i) => (agree += p === floatRun.predictions[i] ? 1 : 0));
-        doc = {
-          model: modelPath,
-          dataset: opts.data,
-          backend,
-          images: r.images,
-          accuracy: r.accuracy,
-          seconds: r.seconds,
-          config: config.name ?? config,
-          floatAccuracy: floatRun.accuracy,
-          agreement: r.images ? agree / r.images : 0,
-          sizeBytes: cost.sizeBytes,
-          sizeVsInt8: cost.sizeBytes / cost.int8Bytes,
-          sizeVsFloat32: cost.sizeBytes / cost.float32Bytes,
-          bops: cost.bops,
-          bopsVsInt8: cost.bops / cost.int8Bops,
-          outputDigest: r.digest,
-          sqnrDb: Object.fromEntries(sqnr.map((t) => [t.tensor, Number.isFinite(t.sqnrDb) ? Number(t.sqnrDb.toFixed(2)) : null])),
         };
+        let doc: Record<string, unknown>;
+        if (floatOnly) {
+          const { r, gpu } = backend === 'gpu' ? await onGpu(m.graph) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
+          doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
+        } else {
+          let tensors: Map<string, TensorStats>;
+          let calibrator: string | undefined;
+          if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
+          else {
+            const bar = progressBar('calibrate', Boolean(opts.json));
+            try {
+              tensors = await calibrateModel(m, opts.data, opts.calibImages, bar);
+            } finally {
+              bar.stop();
+            }
+          }
+          const config = withStatsCalibrator(parsed!, configSpec, calibrator);
+          const qg = quantize(m.graph, tensors, config);
+          const cost = costReport(qg);
+          // Per-tensor SQNR of the golden model against float, on the first test batch.
+          const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre).next();
+          const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
+          const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
+          const { r, gpu } = backend === 'gpu' ? await onGpu(qg) : { r: await runEval(m, backend, opts, `eval ${backend}`, qg), gpu: {} };
+          let agree = 0;
+          r.predictions.forEach((p, i) => (agree += p === floatRun.predictions[i] ? 1 : 0));
+          doc = {
+            model: modelPath,
+            dataset: opts.data,
+            backend,
+            images: r.images,
+            accuracy: r.accuracy,
+            seconds: r.seconds,
+            config: config.name ?? config,
+            floatAccuracy: floatRun.accuracy,
+            agreement: r.images ? agree / r.images : 0,
+            sizeBytes: cost.sizeBytes,
+            sizeVsInt8: cost.sizeBytes / cost.int8Bytes,
+            sizeVsFloat32: cost.sizeBytes / cost.float32Bytes,
+            bops: cost.bops,
+            bopsVsInt8: cost.bops / cost.int8Bops,
+            outputDigest: r.digest,
+            sqnrDb: Object.fromEntries(sqnr.map((t) => [t.tensor, Number.isFinite(t.sqnrDb) ? Number(t.sqnrDb.toFixed(2)) : null])),
+            ...gpu,
+          };
+        }
+        if (opts.json) printJson(doc);
+        else process.stdout.write(formatEval(doc));
+      } finally {
+        await runner?.close();
       }
-      if (opts.json) printJson(doc);
-      else process.stdout.write(formatEval(doc));
     });
 }
 
@@ -154,6 +183,7 @@ function formatEval(doc: Record<string, unknown>): string {
       rows.push(['SQNR', `mean ${(sq.reduce((a, e) => a + e[1], 0) / sq.length).toFixed(1)} dB over ${sq.length} tensors, lowest ${worst[1].toFixed(1)} dB at ${worst[0]}`]);
     }
   }
+  if (doc.adapter !== undefined) rows.push(['adapter', `${String(doc.adapter)} via ${String(doc.gpu)}`], ['GPU ms/image', (doc.gpuMsPerImage as number).toFixed(3)]);
   rows.push(['seconds', `${(doc.seconds as number).toFixed(1)}`], ['output digest', String(doc.outputDigest)]);
   return rows.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n') + '\n';
 }
