@@ -3,6 +3,7 @@ import { QuantGpuError } from '../errors.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
+import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
 
 /**
@@ -19,6 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRun(program);
   registerEval(program);
   registerCalibrate(program);
+  registerProfile(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
@@ -11,11 +10,11 @@ import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { OutputDigest } from '../../eval/digest.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
 import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
-import { PRESETS, type CalibratorName, type QuantConfig } from '../../quant/config.js';
-import { parseQuantConfig, resolveQuantConfig } from '../../quant/config-json.js';
+import { PRESETS } from '../../quant/config.js';
 import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
+import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
 import { positiveInt } from '../options.js';
 import { printJson } from '../output.js';
@@ -31,18 +30,6 @@ interface EvalOptions {
   stats?: string;
   calibImages: number;
   json?: boolean;
-}
-
-/** A preset name, a JSON file, or inline JSON. */
-function loadConfig(spec: string): QuantConfig {
-  return existsSync(spec) ? parseQuantConfig(JSON.parse(readFileSync(spec, 'utf8')), spec) : resolveQuantConfig(spec, '--config');
-}
-
-/** The calibrator recorded by `calibrate --calibrator` applies to presets, which name none of their own choosing. */
-function withStatsCalibrator(config: QuantConfig, spec: string, statsCalibrator: string | undefined): QuantConfig {
-  if (!statsCalibrator || !PRESETS[spec] || config.default === 'float') return config;
-  const [name, param] = statsCalibrator.split(':');
-  return { ...config, default: { ...config.default, calibrator: name as CalibratorName, ...(param ? { calibratorParam: Number(param) } : {}) } };
 }
 
 const BACKENDS = [...CPU_BACKENDS, 'gpu'] as const;

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import type { Tensor } from '../../cpu/tensor.js';
+import { openDataset } from '../../data/open-dataset.js';
+import { InputError } from '../../errors.js';
+import { describeAdapter } from '../../eval/gpu-backend.js';
+import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
+import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
+import { quantize } from '../../quant/pipeline.js';
+import { formatProfile } from '../../runtime/profile.js';
+import { loadConfig, withStatsCalibrator } from '../config-option.js';
+import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
+import { positiveInt } from '../options.js';
+import { printJson } from '../output.js';
+import { progressBar } from '../progress.js';
+
+interface ProfileOptions {
+  config: string;
+  stats?: string;
+  data?: string;
+  calibImages: number;
+  batch: number;
+  warmup: number;
+  repeats: number;
+  gpu: string;
+  json?: boolean;
+}
+
+/** The first `batch` test images of the dataset, or (with none) a seeded uniform [0, 1) input: the times hardly depend on the values. */
+async function profileInput(m: ModelSetup, data: string | undefined, batch: number): Promise<Tensor> {
+  const [c, h, w] = m.size;
+  if (data !== undefined) {
+    const ds = await openDataset(data, 'test', batch);
+    for await (const b of ds.batches(batch, m.size, m.pre)) if (b.x.shape[0] === batch) return b.x;
+    throw new InputError(`--data ${data}: fewer than ${batch} test images for --batch ${batch}`);
+  }
+  const x = new Float32Array(batch * c * h * w);
+  let s = 0x9e3779b9;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    x[i] = s / 2 ** 32;
+  }
+  return { shape: [batch, c, h, w], data: x };
+}
+
+export function registerProfile(program: Command): void {
+  program
+    .command('profile')
+    .description('per-layer GPU time of a model (timestamp queries): op, shape, bits, MACs, median time, GOP/s')
+    .argument('<model>', 'model file (.onnx)')
+    .option('--config <preset|file>', 'quantization: a preset, a JSON file, inline JSON, or float', 'w8a8')
+    .option('--stats <file>', 'calibration statistics from `quantgpu calibrate`')
+    .option('--data <dataset>', "calibration and input images: fashion-mnist, digits or a folder (default: the model card's dataset)")
+    .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 256)
+    .option('--batch <n>', 'images per inference', (v) => positiveInt(v, '--batch'), 1)
+    .option('--warmup <n>', 'runs before timing', (v) => positiveInt(v, '--warmup'), 3)
+    .option('--repeats <n>', 'timed runs (the median is reported)', (v) => positiveInt(v, '--repeats'), 20)
+    .option('--gpu <runner>', `${GPU_RUNNERS.join(' or ')}`, 'chromium')
+    .option('--json', 'print one JSON document on stdout (layers as an array)')
+    .action(async (modelPath: string, opts: ProfileOptions) => {
+      if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
+      const m = setupModel(modelPath);
+      const data = opts.data ?? m.card?.dataset;
+      const float = opts.config === 'float';
+      const parsed = float ? undefined : loadConfig(opts.config);
+      if (!float && opts.stats === undefined && data === undefined) throw new InputError(`--config ${opts.config} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
+      const runner = await openGpuRunner(opts.gpu as GpuRunnerKind);
+      try {
+        let model: Parameters<typeof runner.createSession>[0] = m.graph;
+        let configName = 'float';
+        if (parsed !== undefined) {
+          let tensors: Map<string, TensorStats>;
+          let calibrator: string | undefined;
+          if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
+          else {
+            const bar = progressBar('calibrate', Boolean(opts.json));
+            try {
+              tensors = await calibrateModel(m, data!, opts.calibImages, bar);
+            } finally {
+              bar.stop();
+            }
+          }
+          const config = withStatsCalibrator(parsed, opts.config, calibrator);
+          configName = config.name ?? 'custom';
+          model = quantize(m.graph, tensors, config);
+        }
+        const x = await profileInput(m, data, opts.batch);
+        const session = await runner.createSession(model);
+        try {
+          const p = await session.profile(x, { warmup: opts.warmup, repeats: opts.repeats });
+          const memory = await session.memory(x);
+          const adapter = describeAdapter(await runner.facts());
+          if (opts.json) printJson({ model: modelPath, config: configName, gpu: opts.gpu, ...p, adapter, memory });
+          else {
+            process.stdout.write(`${formatProfile({ ...p, adapter: `${adapter} via ${opts.gpu}` })}\n`);
+            process.stdout.write(`activation memory ${memory.plannedBytes} B in ${memory.slots} buffers (one per tensor: ${memory.naiveBytes} B); constants ${memory.constantBytes} B\n`);
+          }
+        } finally {
+          await session.dispose();
+        }
+      } finally {
+        await runner.close();
+      }
+    });
+}
