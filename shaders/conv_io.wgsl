@@ -1,4 +1,4 @@
-// The three hooks that make the integer matrix product of igemm.wgsl a
+// The hooks that make the integer matrix product of igemm.wgsl a
 // convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
 // buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
 // and before igemm.wgsl.
@@ -46,8 +46,6 @@ struct Params {
   dil_w: u32,
   pad_top: i32,
   pad_left: i32,
-  // Reduction words per output channel: k_h * k_w * cg_words.
-  k_words: u32,
   w_words_per_row: u32,
   // What a position in the padding reads: the real zero Z_in - off in all four lanes.
   pad_word: u32,
@@ -87,22 +85,29 @@ fn a_row(row: u32) -> ARow {
   return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
 }
 
-// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
-// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
-// (im2col on the fly). Outside the input it is the padding word. When a group
-// does not start on a word boundary, the word is assembled from two; lanes past
-// the group's channels meet zero weight lanes and add nothing.
-fn read_a(r: ARow, g: u32, t: u32) -> u32 {
-  let cw = t % params.cg_words;
-  let tap = t / params.cg_words;
-  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
-  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+// Hook a_tap: the index of the activation word holding input channel g*cg
+// (the group's first) at tap (ky, kx) of output position r, or -1 where the
+// tap lies in the padding. Computed once per tap and row, outside the loop
+// over the tap's words.
+fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
+  let iy = r.iy0 + i32(ky * params.dil_h);
+  let ix = r.ix0 + i32(kx * params.dil_w);
   if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return -1;
+  }
+  return i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+}
+
+// Hook read_a: word w of a tap (input channels g*cg + 4w .. +3) from a_tap's
+// index (im2col on the fly); the padding word for -1. When a group does not
+// start on a word boundary, the word is assembled from two; lanes past the
+// group's channels meet zero weight lanes and add nothing.
+fn read_a(base: i32, g: u32, w: u32) -> u32 {
+  if (base < 0) {
     return params.pad_word;
   }
-  let ch = g * params.cg + cw * 4u;
-  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
-  let s = (ch % 4u) * 8u;
+  let i = u32(base) + w;
+  let s = ((g * params.cg) % 4u) * 8u;
   let lo = activations[i];
   if (s == 0u) {
     return lo;
@@ -111,38 +116,23 @@ fn read_a(r: ARow, g: u32, t: u32) -> u32 {
   return (lo >> s) | (hi << (32u - s));
 }
 
-// Hook read_b: the four weights of output channel c that face reduction word t,
-// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
-// i32, as unpackLane) and repacked to 8-bit lanes.
-fn read_b(c: u32, t: u32) -> u32 {
-  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
-  let word = weights[c * params.w_words_per_row + t / per_word];
-  if (W_LANE_BITS == 8u) {
-    return word;
-  }
-  let first = (t % per_word) * 4u;
-  var b = 0u;
-  for (var i = 0u; i < 4u; i++) {
-    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
-    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
-  }
-  return b;
-}
-
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access
 // mode and fails to parse the function): the accumulators of output channels
 // 4*cw .. 4*cw+3 at position
 // `row` plus the folded bias, requantized (eq. 17) and stored as one word of
 // 8-bit lanes q - off_out.
 fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
-  var word = 0u;
-  for (var j = 0u; j < 4u; j++) {
-    let c = cw * 4u + j;
-    var v = params.zero_out - params.off_out;
-    if (c < params.out_channels) {
-      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
-    }
-    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
-  }
+  let c = cw * 4u;
+  // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
+  let word = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
   outputs[row * params.out_words + cw] = word;
+}
+
+// The output lane (low byte) of channel c from its accumulator; past the last channel, the real zero.
+fn out_lane(acc: i32, c: u32) -> u32 {
+  var v = params.zero_out - params.off_out;
+  if (c < params.out_channels) {
+    v = requantize(acc + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+  }
+  return bitcast<u32>(v) & 0xffu;
 }

@@ -1,16 +1,30 @@
-// The 4-lane int8 dot product without packed_4x8_integer_dot_product: both
-// words unpacked into vec4<i32> (each lane moved to the top of the word and
-// shifted down arithmetically, which sign-extends it, as unpackLane in
-// src/quant/packing.ts) and multiplied lane by lane. Same value as
-// dot4_packed.wgsl for every pair of words.
+// The int8 lanes of the igemm core unpacked into vec4<i32>, multiplied with
+// the integer dot() builtin: for adapters without (or with a slow)
+// dot4I8Packed. Same three names and values as dot4_packed.wgsl. Each word is
+// unpacked once where it is loaded, then reused for every product it enters
+// (ROWS positions for a weight word, 4 channels for an activation word).
 
-fn unpack_i8x4(w: u32) -> vec4<i32> {
+alias Lanes = vec4<i32>;
+
+// Each byte moved to the top of the word and shifted down arithmetically,
+// which sign-extends it (unpackLane in src/quant/packing.ts).
+fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
 }
 
-// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
-fn dot4_i8(a: u32, b: u32) -> i32 {
-  let p = unpack_i8x4(a) * unpack_i8x4(b);
-  return p.x + p.y + p.z + p.w;
+// The four weight lanes of plane `plane` of a weight word of W_LANE_BITS-bit
+// lanes (conv_io.wgsl; plane-major below 8 bits, see dot4_packed.wgsl).
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  if (W_LANE_BITS == 8u) {
+    return lanes_of_word(word);
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return lanes_of_word(low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u))));
+}
+
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
+  return dot(a, b);
 }

@@ -3,15 +3,22 @@
 // [M, K] weights. Bias and the fused activation (activation_f32.wgsl) are
 // applied before the store. Composed after grid.wgsl and activation_f32.wgsl.
 //
-// One invocation computes OX_BLOCK neighbouring outputs of one row of one
-// output channel, so that each weight is read once for all of them.
+// Tile: one invocation computes 4 columns x CH_BLOCK output channels in named
+// vec4 registers (acc0..acc3, one per channel; an indexed local array would
+// live in memory on some adapters). The columns are 4 neighbouring outputs of
+// one row, or with BATCH_COLUMNS (1x1 outputs: dense layers) the same output
+// of 4 images of the batch. Each input vec4 is loaded once for the CH_BLOCK
+// channels and each weight once for the 4 columns. CH_BLOCK is 4 where the 4
+// channels of a block share their group (no groups, or mg a multiple of 4),
+// else 1 (depthwise and other grouped convolutions).
 
 override WORKGROUP_SIZE: u32 = 64u;
-const OX_BLOCK: u32 = 4u;
+override BATCH_COLUMNS: bool = false;
+override CH_BLOCK: u32 = 4u;
 
 struct FConvParams {
-  // N * c_out * oh * ceil(ow / OX_BLOCK).
   invocations: u32,
+  n: u32,
   c_in: u32,
   h: u32,
   w: u32,
@@ -40,47 +47,112 @@ struct FConvParams {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// The output of channel `co` for the 4 columns at out[0] + out[k] * stride (k < count), activated.
+fn store(co: u32, acc: vec4<f32>, first: u32, stride: u32, count: u32) {
+  if (co >= params.c_out) {
+    return;
+  }
+  var bv = 0.0;
+  if (params.has_bias != 0u) {
+    bv = bias[co];
+  }
+  let v = acc + vec4<f32>(bv);
+  y[first] = activate(v.x, params.act_a, params.act_b);
+  if (count > 1u) {
+    y[first + stride] = activate(v.y, params.act_a, params.act_b);
+  }
+  if (count > 2u) {
+    y[first + 2u * stride] = activate(v.z, params.act_a, params.act_b);
+  }
+  if (count > 3u) {
+    y[first + 3u * stride] = activate(v.w, params.act_a, params.act_b);
+  }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(id, groups, WORKGROUP_SIZE);
   if (i >= params.invocations) {
     return;
   }
-  let blocks = (params.ow + OX_BLOCK - 1u) / OX_BLOCK;
-  let ox0 = (i % blocks) * OX_BLOCK;
-  let oy = (i / blocks) % params.oh;
-  let co = (i / (blocks * params.oh)) % params.c_out;
-  let b = i / (blocks * params.oh * params.c_out);
-  let ci0 = (co / params.mg) * params.cg;
+  let cols = select(params.ow, params.n, BATCH_COLUMNS);
+  let col_blocks = (cols + 3u) / 4u;
+  let ch_blocks = (params.c_out + CH_BLOCK - 1u) / CH_BLOCK;
+  let col0 = (i % col_blocks) * 4u;
+  let co0 = ((i / col_blocks) % ch_blocks) * CH_BLOCK;
+  var rest = i / (col_blocks * ch_blocks);
+  var ox = 0u;
+  if (BATCH_COLUMNS) {
+    ox = rest % params.ow;
+    rest = rest / params.ow;
+  }
+  let oy = rest % params.oh;
+  // The image of column 0 (spatial columns: every column's).
+  var b = rest / params.oh;
+  if (BATCH_COLUMNS) {
+    b = col0;
+  }
+  let count = min(4u, cols - col0);
+  // Channels past the last are clamped onto it: computed, never stored.
+  let last = params.c_out - 1u;
+  let co = min(vec4<u32>(co0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+  let ci0 = (co.x / params.mg) * params.cg;
+  let plane = params.h * params.w;
+  // Column 0's output column; the columns step by the stride within a row,
+  // or (batch columns) by a whole image in memory.
+  let ox_base = select(col0, ox, BATCH_COLUMNS);
+  let col_step = select(params.sw, params.c_in * plane, BATCH_COLUMNS);
+  let wmax = i32(params.w) - 1;
   let iy0 = i32(oy * params.sh) - params.pad_top;
-  var acc = array<f32, OX_BLOCK>();
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
   for (var ci = 0u; ci < params.cg; ci++) {
-    let plane = (b * params.c_in + ci0 + ci) * params.h;
+    let in_plane = (b * params.c_in + ci0 + ci) * plane;
     for (var ky = 0u; ky < params.kh; ky++) {
       let iy = iy0 + i32(ky * params.dh);
       if (iy < 0 || iy >= i32(params.h)) {
         continue;
       }
-      let row = (plane + u32(iy)) * params.w;
+      let row = in_plane + u32(iy) * params.w;
+      let w_at = ((co * params.cg + ci) * params.kh + ky) * params.kw;
       for (var kx = 0u; kx < params.kw; kx++) {
-        let wv = weights[((co * params.cg + ci) * params.kh + ky) * params.kw + kx];
-        for (var j = 0u; j < OX_BLOCK; j++) {
-          let ix = i32((ox0 + j) * params.sw + kx * params.dw) - params.pad_left;
-          if (ix >= 0 && ix < i32(params.w)) {
-            acc[j] += x[row + u32(ix)] * wv;
+        let ix = i32(ox_base * params.sw + kx * params.dw) - params.pad_left;
+        var v: vec4<f32>;
+        if (BATCH_COLUMNS) {
+          if (ix < 0 || ix > wmax) {
+            continue;
           }
+          // Images past the batch read a clamped element; their sums are never stored.
+          let at = row + u32(ix);
+          let s = col_step;
+          let top = arrayLength(&x) - 1u;
+          v = vec4<f32>(x[at], x[min(at + s, top)], x[min(at + 2u * s, top)], x[min(at + 3u * s, top)]);
+        } else {
+          // Columns in the padding read a clamped element and count zero.
+          let ixs = vec4<i32>(ix) + vec4<i32>(0, 1, 2, 3) * i32(col_step);
+          let inside = (ixs >= vec4<i32>(0)) & (ixs <= vec4<i32>(wmax));
+          let at = vec4<u32>(vec4<i32>(i32(row)) + clamp(ixs, vec4<i32>(0), vec4<i32>(wmax)));
+          v = select(vec4<f32>(0.0), vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+        }
+        acc0 += v * weights[w_at.x + kx];
+        if (CH_BLOCK > 1u) {
+          acc1 += v * weights[w_at.y + kx];
+          acc2 += v * weights[w_at.z + kx];
+          acc3 += v * weights[w_at.w + kx];
         }
       }
     }
   }
-  var bv = 0.0;
-  if (params.has_bias != 0u) {
-    bv = bias[co];
-  }
-  let out_row = ((b * params.c_out + co) * params.oh + oy) * params.ow;
-  for (var j = 0u; j < OX_BLOCK; j++) {
-    if (ox0 + j < params.ow) {
-      y[out_row + ox0 + j] = activate(acc[j] + bv, params.act_a, params.act_b);
-    }
+  let out_plane = params.oh * params.ow;
+  // Output of column 0 for channel 0 of the block; columns step by 1 (spatial) or an image.
+  let first = ((b * params.c_out + co0) * params.oh + oy) * params.ow + select(col0, ox, BATCH_COLUMNS);
+  let out_step = select(1u, params.c_out * out_plane, BATCH_COLUMNS);
+  store(co0, acc0, first, out_step, count);
+  if (CH_BLOCK > 1u) {
+    store(co0 + 1u, acc1, first + out_plane, out_step, count);
+    store(co0 + 2u, acc2, first + 2u * out_plane, out_step, count);
+    store(co0 + 3u, acc3, first + 3u * out_plane, out_step, count);
   }
 }

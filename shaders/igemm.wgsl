@@ -1,30 +1,42 @@
 // The integer matrix-product core of convolutions and dense layers
 // (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
-// output channels, the reduction runs over the kernel window x the input
-// channels of a group, one u32 word (four int8 lanes) at a time:
+// output channels; the reduction runs over the kernel taps and, within a tap,
+// over the words (four int8 lanes) of a group's input channels:
 //
-//   acc[row, c] = sum over t < k_words of dot4_i8(read_a(row, group(c), t), read_b(c, t))
+//   acc[row, c] = sum over taps, words w of dot_lanes(a(row, tap, w), b(c, tap, w))
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   dot4_i8(a, b)            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
-//   ARow, a_row(row)         per-row state for the reader (e.g. the window origin)
-//   read_a(r, g, t) -> u32   reduction word t of row r for group g (im2col on the fly)
-//   read_b(c, t) -> u32      the four int8 weights of channel c facing word t
+//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   ARow, a_row(row)         per-row state (where its window starts)
+//   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
+//   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
+//   weights, params.w_words_per_row, W_LANE_BITS
 //   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
-//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_words
+//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_h,
+//   params.k_w, params.cg_words
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
-// (one output word, so no two invocations write the same word); a workgroup
-// is WG_X output words x WG_Y row blocks. The weight words are read once per
-// invocation and reused for its ROWS positions. Accumulation is i32 and wraps,
+// (one output word, so no two invocations write the same word) in named
+// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// reduction loops are nested (taps, then words) so that no index is divided
+// in the inner loop, each activation word is unpacked once for 4 channels and
+// each weight word once for ROWS positions. Accumulation is i32 and wraps,
 // which is exact because the true accumulator fits in int32 (eq. 10).
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
-// Output positions per invocation, 1..MAX_ROWS.
+// Output positions per invocation, 1..4. Each position has its own named
+// registers (r0..r3, base0..3, acc0..3) and an `if (ROWS > k)` that the
+// pipeline's constant folds away: an indexed local array would live in
+// memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-const MAX_ROWS: u32 = 4u;
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -36,29 +48,61 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Channels past the last are clamped onto it: computed, never written.
   let last = params.out_channels - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  var rows: array<ARow, MAX_ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    rows[r] = a_row(min(row0 + r, params.rows - 1u));
-  }
-  var acc: array<vec4<i32>, MAX_ROWS>;
+  let w_row = c * params.w_words_per_row;
+  // Reduction words per weight word: 1, 2 or 4.
+  let per_word = 8u / W_LANE_BITS;
+  // Positions past the last are clamped onto it, like channels.
+  let r0 = a_row(row0);
+  let r1 = a_row(min(row0 + 1u, params.rows - 1u));
+  let r2 = a_row(min(row0 + 2u, params.rows - 1u));
+  let r3 = a_row(min(row0 + 3u, params.rows - 1u));
+  var acc0 = vec4<i32>(0);
+  var acc1 = vec4<i32>(0);
+  var acc2 = vec4<i32>(0);
+  var acc3 = vec4<i32>(0);
   // The four channels of a word may belong to two or more groups: one pass
   // over the reduction per group, each channel counting its own group's only.
   let g_first = group_of(c.x);
   let g_last = group_of(c.w);
   for (var g = g_first; g <= g_last; g++) {
     let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
-    for (var t = 0u; t < params.k_words; t++) {
-      let b = vec4<u32>(read_b(c.x, t), read_b(c.y, t), read_b(c.z, t), read_b(c.w, t));
-      for (var r = 0u; r < ROWS; r++) {
-        let a = read_a(rows[r], g, t);
-        let d = vec4<i32>(dot4_i8(a, b.x), dot4_i8(a, b.y), dot4_i8(a, b.z), dot4_i8(a, b.w));
-        acc[r] += select(vec4<i32>(0), d, own);
+    var t = 0u;
+    for (var ky = 0u; ky < params.k_h; ky++) {
+      for (var kx = 0u; kx < params.k_w; kx++) {
+        let base0 = a_tap(r0, g, ky, kx);
+        let base1 = a_tap(r1, g, ky, kx);
+        let base2 = a_tap(r2, g, ky, kx);
+        let base3 = a_tap(r3, g, ky, kx);
+        for (var w = 0u; w < params.cg_words; w++) {
+          let k = t / per_word;
+          let plane = t % per_word;
+          let b0 = lanes_of_weights(weights[w_row.x + k], plane);
+          let b1 = lanes_of_weights(weights[w_row.y + k], plane);
+          let b2 = lanes_of_weights(weights[w_row.z + k], plane);
+          let b3 = lanes_of_weights(weights[w_row.w + k], plane);
+          acc0 += dots(lanes_of_word(read_a(base0, g, w)), b0, b1, b2, b3, own);
+          if (ROWS > 1u) {
+            acc1 += dots(lanes_of_word(read_a(base1, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 2u) {
+            acc2 += dots(lanes_of_word(read_a(base2, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 3u) {
+            acc3 += dots(lanes_of_word(read_a(base3, g, w)), b0, b1, b2, b3, own);
+          }
+          t++;
+        }
       }
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
-    if (row0 + r < params.rows) {
-      write_out(row0 + r, cw, acc[r]);
-    }
+  write_out(row0, cw, acc0);
+  if (ROWS > 1u && row0 + 1u < params.rows) {
+    write_out(row0 + 1u, cw, acc1);
+  }
+  if (ROWS > 2u && row0 + 2u < params.rows) {
+    write_out(row0 + 2u, cw, acc2);
+  }
+  if (ROWS > 3u && row0 + 3u < params.rows) {
+    write_out(row0 + 3u, cw, acc3);
   }
 }

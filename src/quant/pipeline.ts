@@ -41,14 +41,16 @@ export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, 
 }
 
 /**
- * Activation statistics of every tensor over a stream of calibration batches
- * (NCHW float tensors, preprocessed as the model expects). One calibration
- * serves every config: calibrators and bitwidths are applied by `quantize`.
+ * Activation statistics of every tensor over calibration images: one batch
+ * (an NCHW float tensor, preprocessed as the model expects) or a stream of
+ * them. One calibration serves every config: the calibrator (max,
+ * percentile, entropy, MSE), bitwidths and schemes are applied by `quantize`.
  */
 export async function calibrate(
   graph: Graph,
-  batches: AsyncIterable<Tensor> | Iterable<Tensor>,
+  images: Tensor | AsyncIterable<Tensor> | Iterable<Tensor>,
   options: { onProgress?: (images: number) => void } = {},
 ): Promise<Map<string, TensorStats>> {
+  const batches = 'shape' in images && 'data' in images ? [images] : images;
   return (await collectStats(prepareForQuantization(graph), batches, options.onProgress)).tensors;
 }

@@ -8,7 +8,7 @@
 import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../errors.js';
 import type { AdapterFacts } from '../gpu/adapter-info.js';
 import { concatKernel, planConcat } from '../gpu/ops/concat.js';
-import { igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { convSmallPlan, igemmKernel, planConv } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { broadcastShapes } from '../gpu/ops/float-elementwise.js';
@@ -28,8 +28,14 @@ import { planFloatLayer } from './plan-float-layer.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
 
 export interface PlanOptions {
-  /** Force the integer dot path: true dot4I8Packed, false vec4<i32> multiply-adds; default: the adapter's. */
+  /** Force the integer dot path: true dot4I8Packed, false vec4<i32> multiply-adds; default: the faster on the adapter (kernel-choice.ts). */
   readonly dot4?: boolean;
+  /** Force the igemm tile: output positions per invocation (1..4) and the workgroup's shape. */
+  readonly rows?: number;
+  readonly workgroupX?: number;
+  readonly workgroupY?: number;
+  /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
+  readonly autotune?: boolean;
 }
 
 export type PlanFacts = Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>;
@@ -210,20 +216,10 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), prod(shape) * cg * kh * kw, bits);
         return;
       }
-      const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, options.dot4 === undefined ? {} : { dot4: options.dot4 }));
-      const plan: SmallPlan = {
-        variant: cp.variant,
-        dispatch: cp.dispatch,
-        uniforms: { params: cp.uniforms },
-        buffers: {
-          activations: { role: 'input', tensor: tensorKey('i', layer.inputs[0]!) },
-          weights: { role: 'constant', data: cp.buffers.weights },
-          bias: { role: 'constant', data: cp.buffers.bias },
-          m0: { role: 'constant', data: cp.buffers.m0 },
-          shift: { role: 'constant', data: cp.buffers.shift },
-          outputs: { role: 'output', tensor: tensorKey('i', out), bytes: cp.outputWords * 4 },
-        },
-      };
+      const { dot4, rows, workgroupX, workgroupY } = options;
+      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY }).filter(([, v]) => v !== undefined));
+      const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
+      const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);
       b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}` : 'dense', igemmKernel, plan, prod(cp.outputShape) * cg * kh * kw, bits);
       return;

@@ -16,6 +16,7 @@
  */
 import { DeviceLostError, InputError, QuantGpuError, ShapeError } from '../errors.js';
 import type { AdapterFacts } from '../gpu/adapter-info.js';
+import { chooseKernels, type KernelChoice } from '../gpu/kernel-choice.js';
 import { BufferTracker } from '../gpu/buffer-tracker.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from '../gpu/device.js';
 import { BufferUsage, MapMode } from '../gpu/flags.js';
@@ -87,6 +88,7 @@ export class Session {
   readonly #lostSignal: Promise<DeviceLostError>;
   #lost: DeviceLostError | undefined;
   #disposed = false;
+  #choice: Promise<KernelChoice> | undefined;
 
   /** @internal use createSession */
   constructor(gpu: Gpu, ownsGpu: boolean, model: Graph | QuantizedGraph, options: PlanOptions) {
@@ -282,7 +284,7 @@ export class Session {
 
   async #build(shapes: Record<string, readonly number[]>): Promise<Prepared> {
     const facts = this.facts;
-    const graph = 'tensors' in this.#model ? planQuantizedGraph(this.#model, shapes, facts, this.#options) : planFloatGraph(this.#model, shapes, facts);
+    const graph = 'tensors' in this.#model ? planQuantizedGraph(this.#model, shapes, facts, await this.#planOptions()) : planFloatGraph(this.#model, shapes, facts);
     const memory = planMemory(graph);
     const kernels = await Promise.all(graph.steps.map((s) => this.#cache.get(s.kernel, s.plan.variant)));
     const owned: GPUBuffer[] = [];
@@ -334,6 +336,21 @@ export class Session {
       for (const b of owned) b.destroy();
       throw e;
     }
+  }
+
+  /** The plan options with the fields the user left open filled from the adapter's measured best (kernel-choice.ts). */
+  async #planOptions(): Promise<PlanOptions> {
+    const o = this.#options;
+    const open = o.dot4 === undefined || o.rows === undefined || o.workgroupX === undefined || o.workgroupY === undefined;
+    if (!open || o.autotune === false) return o;
+    this.#choice ??= chooseKernels(this.device, this.#cache, this.facts);
+    const c = await this.#choice;
+    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY };
+  }
+
+  /** The igemm variant measured fastest on this adapter (undefined before the first quantized run, or with autotune off). */
+  async kernelChoice(): Promise<KernelChoice | undefined> {
+    return this.#choice;
   }
 
   #takeStaging(p: Prepared): GPUBuffer {

@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { igemmKernel, planConv, type ConvPlan } from '../../src/gpu/ops/conv.js';
-import { asNchw, laneOffset, packConvWeights, packNhwcLanes, paddedGroupChannels, unpackNhwcLanes } from '../../src/gpu/ops/conv-layout.js';
+import { asNchw, gpuLanePosition, laneOffset, packConvWeights, packNhwcLanes, paddedGroupChannels, unpackNhwcLanes } from '../../src/gpu/ops/conv-layout.js';
 import { variantKey } from '../../src/gpu/pipeline-cache.js';
 import { reflectShader } from '../../src/gpu/reflect.js';
-import { unpackRows } from '../../src/quant/packing.js';
+import { laneBits, unpackRows } from '../../src/quant/packing.js';
 import { decodeInt32 } from './harness/codec.js';
 import { describeOnHosts, expectClean } from './harness/on-hosts.js';
 import { igemmArgs } from './harness/programs-igemm.js';
@@ -44,7 +44,7 @@ describe('igemm planning and layouts (no GPU)', () => {
     const small = plan(IGEMM_CASES[0]!, true);
     const big = plan(IGEMM_CASES[8]!, true);
     expect(variantKey(small.variant)).toBe(variantKey(big.variant));
-    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":2,"wLaneBits":8,"workgroupX":4,"workgroupY":16}');
+    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":4,"wLaneBits":8,"workgroupX":8,"workgroupY":8}');
     expect(plan(IGEMM_CASES[1]!, false).variant.wLaneBits).toBe(4);
     expect(plan(IGEMM_CASES[2]!, false).variant.wLaneBits).toBe(2);
     expect(plan(IGEMM_CASES[4]!, false).variant.wLaneBits).toBe(8); // 5-bit weights in 8-bit lanes
@@ -61,13 +61,21 @@ describe('igemm planning and layouts (no GPU)', () => {
     expect(planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITH_DOT4).variant.dot4).toBe(true);
   });
 
-  it('weights are reordered to (kh, kw, ci padded to 4) per output channel at every lane width', () => {
+  it('weights are reordered to (kh, kw, ci padded to 4) per output channel, lanes plane-major below 8 bits', () => {
     for (const c of IGEMM_CASES.filter((x) => !x.dense)) {
       const { q } = BUILT.get(c)!;
       const [m, cg, kH, kW] = q.weightShape as [number, number, number, number];
       const cgPad = paddedGroupChannels(cg);
       const packed = packConvWeights(q.weights, { m, cg, kH, kW }, q.weightBits);
-      const rows = unpackRows(packed.data, m, kH * kW * cgPad, q.weightBits);
+      const w = laneBits(q.weightBits);
+      const perWord = 32 / w;
+      // Back to sequential lanes (the inverse of gpuLanePosition), then unpacked.
+      const sequential = packed.data.map((word) => {
+        let out = 0;
+        for (let j = 0; j < perWord; j++) out |= w === 8 ? 0 : ((word >>> (gpuLanePosition(j, w) * w)) & ((1 << w) - 1)) << (j * w);
+        return w === 8 ? word : out >>> 0;
+      });
+      const rows = unpackRows(sequential, m, kH * kW * cgPad, q.weightBits);
       for (let o = 0; o < m; o++)
         for (let ci = 0; ci < cgPad; ci++)
           for (let ky = 0; ky < kH; ky++)

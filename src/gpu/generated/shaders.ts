@@ -20,6 +20,7 @@ export type ShaderFile =
   | "igemm.wgsl"
   | "lanes8.wgsl"
   | "lut.wgsl"
+  | "peak.wgsl"
   | "pool.wgsl"
   | "quantize.wgsl"
   | "requant.wgsl"
@@ -117,7 +118,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   y[i] = pack_a8(v);
 }
 `,
-  "conv_io.wgsl": `// The three hooks that make the integer matrix product of igemm.wgsl a
+  "conv_io.wgsl": `// The hooks that make the integer matrix product of igemm.wgsl a
 // convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
 // buffers they read. Composed after requant.wgsl (write_out calls \`requantize\`)
 // and before igemm.wgsl.
@@ -165,8 +166,6 @@ struct Params {
   dil_w: u32,
   pad_top: i32,
   pad_left: i32,
-  // Reduction words per output channel: k_h * k_w * cg_words.
-  k_words: u32,
   w_words_per_row: u32,
   // What a position in the padding reads: the real zero Z_in - off in all four lanes.
   pad_word: u32,
@@ -206,22 +205,29 @@ fn a_row(row: u32) -> ARow {
   return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
 }
 
-// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
-// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
-// (im2col on the fly). Outside the input it is the padding word. When a group
-// does not start on a word boundary, the word is assembled from two; lanes past
-// the group's channels meet zero weight lanes and add nothing.
-fn read_a(r: ARow, g: u32, t: u32) -> u32 {
-  let cw = t % params.cg_words;
-  let tap = t / params.cg_words;
-  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
-  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+// Hook a_tap: the index of the activation word holding input channel g*cg
+// (the group's first) at tap (ky, kx) of output position r, or -1 where the
+// tap lies in the padding. Computed once per tap and row, outside the loop
+// over the tap's words.
+fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
+  let iy = r.iy0 + i32(ky * params.dil_h);
+  let ix = r.ix0 + i32(kx * params.dil_w);
   if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return -1;
+  }
+  return i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+}
+
+// Hook read_a: word w of a tap (input channels g*cg + 4w .. +3) from a_tap's
+// index (im2col on the fly); the padding word for -1. When a group does not
+// start on a word boundary, the word is assembled from two; lanes past the
+// group's channels meet zero weight lanes and add nothing.
+fn read_a(base: i32, g: u32, w: u32) -> u32 {
+  if (base < 0) {
     return params.pad_word;
   }
-  let ch = g * params.cg + cw * 4u;
-  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
-  let s = (ch % 4u) * 8u;
+  let i = u32(base) + w;
+  let s = ((g * params.cg) % 4u) * 8u;
   let lo = activations[i];
   if (s == 0u) {
     return lo;
@@ -230,40 +236,25 @@ fn read_a(r: ARow, g: u32, t: u32) -> u32 {
   return (lo >> s) | (hi << (32u - s));
 }
 
-// Hook read_b: the four weights of output channel c that face reduction word t,
-// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
-// i32, as unpackLane) and repacked to 8-bit lanes.
-fn read_b(c: u32, t: u32) -> u32 {
-  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
-  let word = weights[c * params.w_words_per_row + t / per_word];
-  if (W_LANE_BITS == 8u) {
-    return word;
-  }
-  let first = (t % per_word) * 4u;
-  var b = 0u;
-  for (var i = 0u; i < 4u; i++) {
-    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
-    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
-  }
-  return b;
-}
-
 // Hook write_out (not \`write\`: wgsl_reflect takes that name for the access
 // mode and fails to parse the function): the accumulators of output channels
 // 4*cw .. 4*cw+3 at position
 // \`row\` plus the folded bias, requantized (eq. 17) and stored as one word of
 // 8-bit lanes q - off_out.
 fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
-  var word = 0u;
-  for (var j = 0u; j < 4u; j++) {
-    let c = cw * 4u + j;
-    var v = params.zero_out - params.off_out;
-    if (c < params.out_channels) {
-      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
-    }
-    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
-  }
+  let c = cw * 4u;
+  // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
+  let word = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
   outputs[row * params.out_words + cw] = word;
+}
+
+// The output lane (low byte) of channel c from its accumulator; past the last channel, the real zero.
+fn out_lane(acc: i32, c: u32) -> u32 {
+  var v = params.zero_out - params.off_out;
+  if (c < params.out_channels) {
+    v = requantize(acc + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+  }
+  return bitcast<u32>(v) & 0xffu;
 }
 `,
   "depthwise.wgsl": `// Depthwise convolution (group = input channels, MULT outputs per input
@@ -368,33 +359,71 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   y[i] = pack_a8(v);
 }
 `,
-  "dot4_packed.wgsl": `// The 4-lane int8 dot product through the hardware instruction (WGSL language
-// feature packed_4x8_integer_dot_product). Composed first: the \`requires\`
-// directive must precede every declaration. Only chosen where the adapter's
-// facts say the feature exists (src/gpu/ops/conv.ts); dot4_unpacked.wgsl is
-// the same function without it.
+  "dot4_packed.wgsl": `// The int8 lanes of the igemm core as packed words, multiplied with the
+// hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
+// Composed first: the \`requires\` directive must precede every declaration.
+// Only chosen where the adapter's facts say the feature exists
+// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same three names
+// over vec4<i32>, so the core (igemm.wgsl) is one source for both paths.
 requires packed_4x8_integer_dot_product;
 
-// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
-fn dot4_i8(a: u32, b: u32) -> i32 {
+// Four signed 8-bit lanes, lane 0 in the low byte.
+alias Lanes = u32;
+
+// Activation lanes from their word (already four int8 lanes).
+fn lanes_of_word(w: u32) -> Lanes {
+  return w;
+}
+
+// The four int8 lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
+// lanes (conv_io.wgsl): 8-bit words are already lanes; narrower lanes are
+// stored plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one
+// shift and one mask put four of them in the four bytes, and the sign bit of
+// each is spread over its byte's high bits without carries between bytes
+// (0 or 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
+}
+
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
   return dot4I8Packed(a, b);
 }
 `,
-  "dot4_unpacked.wgsl": `// The 4-lane int8 dot product without packed_4x8_integer_dot_product: both
-// words unpacked into vec4<i32> (each lane moved to the top of the word and
-// shifted down arithmetically, which sign-extends it, as unpackLane in
-// src/quant/packing.ts) and multiplied lane by lane. Same value as
-// dot4_packed.wgsl for every pair of words.
+  "dot4_unpacked.wgsl": `// The int8 lanes of the igemm core unpacked into vec4<i32>, multiplied with
+// the integer dot() builtin: for adapters without (or with a slow)
+// dot4I8Packed. Same three names and values as dot4_packed.wgsl. Each word is
+// unpacked once where it is loaded, then reused for every product it enters
+// (ROWS positions for a weight word, 4 channels for an activation word).
 
-fn unpack_i8x4(w: u32) -> vec4<i32> {
+alias Lanes = vec4<i32>;
+
+// Each byte moved to the top of the word and shifted down arithmetically,
+// which sign-extends it (unpackLane in src/quant/packing.ts).
+fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
 }
 
-// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
-fn dot4_i8(a: u32, b: u32) -> i32 {
-  let p = unpack_i8x4(a) * unpack_i8x4(b);
-  return p.x + p.y + p.z + p.w;
+// The four weight lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
+// lanes (conv_io.wgsl; plane-major below 8 bits, see dot4_packed.wgsl).
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  if (W_LANE_BITS == 8u) {
+    return lanes_of_word(word);
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return lanes_of_word(low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u))));
+}
+
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
+  return dot(a, b);
 }
 `,
   "elementwise.wgsl": `// Add, Sub and Mul of two packed NHWC tensors with broadcasting (composed
@@ -546,15 +575,22 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // [M, K] weights. Bias and the fused activation (activation_f32.wgsl) are
 // applied before the store. Composed after grid.wgsl and activation_f32.wgsl.
 //
-// One invocation computes OX_BLOCK neighbouring outputs of one row of one
-// output channel, so that each weight is read once for all of them.
+// Tile: one invocation computes 4 columns x CH_BLOCK output channels in named
+// vec4 registers (acc0..acc3, one per channel; an indexed local array would
+// live in memory on some adapters). The columns are 4 neighbouring outputs of
+// one row, or with BATCH_COLUMNS (1x1 outputs: dense layers) the same output
+// of 4 images of the batch. Each input vec4 is loaded once for the CH_BLOCK
+// channels and each weight once for the 4 columns. CH_BLOCK is 4 where the 4
+// channels of a block share their group (no groups, or mg a multiple of 4),
+// else 1 (depthwise and other grouped convolutions).
 
 override WORKGROUP_SIZE: u32 = 64u;
-const OX_BLOCK: u32 = 4u;
+override BATCH_COLUMNS: bool = false;
+override CH_BLOCK: u32 = 4u;
 
 struct FConvParams {
-  // N * c_out * oh * ceil(ow / OX_BLOCK).
   invocations: u32,
+  n: u32,
   c_in: u32,
   h: u32,
   w: u32,
@@ -583,48 +619,113 @@ struct FConvParams {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// The output of channel \`co\` for the 4 columns at out[0] + out[k] * stride (k < count), activated.
+fn store(co: u32, acc: vec4<f32>, first: u32, stride: u32, count: u32) {
+  if (co >= params.c_out) {
+    return;
+  }
+  var bv = 0.0;
+  if (params.has_bias != 0u) {
+    bv = bias[co];
+  }
+  let v = acc + vec4<f32>(bv);
+  y[first] = activate(v.x, params.act_a, params.act_b);
+  if (count > 1u) {
+    y[first + stride] = activate(v.y, params.act_a, params.act_b);
+  }
+  if (count > 2u) {
+    y[first + 2u * stride] = activate(v.z, params.act_a, params.act_b);
+  }
+  if (count > 3u) {
+    y[first + 3u * stride] = activate(v.w, params.act_a, params.act_b);
+  }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(id, groups, WORKGROUP_SIZE);
   if (i >= params.invocations) {
     return;
   }
-  let blocks = (params.ow + OX_BLOCK - 1u) / OX_BLOCK;
-  let ox0 = (i % blocks) * OX_BLOCK;
-  let oy = (i / blocks) % params.oh;
-  let co = (i / (blocks * params.oh)) % params.c_out;
-  let b = i / (blocks * params.oh * params.c_out);
-  let ci0 = (co / params.mg) * params.cg;
+  let cols = select(params.ow, params.n, BATCH_COLUMNS);
+  let col_blocks = (cols + 3u) / 4u;
+  let ch_blocks = (params.c_out + CH_BLOCK - 1u) / CH_BLOCK;
+  let col0 = (i % col_blocks) * 4u;
+  let co0 = ((i / col_blocks) % ch_blocks) * CH_BLOCK;
+  var rest = i / (col_blocks * ch_blocks);
+  var ox = 0u;
+  if (BATCH_COLUMNS) {
+    ox = rest % params.ow;
+    rest = rest / params.ow;
+  }
+  let oy = rest % params.oh;
+  // The image of column 0 (spatial columns: every column's).
+  var b = rest / params.oh;
+  if (BATCH_COLUMNS) {
+    b = col0;
+  }
+  let count = min(4u, cols - col0);
+  // Channels past the last are clamped onto it: computed, never stored.
+  let last = params.c_out - 1u;
+  let co = min(vec4<u32>(co0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+  let ci0 = (co.x / params.mg) * params.cg;
+  let plane = params.h * params.w;
+  // Column 0's output column; the columns step by the stride within a row,
+  // or (batch columns) by a whole image in memory.
+  let ox_base = select(col0, ox, BATCH_COLUMNS);
+  let col_step = select(params.sw, params.c_in * plane, BATCH_COLUMNS);
+  let wmax = i32(params.w) - 1;
   let iy0 = i32(oy * params.sh) - params.pad_top;
-  var acc = array<f32, OX_BLOCK>();
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
   for (var ci = 0u; ci < params.cg; ci++) {
-    let plane = (b * params.c_in + ci0 + ci) * params.h;
+    let in_plane = (b * params.c_in + ci0 + ci) * plane;
     for (var ky = 0u; ky < params.kh; ky++) {
       let iy = iy0 + i32(ky * params.dh);
       if (iy < 0 || iy >= i32(params.h)) {
         continue;
       }
-      let row = (plane + u32(iy)) * params.w;
+      let row = in_plane + u32(iy) * params.w;
+      let w_at = ((co * params.cg + ci) * params.kh + ky) * params.kw;
       for (var kx = 0u; kx < params.kw; kx++) {
-        let wv = weights[((co * params.cg + ci) * params.kh + ky) * params.kw + kx];
-        for (var j = 0u; j < OX_BLOCK; j++) {
-          let ix = i32((ox0 + j) * params.sw + kx * params.dw) - params.pad_left;
-          if (ix >= 0 && ix < i32(params.w)) {
-            acc[j] += x[row + u32(ix)] * wv;
+        let ix = i32(ox_base * params.sw + kx * params.dw) - params.pad_left;
+        var v: vec4<f32>;
+        if (BATCH_COLUMNS) {
+          if (ix < 0 || ix > wmax) {
+            continue;
           }
+          // Images past the batch read a clamped element; their sums are never stored.
+          let at = row + u32(ix);
+          let s = col_step;
+          let top = arrayLength(&x) - 1u;
+          v = vec4<f32>(x[at], x[min(at + s, top)], x[min(at + 2u * s, top)], x[min(at + 3u * s, top)]);
+        } else {
+          // Columns in the padding read a clamped element and count zero.
+          let ixs = vec4<i32>(ix) + vec4<i32>(0, 1, 2, 3) * i32(col_step);
+          let inside = (ixs >= vec4<i32>(0)) & (ixs <= vec4<i32>(wmax));
+          let at = vec4<u32>(vec4<i32>(i32(row)) + clamp(ixs, vec4<i32>(0), vec4<i32>(wmax)));
+          v = select(vec4<f32>(0.0), vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]), inside);
+        }
+        acc0 += v * weights[w_at.x + kx];
+        if (CH_BLOCK > 1u) {
+          acc1 += v * weights[w_at.y + kx];
+          acc2 += v * weights[w_at.z + kx];
+          acc3 += v * weights[w_at.w + kx];
         }
       }
     }
   }
-  var bv = 0.0;
-  if (params.has_bias != 0u) {
-    bv = bias[co];
-  }
-  let out_row = ((b * params.c_out + co) * params.oh + oy) * params.ow;
-  for (var j = 0u; j < OX_BLOCK; j++) {
-    if (ox0 + j < params.ow) {
-      y[out_row + ox0 + j] = activate(acc[j] + bv, params.act_a, params.act_b);
-    }
+  let out_plane = params.oh * params.ow;
+  // Output of column 0 for channel 0 of the block; columns step by 1 (spatial) or an image.
+  let first = ((b * params.c_out + co0) * params.oh + oy) * params.ow + select(col0, ox, BATCH_COLUMNS);
+  let out_step = select(1u, params.c_out * out_plane, BATCH_COLUMNS);
+  store(co0, acc0, first, out_step, count);
+  if (CH_BLOCK > 1u) {
+    store(co0 + 1u, acc1, first + out_plane, out_step, count);
+    store(co0 + 2u, acc2, first + 2u * out_plane, out_step, count);
+    store(co0 + 3u, acc3, first + 3u * out_plane, out_step, count);
   }
 }
 `,
@@ -822,31 +923,43 @@ fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
 `,
   "igemm.wgsl": `// The integer matrix-product core of convolutions and dense layers
 // (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
-// output channels, the reduction runs over the kernel window x the input
-// channels of a group, one u32 word (four int8 lanes) at a time:
+// output channels; the reduction runs over the kernel taps and, within a tap,
+// over the words (four int8 lanes) of a group's input channels:
 //
-//   acc[row, c] = sum over t < k_words of dot4_i8(read_a(row, group(c), t), read_b(c, t))
+//   acc[row, c] = sum over taps, words w of dot_lanes(a(row, tap, w), b(c, tap, w))
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   dot4_i8(a, b)            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
-//   ARow, a_row(row)         per-row state for the reader (e.g. the window origin)
-//   read_a(r, g, t) -> u32   reduction word t of row r for group g (im2col on the fly)
-//   read_b(c, t) -> u32      the four int8 weights of channel c facing word t
+//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   ARow, a_row(row)         per-row state (where its window starts)
+//   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
+//   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
+//   weights, params.w_words_per_row, W_LANE_BITS
 //   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
-//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_words
+//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_h,
+//   params.k_w, params.cg_words
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
-// (one output word, so no two invocations write the same word); a workgroup
-// is WG_X output words x WG_Y row blocks. The weight words are read once per
-// invocation and reused for its ROWS positions. Accumulation is i32 and wraps,
+// (one output word, so no two invocations write the same word) in named
+// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// reduction loops are nested (taps, then words) so that no index is divided
+// in the inner loop, each activation word is unpacked once for 4 channels and
+// each weight word once for ROWS positions. Accumulation is i32 and wraps,
 // which is exact because the true accumulator fits in int32 (eq. 10).
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
-// Output positions per invocation, 1..MAX_ROWS.
+// Output positions per invocation, 1..4. Each position has its own named
+// registers (r0..r3, base0..3, acc0..3) and an \`if (ROWS > k)\` that the
+// pipeline's constant folds away: an indexed local array would live in
+// memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-const MAX_ROWS: u32 = 4u;
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -858,30 +971,62 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Channels past the last are clamped onto it: computed, never written.
   let last = params.out_channels - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  var rows: array<ARow, MAX_ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    rows[r] = a_row(min(row0 + r, params.rows - 1u));
-  }
-  var acc: array<vec4<i32>, MAX_ROWS>;
+  let w_row = c * params.w_words_per_row;
+  // Reduction words per weight word: 1, 2 or 4.
+  let per_word = 8u / W_LANE_BITS;
+  // Positions past the last are clamped onto it, like channels.
+  let r0 = a_row(row0);
+  let r1 = a_row(min(row0 + 1u, params.rows - 1u));
+  let r2 = a_row(min(row0 + 2u, params.rows - 1u));
+  let r3 = a_row(min(row0 + 3u, params.rows - 1u));
+  var acc0 = vec4<i32>(0);
+  var acc1 = vec4<i32>(0);
+  var acc2 = vec4<i32>(0);
+  var acc3 = vec4<i32>(0);
   // The four channels of a word may belong to two or more groups: one pass
   // over the reduction per group, each channel counting its own group's only.
   let g_first = group_of(c.x);
   let g_last = group_of(c.w);
   for (var g = g_first; g <= g_last; g++) {
     let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
-    for (var t = 0u; t < params.k_words; t++) {
-      let b = vec4<u32>(read_b(c.x, t), read_b(c.y, t), read_b(c.z, t), read_b(c.w, t));
-      for (var r = 0u; r < ROWS; r++) {
-        let a = read_a(rows[r], g, t);
-        let d = vec4<i32>(dot4_i8(a, b.x), dot4_i8(a, b.y), dot4_i8(a, b.z), dot4_i8(a, b.w));
-        acc[r] += select(vec4<i32>(0), d, own);
+    var t = 0u;
+    for (var ky = 0u; ky < params.k_h; ky++) {
+      for (var kx = 0u; kx < params.k_w; kx++) {
+        let base0 = a_tap(r0, g, ky, kx);
+        let base1 = a_tap(r1, g, ky, kx);
+        let base2 = a_tap(r2, g, ky, kx);
+        let base3 = a_tap(r3, g, ky, kx);
+        for (var w = 0u; w < params.cg_words; w++) {
+          let k = t / per_word;
+          let plane = t % per_word;
+          let b0 = lanes_of_weights(weights[w_row.x + k], plane);
+          let b1 = lanes_of_weights(weights[w_row.y + k], plane);
+          let b2 = lanes_of_weights(weights[w_row.z + k], plane);
+          let b3 = lanes_of_weights(weights[w_row.w + k], plane);
+          acc0 += dots(lanes_of_word(read_a(base0, g, w)), b0, b1, b2, b3, own);
+          if (ROWS > 1u) {
+            acc1 += dots(lanes_of_word(read_a(base1, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 2u) {
+            acc2 += dots(lanes_of_word(read_a(base2, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 3u) {
+            acc3 += dots(lanes_of_word(read_a(base3, g, w)), b0, b1, b2, b3, own);
+          }
+          t++;
+        }
       }
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
-    if (row0 + r < params.rows) {
-      write_out(row0 + r, cw, acc[r]);
-    }
+  write_out(row0, cw, acc0);
+  if (ROWS > 1u && row0 + 1u < params.rows) {
+    write_out(row0 + 1u, cw, acc1);
+  }
+  if (ROWS > 2u && row0 + 2u < params.rows) {
+    write_out(row0 + 2u, cw, acc2);
+  }
+  if (ROWS > 3u && row0 + 3u < params.rows) {
+    write_out(row0 + 3u, cw, acc3);
   }
 }
 `,
@@ -937,6 +1082,79 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     }
   }
   y[i] = pack_a8(v);
+}
+`,
+  "peak.wgsl": `// Micro-benchmarks of the adapter's peaks, the yardsticks of bench/ and of the
+// dot-path choice (src/gpu/peaks.ts). MODE picks the loop body; each
+// invocation runs \`iterations\` rounds of CHAINS independent chains (enough to
+// hide latency), and stores one value so that no work is dead code.
+//   0 f32 FMA on vec4<f32>:            8 flops per chain and round
+//   1 i32 multiply-add on vec4<i32>:   8 ops (4 MACs)
+//   2 dot_lanes of the composed dot part on words: 8 ops (4 MACs); with
+//     dot4_packed.wgsl that is dot4I8Packed, with dot4_unpacked.wgsl the
+//     unpacking and the vec4<i32> dot, unamortized
+//   3 bandwidth: each invocation copies \`iterations\` vec4<u32> (16 bytes read and written each)
+// Composed after one of the dot parts, whose lanes_of_word and dot_lanes it calls.
+
+override WG: u32 = 64u;
+override MODE: u32 = 0u;
+
+struct PeakParams {
+  iterations: u32,
+  // Words of \`src\` and \`dst\` (bandwidth mode).
+  words: u32,
+  seed: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: PeakParams;
+@group(0) @binding(1) var<storage, read> src: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> dst: array<vec4<u32>>;
+
+override W_LANE_BITS: u32 = 8u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = id.x + id.y * groups.x * WG;
+  let s = params.seed + i;
+  if (MODE == 0u) {
+    // Named chains, not an array: an indexed local array may live in memory.
+    let a = vec4<f32>(f32(s & 7u)) * 1e-3 + 1.0;
+    let b = vec4<f32>(1e-7);
+    var c0 = a; var c1 = a + 1.0; var c2 = a + 2.0; var c3 = a + 3.0;
+    var c4 = a + 4.0; var c5 = a + 5.0; var c6 = a + 6.0; var c7 = a + 7.0;
+    for (var k = 0u; k < params.iterations; k++) {
+      c0 = fma(c0, a, b); c1 = fma(c1, a, b); c2 = fma(c2, a, b); c3 = fma(c3, a, b);
+      c4 = fma(c4, a, b); c5 = fma(c5, a, b); c6 = fma(c6, a, b); c7 = fma(c7, a, b);
+    }
+    dst[i % params.words] = bitcast<vec4<u32>>(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7);
+  } else if (MODE == 1u) {
+    let a = vec4<i32>(i32(s & 7u) + 3);
+    let b = vec4<i32>(i32(s >> 3u) & 5);
+    var c0 = a; var c1 = a + 1; var c2 = a + 2; var c3 = a + 3;
+    var c4 = a + 4; var c5 = a + 5; var c6 = a + 6; var c7 = a + 7;
+    for (var k = 0u; k < params.iterations; k++) {
+      c0 = c0 * a + b; c1 = c1 * a + b; c2 = c2 * a + b; c3 = c3 * a + b;
+      c4 = c4 * a + b; c5 = c5 * a + b; c6 = c6 * a + b; c7 = c7 * a + b;
+    }
+    dst[i % params.words] = bitcast<vec4<u32>>(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7);
+  } else if (MODE == 2u) {
+    // Each round's b word depends on the chain's sum, so no round can be hoisted.
+    let a = lanes_of_word(s * 0x01010101u);
+    var c0 = 0; var c1 = 1; var c2 = 2; var c3 = 3; var c4 = 4; var c5 = 5; var c6 = 6; var c7 = 7;
+    for (var k = 0u; k < params.iterations; k++) {
+      c0 += dot_lanes(a, lanes_of_word(bitcast<u32>(c0))); c1 += dot_lanes(a, lanes_of_word(bitcast<u32>(c1)));
+      c2 += dot_lanes(a, lanes_of_word(bitcast<u32>(c2))); c3 += dot_lanes(a, lanes_of_word(bitcast<u32>(c3)));
+      c4 += dot_lanes(a, lanes_of_word(bitcast<u32>(c4))); c5 += dot_lanes(a, lanes_of_word(bitcast<u32>(c5)));
+      c6 += dot_lanes(a, lanes_of_word(bitcast<u32>(c6))); c7 += dot_lanes(a, lanes_of_word(bitcast<u32>(c7)));
+    }
+    dst[i % params.words] = vec4<u32>(bitcast<u32>(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7));
+  } else {
+    let n = arrayLength(&src);
+    for (var k = 0u; k < params.iterations; k++) {
+      let j = (i * params.iterations + k) % n;
+      dst[j] = src[j];
+    }
+  }
 }
 `,
   "pool.wgsl": `// Max and average pools, local and global, on packed NHWC lanes (composed

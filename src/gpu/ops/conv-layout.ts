@@ -30,11 +30,24 @@ export function paddedGroupChannels(cg: number): number {
 }
 
 /**
+ * Where reduction index j of a weight word sits among its lanes, for lanes
+ * narrower than 8 bits: plane-major, so that the kernel gets four int8 lanes
+ * with one shift and one mask. A 4-bit word holds indices 0..3 in the low
+ * nibbles of bytes 0..3 and 4..7 in the high nibbles; a 2-bit word holds
+ * 4q..4q+3 in bit pair q of bytes 0..3. (dot4_*.wgsl, lanes_of_weights.)
+ */
+export function gpuLanePosition(j: number, laneBits: number): number {
+  const planes = 8 / laneBits;
+  return (j % 4) * planes + Math.floor(j / 4);
+}
+
+/**
  * The weights as the igemm kernel reads them: per output channel c, the
  * reduction in the order (kh, kw, ci) with ci padded with zeros to a multiple
  * of 4, so that word t of an activation window (4 channels of one tap) faces
- * lanes 4t..4t+3 of the row; packed by packRows at the weights' bitwidth
- * (lanes of laneBits(bits), eq. 20: rows start on a fresh word, unused lanes 0).
+ * reduction indices 4t..4t+3 of the row; packed at the weights' lane width
+ * (laneBits(bits), eq. 20: rows start on a fresh word, unused lanes 0), with
+ * lanes below 8 bits in the plane-major order of gpuLanePosition.
  */
 export function packConvWeights(weights: Int32Array, g: WeightGeometry, bits: number): PackedRows {
   const { m, cg, kH, kW } = g;
@@ -50,7 +63,18 @@ export function packConvWeights(weights: Int32Array, g: WeightGeometry, bits: nu
       }
     }
   }
-  return packRows(reordered, m, kGpu, bits);
+  const packed = packRows(reordered, m, kGpu, bits);
+  const w = packed.laneBits;
+  if (w >= 8) return packed;
+  const perWord = 32 / w;
+  const mask = (1 << w) - 1;
+  const data = new Uint32Array(packed.data.length);
+  packed.data.forEach((word, i) => {
+    let out = 0;
+    for (let j = 0; j < perWord; j++) out |= ((word >>> (j * w)) & mask) << (gpuLanePosition(j, w) * w);
+    data[i] = out >>> 0;
+  });
+  return { ...packed, data };
 }
 
 /**

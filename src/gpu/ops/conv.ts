@@ -19,6 +19,7 @@ import { laneBits } from '../../quant/packing.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import { asNchw, foldBias, laneOffset, packConvWeights } from './conv-layout.js';
+import type { SmallPlan } from './small-plan.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
 export interface IgemmVariant {
@@ -108,15 +109,15 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   }
   const dot4 = options.dot4 ?? facts.dot4I8Packed;
   if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
-  const rows = options.rows ?? 2;
+  const rows = options.rows ?? 4;
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new RangeError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
   const variant: IgemmVariant = {
     kernel: 'igemm',
     dot4,
     wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8,
     rows,
-    workgroupX: options.workgroupX ?? 4,
-    workgroupY: options.workgroupY ?? 16,
+    workgroupX: options.workgroupX ?? 8,
+    workgroupY: options.workgroupY ?? 8,
   };
   if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
@@ -147,7 +148,6 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     dil_w: dil[1]!,
     pad_top: padTop,
     pad_left: padLeft,
-    k_words: kH * kW * cgWords,
     w_words_per_row: packed.wordsPerRow,
     pad_word: (padByte * 0x01010101) >>> 0,
     zero_out: outP.zeroPoint,
@@ -169,6 +169,23 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     outputShape: dense ? [...inputShape.slice(0, -1), m] : outputNchw,
     inputWords: n * inH * inW * Math.ceil(cIn / 4),
     outputWords: positions * outWords,
+  };
+}
+
+/** The plan in the form every small op has (small-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
+export function convSmallPlan(plan: ConvPlan, input: string, output: string): SmallPlan<IgemmVariant> {
+  return {
+    variant: plan.variant,
+    dispatch: plan.dispatch,
+    uniforms: { params: plan.uniforms },
+    buffers: {
+      activations: { role: 'input', tensor: input },
+      weights: { role: 'constant', data: plan.buffers.weights },
+      bias: { role: 'constant', data: plan.buffers.bias },
+      m0: { role: 'constant', data: plan.buffers.m0 },
+      shift: { role: 'constant', data: plan.buffers.shift },
+      outputs: { role: 'output', tensor: output, bytes: plan.outputWords * 4 },
+    },
   };
 }
 

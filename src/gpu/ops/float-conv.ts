@@ -13,12 +13,17 @@ export interface FloatConvVariant {
   readonly kernel: 'fconv';
   /** The fused activation's ACT code (float-activation.ts). */
   readonly act: number;
+  /** Columns of a tile are 4 images (1x1 outputs) rather than 4 neighbouring outputs of a row. */
+  readonly batchColumns: boolean;
+  /** Output channels per invocation: 4 where a block of 4 shares its group, else 1. */
+  readonly chBlock: 1 | 4;
 }
 
-export const floatConvKernel: KernelSource<FloatConvVariant> = smallKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({ ACT: v.act }));
-
-/** Output columns per invocation (fconv.wgsl, OX_BLOCK). */
-const OX_BLOCK = 4;
+export const floatConvKernel: KernelSource<FloatConvVariant> = smallKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({
+  ACT: v.act,
+  BATCH_COLUMNS: v.batchColumns ? 1 : 0,
+  CH_BLOCK: v.chBlock,
+}));
 
 export interface FloatTensorData {
   readonly shape: readonly number[];
@@ -60,13 +65,17 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
     };
   }
   const act = activationCode(layer.activation);
-  const invocations = n * m * g.oh * Math.ceil(g.ow / OX_BLOCK);
+  const mg = m / group;
+  const batchColumns = g.oh * g.ow === 1;
+  const chBlock = group === 1 || mg % 4 === 0 ? 4 : 1;
+  const colBlocks = Math.ceil((batchColumns ? n : g.ow) / 4);
+  const invocations = colBlocks * Math.ceil(m / chBlock) * g.oh * (batchColumns ? g.ow : n);
   const outShape = dense ? [...x.slice(0, -1), m] : [n, m, g.oh, g.ow];
   return {
-    variant: { kernel: 'fconv', act: act.act },
+    variant: { kernel: 'fconv', act: act.act, batchColumns, chBlock },
     dispatch: dispatch1d(invocations, maxWorkgroups),
     uniforms: {
-      params: { invocations, c_in: cIn, h, w: wd, c_out: m, ...g, cg, mg: m / group, kh, kw, sh, sw, dh, dw, has_bias: b ? 1 : 0, act_a: act.act_a, act_b: act.act_b },
+      params: { invocations, n, c_in: cIn, h, w: wd, c_out: m, ...g, cg, mg, kh, kw, sh, sw, dh, dw, has_bias: b ? 1 : 0, act_a: act.act_a, act_b: act.act_b },
     },
     buffers: {
       x: { role: 'input', tensor: layer.inputs[0]! },

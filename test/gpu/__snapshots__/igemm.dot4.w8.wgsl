@@ -1,15 +1,39 @@
 // variant {"dot4":true,"kernel":"igemm","rows":2,"wLaneBits":8,"workgroupX":4,"workgroupY":16}
 // override constants {"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":8}
 // ---- shaders/dot4_packed.wgsl ----
-// The 4-lane int8 dot product through the hardware instruction (WGSL language
-// feature packed_4x8_integer_dot_product). Composed first: the `requires`
-// directive must precede every declaration. Only chosen where the adapter's
-// facts say the feature exists (src/gpu/ops/conv.ts); dot4_unpacked.wgsl is
-// the same function without it.
+// The int8 lanes of the igemm core as packed words, multiplied with the
+// hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
+// Composed first: the `requires` directive must precede every declaration.
+// Only chosen where the adapter's facts say the feature exists
+// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same three names
+// over vec4<i32>, so the core (igemm.wgsl) is one source for both paths.
 requires packed_4x8_integer_dot_product;
 
-// sum over i of lane_i(a) * lane_i(b), lanes signed 8-bit, lane 0 the low byte.
-fn dot4_i8(a: u32, b: u32) -> i32 {
+// Four signed 8-bit lanes, lane 0 in the low byte.
+alias Lanes = u32;
+
+// Activation lanes from their word (already four int8 lanes).
+fn lanes_of_word(w: u32) -> Lanes {
+  return w;
+}
+
+// The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
+// lanes (conv_io.wgsl): 8-bit words are already lanes; narrower lanes are
+// stored plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one
+// shift and one mask put four of them in the four bytes, and the sign bit of
+// each is spread over its byte's high bits without carries between bytes
+// (0 or 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
+}
+
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
   return dot4I8Packed(a, b);
 }
 // ---- shaders/requant.wgsl ----
@@ -94,7 +118,7 @@ fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) 
   return clamp(x, lo - zero_point, hi - zero_point) + zero_point;
 }
 // ---- shaders/conv_io.wgsl ----
-// The three hooks that make the integer matrix product of igemm.wgsl a
+// The hooks that make the integer matrix product of igemm.wgsl a
 // convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
 // buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
 // and before igemm.wgsl.
@@ -142,8 +166,6 @@ struct Params {
   dil_w: u32,
   pad_top: i32,
   pad_left: i32,
-  // Reduction words per output channel: k_h * k_w * cg_words.
-  k_words: u32,
   w_words_per_row: u32,
   // What a position in the padding reads: the real zero Z_in - off in all four lanes.
   pad_word: u32,
@@ -183,22 +205,29 @@ fn a_row(row: u32) -> ARow {
   return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
 }
 
-// Hook read_a: reduction word t = (ky * k_w + kx) * cg_words + cw of output
-// position r for group g, i.e. input channels g*cg + 4*cw .. +3 at tap (ky, kx)
-// (im2col on the fly). Outside the input it is the padding word. When a group
-// does not start on a word boundary, the word is assembled from two; lanes past
-// the group's channels meet zero weight lanes and add nothing.
-fn read_a(r: ARow, g: u32, t: u32) -> u32 {
-  let cw = t % params.cg_words;
-  let tap = t / params.cg_words;
-  let iy = r.iy0 + i32((tap / params.k_w) * params.dil_h);
-  let ix = r.ix0 + i32((tap % params.k_w) * params.dil_w);
+// Hook a_tap: the index of the activation word holding input channel g*cg
+// (the group's first) at tap (ky, kx) of output position r, or -1 where the
+// tap lies in the padding. Computed once per tap and row, outside the loop
+// over the tap's words.
+fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
+  let iy = r.iy0 + i32(ky * params.dil_h);
+  let ix = r.ix0 + i32(kx * params.dil_w);
   if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return -1;
+  }
+  return i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+}
+
+// Hook read_a: word w of a tap (input channels g*cg + 4w .. +3) from a_tap's
+// index (im2col on the fly); the padding word for -1. When a group does not
+// start on a word boundary, the word is assembled from two; lanes past the
+// group's channels meet zero weight lanes and add nothing.
+fn read_a(base: i32, g: u32, w: u32) -> u32 {
+  if (base < 0) {
     return params.pad_word;
   }
-  let ch = g * params.cg + cw * 4u;
-  let i = ((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + ch / 4u;
-  let s = (ch % 4u) * 8u;
+  let i = u32(base) + w;
+  let s = ((g * params.cg) % 4u) * 8u;
   let lo = activations[i];
   if (s == 0u) {
     return lo;
@@ -207,69 +236,66 @@ fn read_a(r: ARow, g: u32, t: u32) -> u32 {
   return (lo >> s) | (hi << (32u - s));
 }
 
-// Hook read_b: the four weights of output channel c that face reduction word t,
-// as four int8 lanes. 4- and 2-bit lanes are sign-extended (extractBits on an
-// i32, as unpackLane) and repacked to 8-bit lanes.
-fn read_b(c: u32, t: u32) -> u32 {
-  let per_word = 8u / W_LANE_BITS; // reduction words per weight word: 1, 2 or 4
-  let word = weights[c * params.w_words_per_row + t / per_word];
-  if (W_LANE_BITS == 8u) {
-    return word;
-  }
-  let first = (t % per_word) * 4u;
-  var b = 0u;
-  for (var i = 0u; i < 4u; i++) {
-    let v = extractBits(bitcast<i32>(word), (first + i) * W_LANE_BITS, W_LANE_BITS);
-    b |= (bitcast<u32>(v) & 0xffu) << (8u * i);
-  }
-  return b;
-}
-
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access
 // mode and fails to parse the function): the accumulators of output channels
 // 4*cw .. 4*cw+3 at position
 // `row` plus the folded bias, requantized (eq. 17) and stored as one word of
 // 8-bit lanes q - off_out.
 fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
-  var word = 0u;
-  for (var j = 0u; j < 4u; j++) {
-    let c = cw * 4u + j;
-    var v = params.zero_out - params.off_out;
-    if (c < params.out_channels) {
-      v = requantize(acc[j] + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
-    }
-    word |= (bitcast<u32>(v) & 0xffu) << (8u * j);
-  }
+  let c = cw * 4u;
+  // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
+  let word = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
   outputs[row * params.out_words + cw] = word;
+}
+
+// The output lane (low byte) of channel c from its accumulator; past the last channel, the real zero.
+fn out_lane(acc: i32, c: u32) -> u32 {
+  var v = params.zero_out - params.off_out;
+  if (c < params.out_channels) {
+    v = requantize(acc + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+  }
+  return bitcast<u32>(v) & 0xffu;
 }
 // ---- shaders/igemm.wgsl ----
 // The integer matrix-product core of convolutions and dense layers
 // (ARCHITECTURE.md, "One kernel core"). Rows are output positions, columns
-// output channels, the reduction runs over the kernel window x the input
-// channels of a group, one u32 word (four int8 lanes) at a time:
+// output channels; the reduction runs over the kernel taps and, within a tap,
+// over the words (four int8 lanes) of a group's input channels:
 //
-//   acc[row, c] = sum over t < k_words of dot4_i8(read_a(row, group(c), t), read_b(c, t))
+//   acc[row, c] = sum over taps, words w of dot_lanes(a(row, tap, w), b(c, tap, w))
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   dot4_i8(a, b)            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
-//   ARow, a_row(row)         per-row state for the reader (e.g. the window origin)
-//   read_a(r, g, t) -> u32   reduction word t of row r for group g (im2col on the fly)
-//   read_b(c, t) -> u32      the four int8 weights of channel c facing word t
+//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   ARow, a_row(row)         per-row state (where its window starts)
+//   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
+//   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
+//   weights, params.w_words_per_row, W_LANE_BITS
 //   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
-//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_words
+//   group_of(c), params.rows, params.out_words, params.out_channels, params.k_h,
+//   params.k_w, params.cg_words
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
-// (one output word, so no two invocations write the same word); a workgroup
-// is WG_X output words x WG_Y row blocks. The weight words are read once per
-// invocation and reused for its ROWS positions. Accumulation is i32 and wraps,
+// (one output word, so no two invocations write the same word) in named
+// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// reduction loops are nested (taps, then words) so that no index is divided
+// in the inner loop, each activation word is unpacked once for 4 channels and
+// each weight word once for ROWS positions. Accumulation is i32 and wraps,
 // which is exact because the true accumulator fits in int32 (eq. 10).
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
-// Output positions per invocation, 1..MAX_ROWS.
+// Output positions per invocation, 1..4. Each position has its own named
+// registers (r0..r3, base0..3, acc0..3) and an `if (ROWS > k)` that the
+// pipeline's constant folds away: an indexed local array would live in
+// memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-const MAX_ROWS: u32 = 4u;
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -281,29 +307,61 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Channels past the last are clamped onto it: computed, never written.
   let last = params.out_channels - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  var rows: array<ARow, MAX_ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    rows[r] = a_row(min(row0 + r, params.rows - 1u));
-  }
-  var acc: array<vec4<i32>, MAX_ROWS>;
+  let w_row = c * params.w_words_per_row;
+  // Reduction words per weight word: 1, 2 or 4.
+  let per_word = 8u / W_LANE_BITS;
+  // Positions past the last are clamped onto it, like channels.
+  let r0 = a_row(row0);
+  let r1 = a_row(min(row0 + 1u, params.rows - 1u));
+  let r2 = a_row(min(row0 + 2u, params.rows - 1u));
+  let r3 = a_row(min(row0 + 3u, params.rows - 1u));
+  var acc0 = vec4<i32>(0);
+  var acc1 = vec4<i32>(0);
+  var acc2 = vec4<i32>(0);
+  var acc3 = vec4<i32>(0);
   // The four channels of a word may belong to two or more groups: one pass
   // over the reduction per group, each channel counting its own group's only.
   let g_first = group_of(c.x);
   let g_last = group_of(c.w);
   for (var g = g_first; g <= g_last; g++) {
     let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
-    for (var t = 0u; t < params.k_words; t++) {
-      let b = vec4<u32>(read_b(c.x, t), read_b(c.y, t), read_b(c.z, t), read_b(c.w, t));
-      for (var r = 0u; r < ROWS; r++) {
-        let a = read_a(rows[r], g, t);
-        let d = vec4<i32>(dot4_i8(a, b.x), dot4_i8(a, b.y), dot4_i8(a, b.z), dot4_i8(a, b.w));
-        acc[r] += select(vec4<i32>(0), d, own);
+    var t = 0u;
+    for (var ky = 0u; ky < params.k_h; ky++) {
+      for (var kx = 0u; kx < params.k_w; kx++) {
+        let base0 = a_tap(r0, g, ky, kx);
+        let base1 = a_tap(r1, g, ky, kx);
+        let base2 = a_tap(r2, g, ky, kx);
+        let base3 = a_tap(r3, g, ky, kx);
+        for (var w = 0u; w < params.cg_words; w++) {
+          let k = t / per_word;
+          let plane = t % per_word;
+          let b0 = lanes_of_weights(weights[w_row.x + k], plane);
+          let b1 = lanes_of_weights(weights[w_row.y + k], plane);
+          let b2 = lanes_of_weights(weights[w_row.z + k], plane);
+          let b3 = lanes_of_weights(weights[w_row.w + k], plane);
+          acc0 += dots(lanes_of_word(read_a(base0, g, w)), b0, b1, b2, b3, own);
+          if (ROWS > 1u) {
+            acc1 += dots(lanes_of_word(read_a(base1, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 2u) {
+            acc2 += dots(lanes_of_word(read_a(base2, g, w)), b0, b1, b2, b3, own);
+          }
+          if (ROWS > 3u) {
+            acc3 += dots(lanes_of_word(read_a(base3, g, w)), b0, b1, b2, b3, own);
+          }
+          t++;
+        }
       }
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
-    if (row0 + r < params.rows) {
-      write_out(row0 + r, cw, acc[r]);
-    }
+  write_out(row0, cw, acc0);
+  if (ROWS > 1u && row0 + 1u < params.rows) {
+    write_out(row0 + 1u, cw, acc1);
+  }
+  if (ROWS > 2u && row0 + 2u < params.rows) {
+    write_out(row0 + 2u, cw, acc2);
+  }
+  if (ROWS > 3u && row0 + 3u < params.rows) {
+    write_out(row0 + 3u, cw, acc3);
   }
 }

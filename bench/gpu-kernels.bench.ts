@@ -1,0 +1,115 @@
+/**
+ * GOP/s of the convolution kernels on the adapter at hand, next to its
+ * measured peaks, side by side in one run: for each shape, int8 on each dot
+ * path (dot4I8Packed where the adapter has it, unpacked vec4<i32>), 4-bit and
+ * 2-bit weights on the chosen path, and our float32 kernel. Shapes: the
+ * convolutions of a MobileNetV2 at 224x224 (the 3x3 stem, 1x1 expansions and
+ * projections, 3x3 depthwise) and of the zoo models. A MAC counts 2 ops.
+ *
+ *   npx tsx bench/gpu-kernels.bench.ts [--quick] [--only NAME-PART] [--json]
+ *
+ * Each number is the median of timed repeats (timestamp queries around the
+ * dispatch where the adapter has them, else wall time to onSubmittedWorkDone)
+ * after a warm-up. The layer's data is random: times do not depend on values.
+ */
+import { formatAdapterFacts } from '../src/gpu/adapter-info.js';
+import { BufferTracker } from '../src/gpu/buffer-tracker.js';
+import { requestGpu } from '../src/gpu/device.js';
+import { convSmallPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
+import { depthwiseKernel, planDepthwise } from '../src/gpu/ops/depthwise.js';
+import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
+import { measurePeaks } from '../src/gpu/peaks.js';
+import { timeKernels, type TimedKernel } from '../src/gpu/time-kernels.js';
+import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
+import type { ConvLayer } from '../src/ir/layers.js';
+import { seededRandom, syntheticActivation, syntheticConv, type SyntheticConv } from '../src/gpu/synthetic-layer.js';
+import type { QMatmulLayer } from '../src/quant/quantized-graph.js';
+
+interface Shape extends SyntheticConv {
+  readonly hw: number;
+  readonly batch?: number;
+}
+
+const MBV2: Shape[] = [
+  { name: 'mbv2 stem 3x3/2 3->32 @224', c: 3, m: 32, hw: 224, k: 3, stride: 2 },
+  { name: 'mbv2 1x1 16->96 @112', c: 16, m: 96, hw: 112, k: 1, stride: 1 },
+  { name: 'mbv2 1x1 144->24 @56', c: 144, m: 24, hw: 56, k: 1, stride: 1 },
+  { name: 'mbv2 1x1 192->32 @28', c: 192, m: 32, hw: 28, k: 1, stride: 1 },
+  { name: 'mbv2 1x1 384->64 @14', c: 384, m: 64, hw: 14, k: 1, stride: 1 },
+  { name: 'mbv2 1x1 960->320 @7', c: 960, m: 320, hw: 7, k: 1, stride: 1 },
+  { name: 'mbv2 dw 3x3 144 @56', c: 144, m: 144, hw: 56, k: 3, stride: 1, depthwise: true },
+  { name: 'mbv2 dw 3x3 576 @14', c: 576, m: 576, hw: 14, k: 3, stride: 1, depthwise: true },
+];
+const ZOO: Shape[] = [
+  { name: 'fashion-vgg 3x3 48->48 @14 x8', c: 48, m: 48, hw: 14, k: 3, stride: 1, batch: 8 },
+  { name: 'fashion-vgg 3x3 48->96 @7 x8', c: 48, m: 96, hw: 7, k: 3, stride: 1, batch: 8 },
+  { name: 'fashion-resnet 3x3 24->24 @14 x8', c: 24, m: 24, hw: 14, k: 3, stride: 1, batch: 8 },
+  { name: 'fashion-mbv3 1x1 96->40 @7 x8', c: 96, m: 40, hw: 7, k: 1, stride: 1, batch: 8 },
+];
+
+const quick = process.argv.includes('--quick');
+const json = process.argv.includes('--json');
+const gpu = await requestGpu();
+const device = gpu.device;
+const cache = new PipelineCache(device);
+const tracker = new BufferTracker(device);
+const rnd = seededRandom(11);
+const REPEATS = quick ? 3 : 7;
+/** --tune rows,wgx,wgy: a tile to try instead of the planner's. */
+const tuneAt = process.argv.indexOf('--tune');
+const TUNE = tuneAt < 0 ? {} : (([rows, workgroupX, workgroupY]) => ({ rows: rows!, workgroupX: workgroupX!, workgroupY: workgroupY! }))(process.argv[tuneAt + 1]!.split(',').map(Number));
+
+const act = syntheticActivation;
+const layer = (s: Shape, wBits: number): QMatmulLayer => syntheticConv(s, wBits);
+
+const peaks = await measurePeaks(device, cache, gpu.facts, quick ? { invocations: 64 * 64 } : {});
+const dotPaths: Array<{ label: string; dot4: boolean }> = [...(gpu.facts.dot4I8Packed ? [{ label: 'dot4I8Packed', dot4: true }] : []), { label: 'vec4<i32>', dot4: false }];
+const chosen = gpu.facts.dot4I8Packed && (peaks.dot4Gops ?? 0) >= peaks.unpackedDotGops;
+
+const rows: Array<Record<string, string | number>> = [];
+const only = process.argv.indexOf('--only');
+const selected = (quick ? [...MBV2.slice(1, 3), MBV2[6]!, ...ZOO.slice(0, 1)] : [...MBV2, ...ZOO]).filter((s) => only < 0 || s.name.includes(process.argv[only + 1]!));
+for (const s of selected) {
+  const n = s.batch ?? 1;
+  const inShape = [n, s.c, s.hw, s.hw];
+  const oh = Math.floor((s.hw + 2 * ((s.k - 1) >> 1) - s.k) / s.stride) + 1;
+  const macs = n * s.m * oh * oh * (s.depthwise ? 1 : s.c) * s.k * s.k;
+  const gops = (seconds: number): number => (2 * macs) / seconds / 1e9;
+  const row: Record<string, string | number> = { shape: s.name, MACs: macs };
+  const intBytes = (c: number, hw: number): number => n * hw * hw * Math.ceil(c / 4) * 4;
+  const candidates: TimedKernel[] = [];
+  for (const bits of [8, 4, 2]) {
+    const q = layer(s, bits);
+    for (const path of bits === 8 ? dotPaths : dotPaths.filter((p) => p.dot4 === chosen)) {
+      const label = `w${bits}a8 ${s.depthwise ? 'depthwise' : path.label}`;
+      if (s.depthwise) {
+        if (!path.dot4 && dotPaths.length > 1) continue; // the depthwise kernel has one path
+        const plan = planDepthwise(q, act('affine'), act('affine'), { n, c: s.c, h: s.hw, w: s.hw }, 65535);
+        candidates.push({ label, kernel: depthwiseKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
+      } else {
+        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...TUNE });
+        candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
+      }
+    }
+  }
+  const conv = layer(s, 8).layer as ConvLayer;
+  const w = { shape: [s.m, s.depthwise ? 1 : s.c, s.k, s.k], data: Float32Array.from({ length: s.m * (s.depthwise ? 1 : s.c) * s.k * s.k }, () => rnd() - 0.5) };
+  const fplan = planFloatConv(conv, inShape, w, undefined, 65535);
+  candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: fplan, inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
+  const seconds = await timeKernels(device, cache, gpu.facts, candidates, REPEATS);
+  candidates.forEach((c, i) => (row[c.label] = Number(gops(seconds[i]!).toFixed(2))));
+  rows.push(row);
+  if (!json) console.error(JSON.stringify(row));
+}
+tracker.destroyAll();
+gpu.destroy();
+if (json) console.log(JSON.stringify({ adapter: gpu.facts, peaks, chosenDotPath: chosen ? 'dot4I8Packed' : 'vec4<i32>', rows }, null, 2));
+else {
+  console.log(formatAdapterFacts(gpu.facts));
+  console.log(`peaks: f32 FMA ${peaks.f32Gflops.toFixed(2)} GFLOP/s, vec4<i32> multiply-add ${peaks.i32Gops.toFixed(2)} GOP/s, dot4I8Packed ${peaks.dot4Gops?.toFixed(2) ?? 'n/a'} GOP/s, unpacked dot ${peaks.unpackedDotGops.toFixed(2)} GOP/s, copy ${peaks.bandwidthGBs.toFixed(2)} GB/s`);
+  console.log(`chosen int8 dot path: ${chosen ? 'dot4I8Packed' : 'vec4<i32>'}`);
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
+  for (const r of rows) console.log(cols.map((c, i) => (i === 0 ? String(r[c] ?? '').padEnd(width[i]!) : String(r[c] ?? '').padStart(width[i]!))).join('  '));
+}

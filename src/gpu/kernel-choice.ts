@@ -1,0 +1,76 @@
+/**
+ * Which igemm variant runs fastest on this adapter: the dot path
+ * (dot4I8Packed where the adapter has it, or unpacked vec4<i32>) and the
+ * register tile (positions per invocation) and workgroup shape. Which wins
+ * depends on the adapter (on SwiftShader dot4I8Packed is emulated; on real
+ * GPUs it is a native instruction), so the engine times the candidates on a
+ * reference layer at set-up, once per adapter in a process, and the plans
+ * use the winner. A user can force any field (PlanOptions).
+ */
+import type { AdapterFacts } from './adapter-info.js';
+import { convSmallPlan, igemmKernel, planConv } from './ops/conv.js';
+import type { KernelSource, KernelVariant, PipelineCache } from './pipeline-cache.js';
+import { syntheticActivation, syntheticConv } from './synthetic-layer.js';
+import { timeKernels, type TimedKernel } from './time-kernels.js';
+
+export interface KernelChoice {
+  readonly dot4: boolean;
+  readonly rows: number;
+  readonly workgroupX: number;
+  readonly workgroupY: number;
+  /** GOP/s of each candidate on the reference layer, by label, for reports. */
+  readonly measured: Readonly<Record<string, number>>;
+}
+
+/** The reference: a 3x3 convolution of 32 to 32 channels on 2 x 16 x 16 (4.7 M MACs). */
+const REFERENCE = { name: 'reference 3x3 32->32', c: 32, m: 32, k: 3, stride: 1 } as const;
+const INPUT = [2, 32, 16, 16] as const;
+const TILES = [
+  { rows: 4, workgroupX: 8, workgroupY: 8 },
+  { rows: 4, workgroupX: 4, workgroupY: 16 },
+  { rows: 2, workgroupX: 8, workgroupY: 8 },
+] as const;
+
+const chosen = new Map<string, Promise<KernelChoice>>();
+
+/** One key per adapter (and host): devices of one adapter share a choice. */
+export function adapterKey(f: AdapterFacts): string {
+  return JSON.stringify([f.host, f.vendor, f.architecture, f.device, f.description, f.dot4I8Packed]);
+}
+
+export function chooseKernels(device: GPUDevice, cache: PipelineCache, facts: AdapterFacts): Promise<KernelChoice> {
+  const key = adapterKey(facts);
+  let c = chosen.get(key);
+  if (c === undefined) {
+    c = measureChoice(device, cache, facts);
+    chosen.set(key, c);
+    c.catch(() => chosen.delete(key));
+  }
+  return c;
+}
+
+async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: AdapterFacts): Promise<KernelChoice> {
+  const q = syntheticConv(REFERENCE, 8);
+  const p = syntheticActivation('affine');
+  const macs = INPUT[0] * REFERENCE.m * INPUT[2] * INPUT[3] * REFERENCE.c * 9;
+  const candidates: Array<TimedKernel & { choice: Omit<KernelChoice, 'measured'> }> = [];
+  for (const dot4 of facts.dot4I8Packed ? [true, false] : [false]) {
+    for (const tile of TILES) {
+      const plan = planConv(q, p, p, INPUT, facts, { dot4, ...tile });
+      candidates.push({
+        label: `${dot4 ? 'dot4I8Packed' : 'vec4<i32>'} rows ${tile.rows} workgroup ${tile.workgroupX}x${tile.workgroupY}`,
+        kernel: igemmKernel as unknown as KernelSource<KernelVariant>,
+        plan: convSmallPlan(plan, 'x', 'y'),
+        inputBytes: plan.inputWords * 4,
+        outputBytes: plan.outputWords * 4,
+        choice: { dot4, ...tile },
+      });
+    }
+  }
+  const seconds = await timeKernels(device, cache, facts, candidates, 3);
+  let best = 0;
+  seconds.forEach((s, i) => {
+    if (s < seconds[best]!) best = i;
+  });
+  return { ...candidates[best]!.choice, measured: Object.fromEntries(candidates.map((c, i) => [c.label, (2 * macs) / seconds[i]! / 1e9])) };
+}

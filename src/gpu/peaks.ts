@@ -1,0 +1,108 @@
+/**
+ * The adapter's measured peaks (shaders/peak.wgsl): float32 FMA, vec4<i32>
+ * multiply-add, each dot path's dot_lanes (dot4I8Packed where the adapter has
+ * it, the unpacked vec4<i32> dot always), and copy bandwidth. bench/ prints
+ * kernels' rates next to them, and `chooseDotPath` uses the two dot rates.
+ * Each is the best of a few timed dispatches (wall time to
+ * onSubmittedWorkDone, so no timestamp-query is needed), after one warm-up.
+ */
+import type { AdapterFacts } from './adapter-info.js';
+import { createBindGroup } from './bind-group.js';
+import { BufferTracker } from './buffer-tracker.js';
+import { BufferUsage } from './flags.js';
+import type { KernelSource, PipelineCache } from './pipeline-cache.js';
+import { writeUniforms } from './reflect.js';
+import { composeShader } from './shader-parts.js';
+
+export interface PeakVariant {
+  readonly kernel: 'peak';
+  readonly mode: 0 | 1 | 2 | 3;
+  readonly dot4: boolean;
+}
+
+const WG = 64;
+
+export const peakKernel: KernelSource<PeakVariant> = {
+  shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'peak.wgsl']),
+  entryPoint: 'main',
+  constants: (v) => ({ MODE: v.mode, WG }),
+};
+
+export interface AdapterPeaks {
+  /** 10^9 float32 operations (an FMA is 2) per second. */
+  readonly f32Gflops: number;
+  /** 10^9 i32 operations (a multiply-add is 2) per second, on vec4<i32>. */
+  readonly i32Gops: number;
+  /** 10^9 int8 operations (a MAC is 2) per second through dot4I8Packed; null without the feature. */
+  readonly dot4Gops: number | null;
+  /** The same through the unpacked path (unpack both words, then the vec4<i32> dot), unamortized. */
+  readonly unpackedDotGops: number;
+  /** Copy bandwidth, 10^9 bytes (read plus written) per second. */
+  readonly bandwidthGBs: number;
+}
+
+/** The seconds of the fastest of `repeats` runs of `submit` (after one warm-up). */
+async function bestSeconds(device: GPUDevice, submit: () => void, repeats: number): Promise<number> {
+  submit();
+  await device.queue.onSubmittedWorkDone();
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    submit();
+    await device.queue.onSubmittedWorkDone();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return best;
+}
+
+export interface PeakOptions {
+  /** Invocations per dispatch (default 64 * 256). */
+  readonly invocations?: number;
+  /** Loop rounds per invocation in the arithmetic modes (default 256). */
+  readonly iterations?: number;
+  readonly repeats?: number;
+}
+
+export async function measurePeaks(device: GPUDevice, cache: PipelineCache, facts: Pick<AdapterFacts, 'dot4I8Packed'>, options: PeakOptions = {}): Promise<AdapterPeaks> {
+  const groups = Math.ceil((options.invocations ?? WG * 256) / WG);
+  const invocations = groups * WG;
+  const iterations = options.iterations ?? 256;
+  const repeats = options.repeats ?? 3;
+  const tracker = new BufferTracker(device);
+  try {
+    const copyWords = 1 << 20; // 16 MiB of vec4<u32>
+    const src = tracker.create({ label: 'peak:src', size: copyWords * 16, usage: BufferUsage.STORAGE });
+    const dst = tracker.create({ label: 'peak:dst', size: copyWords * 16, usage: BufferUsage.STORAGE });
+    const rate = async (mode: PeakVariant['mode'], dot4: boolean, workPerInvocation: number, rounds: number): Promise<number> => {
+      const kernel = await cache.get(peakKernel, { kernel: 'peak', mode, dot4 });
+      const uniforms = tracker.createWithData('peak:params', BufferUsage.UNIFORM, new Uint8Array(writeUniforms(kernel.reflection.uniforms['params']!, { iterations: rounds, words: copyWords, seed: 12345 })));
+      const bindGroup = createBindGroup(device, kernel, 0, { params: uniforms, src, dst });
+      const dispatchGroups = mode === 3 ? Math.ceil(copyWords / rounds / WG) : groups;
+      const seconds = await bestSeconds(
+        device,
+        () => {
+          const encoder = device.createCommandEncoder({ label: kernel.label });
+          const pass = encoder.beginComputePass();
+          pass.setPipeline(kernel.pipeline);
+          pass.setBindGroup(0, bindGroup);
+          pass.dispatchWorkgroups(dispatchGroups);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+        },
+        repeats,
+      );
+      uniforms.destroy();
+      return ((mode === 3 ? dispatchGroups * WG : invocations) * workPerInvocation) / seconds / 1e9;
+    };
+    const chains = 8;
+    return {
+      f32Gflops: await rate(0, false, iterations * chains * 8, iterations),
+      i32Gops: await rate(1, false, iterations * chains * 8, iterations),
+      dot4Gops: facts.dot4I8Packed ? await rate(2, true, iterations * chains * 8, iterations) : null,
+      unpackedDotGops: await rate(2, false, iterations * chains * 8, iterations),
+      bandwidthGBs: await rate(3, false, 16 * 32, 16),
+    };
+  } finally {
+    tracker.destroyAll();
+  }
+}
