@@ -1,22 +1,43 @@
 /**
  * Depthwise convolution on the GPU (shaders/depthwise.wgsl): a conv layer with
  * one input channel per group. Golden: depthwiseAccumulate + intMatmulLayer
- * (src/cpu/golden/int-conv.ts). The weights are the layer's packed rows.
+ * (src/cpu/golden/int-conv.ts). The weights are repacked per output word:
+ * each tap's 4 channels as 4 lanes (packDepthwiseWeights).
  */
 import type { ConvLayer } from '../../ir/layers.js';
 import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
+import type { PackedRows } from '../../quant/packing.js';
+import { packConvWeights } from './conv-layout.js';
 import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
 
 export interface DepthwiseVariant {
   readonly kernel: 'depthwise';
-  readonly laneBits: 2 | 4 | 8 | 16;
+  readonly wLaneBits: 2 | 4 | 8;
+  /** One output channel per input channel: the 4 lanes of an output word read one input word. */
+  readonly mult1: boolean;
 }
 
-export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'depthwise.wgsl'], 'main', (v) => ({ LANE_BITS: v.laneBits }));
+export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
+  W_LANE_BITS: v.wLaneBits,
+  MULT1: v.mult1 ? 1 : 0,
+}));
+
+/**
+ * Depthwise weights [M, 1, kH, kW] as the kernel reads them: per output word
+ * (channels 4w..4w+3), each tap's 4 channels in 4 lanes, which is the igemm
+ * layout of a layer with ceil(M / 4) outputs of 4 input channels each.
+ */
+export function packDepthwiseWeights(weights: Int32Array, m: number, kH: number, kW: number, bits: number): PackedRows {
+  const m4 = Math.ceil(m / 4);
+  const taps = kH * kW;
+  const regrouped = new Int32Array(m4 * 4 * taps);
+  for (let co = 0; co < m; co++) for (let t = 0; t < taps; t++) regrouped[((co >> 2) * 4 + (co & 3)) * taps + t] = weights[co * taps + t]!;
+  return packConvWeights(regrouped, { m: m4, cg: 4, kH, kW }, bits);
+}
 
 export interface DepthwisePlan extends SmallPlan<DepthwiseVariant> {
   readonly outShape: ActShape;
@@ -42,14 +63,15 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
   const ow = windowOutputSize(s.w, kw, sw, dw, 'NOTSET', [pl, pr]) as number;
   const outShape: ActShape = { n: s.n, c: m, h: oh, w: ow };
   const words = packedWords(outShape);
-  const packed = layer.packedWeights;
+  if (layer.weightBits > 8) throw new RangeError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);
+  const packed = packDepthwiseWeights(layer.weights, m, kh, kw, layer.weightBits);
   return {
-    variant: { kernel: 'depthwise', laneBits: packed.laneBits },
+    variant: { kernel: 'depthwise', wLaneBits: packed.laneBits as 2 | 4 | 8, mult1: m === s.c },
     dispatch: dispatch1d(words, maxWorkgroups),
     uniforms: {
       params: {
         words, h: s.h, w: s.w, c_in: s.c, oh, ow, c_out: m, mult: m / s.c,
-        kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, k_words: packed.wordsPerRow,
+        kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, w_words_per_row: packed.wordsPerRow,
         in_off: laneOffset(inP), in_zero_point: inP.zeroPoint,
         out_zero_point: outP.zeroPoint, out_lo: outP.lo, out_hi: outP.hi, out_off: laneOffset(outP),
       },
