@@ -1,6 +1,7 @@
 import type { Graph } from './graph.js';
 import { inferGraphShapes } from './infer-shapes.js';
 import { foldBatchNorm } from './passes/fold-batch-norm.js';
+import { foldPad } from './passes/fold-pad.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { recogniseHardActivations } from './passes/hard-activations.js';
 import { removeDeadAndIdentity } from './passes/remove-identities.js';
@@ -14,6 +15,7 @@ export type Pass = (g: Graph) => Graph;
 export const SIMPLIFY_PASSES: ReadonlyArray<readonly [string, Pass]> = [
   ['remove-dead-and-identity', removeDeadAndIdentity],
   ['fold-batch-norm', foldBatchNorm],
+  ['fold-pad-into-conv', foldPad],
   ['recognise-hard-activations', recogniseHardActivations],
   ['fuse-activations', fuseActivations],
 ];

@@ -13,6 +13,7 @@ import { floatConvKernel, planFloatConv } from '../gpu/ops/float-conv.js';
 import { floatBinaryKernel, planFloatBinary } from '../gpu/ops/float-elementwise.js';
 import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
 import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
+import { floatPermuteKernel, planFloatPermute, transposeMap } from '../gpu/ops/permute.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import type { SmallPlan } from '../gpu/ops/small-plan.js';
 import { keyed, type Step } from './steps.js';
@@ -75,11 +76,16 @@ export function planFloatLayer(layer: Layer, shapes: readonly (readonly number[]
       const plan = planFloatConcat(layer, shapes, maxWorkgroups);
       return { steps: plan.copies.map((c) => step(floatCopyKernel, c)), outShape: plan.outShape };
     }
+    case 'transpose': {
+      const out = inferLayerShapes(layer, shapes, bindings) as number[][];
+      const plan = planFloatPermute(layer.inputs[0]!, layer.outputs[0]!, out[0]!, transposeMap(shapes[0]!, layer.perm, `transpose '${layer.name}'`), maxWorkgroups);
+      return { steps: [step(floatPermuteKernel, plan)], outShape: out[0]! };
+    }
     case 'softmax': {
       const plan = planFloatSoftmax(layer, shapes[0]!, maxWorkgroups);
       return { steps: [step(floatSoftmaxKernel, plan)], outShape: plan.outShape };
     }
     default:
-      throw new GpuUnsupportedError(`layer '${layer.name}': ${layer.op} has no float32 GPU kernel (supported: conv, dense, add, sub, mul, div, activations, pools, concat, softmax, and the reshaping layers)`);
+      throw new GpuUnsupportedError(`layer '${layer.name}': ${layer.op} has no float32 GPU kernel (supported: conv, dense, add, sub, mul, div, activations, pools, concat, softmax, transpose, and the reshaping layers)`);
   }
 }

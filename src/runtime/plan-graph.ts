@@ -12,7 +12,7 @@ import { convSmallPlan, igemmKernel, planConv } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { broadcastShapes } from '../gpu/ops/float-elementwise.js';
-import { flattenKernel, planFlatten } from '../gpu/ops/flatten.js';
+import { permuteKernel, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
 import { actShape, packedWords, type ActShape } from '../gpu/ops/layout.js';
 import { lutKernel, planLut } from '../gpu/ops/lut.js';
 import { planPool, poolKernel } from '../gpu/ops/pool.js';
@@ -264,23 +264,22 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     }
     case 'move': {
       const x = ins('i')[0]!;
-      const op = layer.layer.op;
-      const shape = (inferLayerShapes(layer.layer, [x.shape], b.bindings) as number[][])[0]!;
-      if (op === 'identity' || op === 'flatten' || op === 'reshape' || op === 'squeeze' || op === 'unsqueeze') {
+      const l = layer.layer;
+      const shape = (inferLayerShapes(l, [x.shape], b.bindings) as number[][])[0]!;
+      if (l.op === 'identity' || l.op === 'flatten' || l.op === 'reshape' || l.op === 'squeeze' || l.op === 'unsqueeze' || l.op === 'transpose') {
         const a = actShapeOf(x.shape, where);
         const o = actShapeOf(shape, where);
-        if (a.n === o.n && a.c === o.c && a.h === o.h && a.w === o.w) {
+        if (l.op !== 'transpose' && a.n === o.n && a.c === o.c && a.h === o.h && a.w === o.w) {
           b.define({ key: tensorKey('i', out), shape, bytes: x.bytes, params: P(out), aliasOf: x.aliasOf ?? x.key });
           return;
         }
-        if (x.shape.length === 4 && shape.length === 2 && shape[0] === x.shape[0]) {
-          const plan = planFlatten(layer.inputs[0]!, out, a, mw);
-          defineInt(shape);
-          b.add(layer.name, 'flatten', flattenKernel, keyed(plan, 'i', 'i'), 0, abits(out));
-          return;
-        }
+        const map = l.op === 'transpose' ? transposeMap(x.shape, l.perm, where) : reshapeMap(shape, where);
+        const plan = typed(where, () => planPermute(layer.inputs[0]!, out, x.shape, shape, map, mw));
+        defineInt(shape);
+        b.add(layer.name, l.op, permuteKernel, keyed(plan, 'i', 'i'), 0, abits(out));
+        return;
       }
-      throw new GpuUnsupportedError(`${where}: ${op} from [${x.shape.join(', ')}] to [${shape.join(', ')}] has no integer GPU kernel (flattening to [N, K] and reshapes that keep the channels-last words are supported)`);
+      throw new GpuUnsupportedError(`${where}: ${l.op} has no integer GPU kernel (reshapes and transposes of rank <= 4 do)`);
     }
   }
 }

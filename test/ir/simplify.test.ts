@@ -74,6 +74,25 @@ describe('simplification passes', () => {
     );
   });
 
+  it('folds a zero Pad of the spatial axes into the Conv after it, and keeps the Pads it must not fold', () => {
+    const padded = (pads: number[], value: number, convAttrs: Record<string, unknown>): ModelSpec => ({
+      inputs: [{ name: 'x', shape: ['N', 3 - pads[1]! - pads[5]!, 6, 7] }],
+      outputs: [{ name: 'y' }],
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'pads', 'value'], outputs: ['p'], attrs: { mode: 'constant' } },
+        { op: 'Conv', inputs: ['p', 'W', 'B'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], ...convAttrs } },
+      ],
+      initializers: { W: convInit.W, B: convInit.B, pads: { dims: [8], data: pads, int64: true }, value: scalar(value) },
+    });
+    // Keras' ZeroPadding2D((0, 1), (0, 1)) before a VALID stride-2 Conv, and before one with pads of its own.
+    const folded = check(padded([0, 0, 0, 0, 0, 0, 1, 1], 0, {}), [2, 3, 6, 7], ['conv']);
+    expect(folded.layers[0]).toMatchObject({ pads: [0, 0, 1, 1], autoPad: 'NOTSET', inputs: ['x', 'W', 'B'] });
+    expect(check(padded([0, 0, 2, 1, 0, 0, 0, 3], 0, { pads: [1, 1, 1, 1] }), [1, 3, 6, 7], ['conv']).layers[0]).toMatchObject({ pads: [3, 2, 1, 4] });
+    check(padded([0, 0, 0, 0, 0, 0, 1, 1], 0.5, {}), [1, 3, 6, 7], ['pad', 'conv']);
+    check(padded([0, 1, 0, 0, 0, 0, 1, 1], 0, {}), [1, 2, 6, 7], ['pad', 'conv']);
+    check(padded([0, 0, 1, 1, 0, 0, 1, 1], 0, { auto_pad: 'SAME_UPPER' }), [1, 3, 6, 7], ['pad', 'conv']);
+  });
+
   it('recognises x * relu6(x + 3) / 6 as HardSwish (opset 11 Clip with inputs)', () => {
     check(
       {

@@ -100,9 +100,9 @@ describe('command graph refusals', () => {
     const model = zooModels().find((m) => m.name === 'digits-vgg')!;
     const graph = loadModelFile(model.path);
     const out = graph.outputs[0]!.name;
-    const bad = { ...graph, layers: [...graph.layers, { name: 'T', op: 'transpose' as const, perm: [1, 0], inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: [10, 'N'] }] };
+    const bad = { ...graph, layers: [...graph.layers, { name: 'P', op: 'pad' as const, pads: [0, 1, 0, 1], mode: 'reflect' as const, value: 0, inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: ['N', 12] }] };
     expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
-    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(/layer 'T': transpose has no float32 GPU kernel/);
+    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(/layer 'P': pad has no float32 GPU kernel/);
   });
 });
 

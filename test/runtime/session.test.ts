@@ -19,6 +19,11 @@ import { PRESETS, type QuantConfig } from '../../src/quant/config.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { createSession } from '../../src/runtime/session.js';
+import { importTfjs } from '../../src/import/tfjs/import-tfjs.js';
+import { simplify } from '../../src/ir/simplify.js';
+import { calibrate } from '../../src/quant/pipeline.js';
+import { nsfwjsArtifacts } from '../helpers/tfjs-nsfwjs.js';
+import { photoBatch, requirePhotos } from '../helpers/tfjs-reference.js';
 import { realInputs, zooModels } from '../helpers/zoo.js';
 
 function slice(x: Tensor, n: number): Tensor {
@@ -41,6 +46,7 @@ for (const kind of GPU_RUNNERS) {
     let runner: GpuRunner | undefined;
     let failure: unknown;
     beforeAll(async () => {
+      requirePhotos();
       try {
         runner = await openGpuRunner(kind);
       } catch (e) {
@@ -95,6 +101,24 @@ for (const kind of GPU_RUNNERS) {
       }, 300_000);
     }
 
+    it('nsfwjs MobileNetV2 (TF.js layers, NHWC input, ZeroPadding2D) equals the golden executor at w8a8; float within 1e-4', async () => {
+      const r = get();
+      const graph = simplify(importTfjs(nsfwjsArtifacts()));
+      const pre = { scale: 1 / 255, mean: [0], std: [1] };
+      const stats = await calibrate(graph, photoBatch(['coffee.png', 'rocket.jpg', 'motorcycle_left.png'], 224, 224, 3, pre));
+      const qg = quantize(graph, stats, PRESETS.w8a8!);
+      const x = photoBatch(['astronaut.png'], 224, 224, 3, pre);
+      const golden = runQuantized(qg, { [graph.inputs[0]!.name]: x });
+      const session = await r.createSession(qg);
+      const gpu = await session.run(x);
+      await session.dispose();
+      for (const [name, ints] of Object.entries(golden.integers)) expect(gpu.integers[name], name).toEqual(ints);
+      const floatSession = await r.createSession(graph);
+      const out = (await floatSession.run(x)).outputs;
+      await floatSession.dispose();
+      for (const [name, t] of Object.entries(runGraph(graph, { [graph.inputs[0]!.name]: x }))) expect(maxRelative(t.data, out[name]!.data), name).toBeLessThan(1e-4);
+    }, 300_000);
+
     it('plans activation memory below one buffer per tensor on a residual model', async () => {
       const model = zooModels().find((m) => m.name === 'fashion-resnet')!;
       const graph = prepareForQuantization(loadModelFile(model.path));
@@ -110,12 +134,12 @@ for (const kind of GPU_RUNNERS) {
       const model = zooModels().find((m) => m.name === 'digits-vgg')!;
       const graph = loadModelFile(model.path);
       const out = graph.outputs[0]!.name;
-      const bad = { ...graph, layers: [...graph.layers, { name: 'T', op: 'transpose' as const, perm: [1, 0], inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: [10, 'N'] }] };
+      const bad = { ...graph, layers: [...graph.layers, { name: 'P', op: 'pad' as const, pads: [0, 1, 0, 1], mode: 'reflect' as const, value: 0, inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: ['N', 12] }] };
       const session = await get().createSession(bad);
       const e = await session.run(await realInputs(model, 0, 2)).catch((err: unknown) => err);
       await session.dispose();
       expect(e).toBeInstanceOf(GpuUnsupportedError);
-      expect((e as Error).message).toMatch(/layer 'T': transpose has no float32 GPU kernel/);
+      expect((e as Error).message).toMatch(/layer 'P': pad has no float32 GPU kernel/);
     });
 
     it('rejects runs pending when the device is lost with DeviceLostError; a new session works', async () => {

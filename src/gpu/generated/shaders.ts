@@ -13,7 +13,7 @@ export type ShaderFile =
   | "fbinary.wgsl"
   | "fconv.wgsl"
   | "fcopy.wgsl"
-  | "flatten.wgsl"
+  | "fpermute.wgsl"
   | "fpool.wgsl"
   | "fsoftmax.wgsl"
   | "grid.wgsl"
@@ -21,6 +21,7 @@ export type ShaderFile =
   | "lanes8.wgsl"
   | "lut.wgsl"
   | "peak.wgsl"
+  | "permute.wgsl"
   | "pool.wgsl"
   | "quantize.wgsl"
   | "requant.wgsl"
@@ -771,44 +772,32 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   y[(outer * params.out_len + params.begin + mid) * params.inner + inner] = x[i];
 }
 `,
-  "flatten.wgsl": `// Flatten of packed integer lanes: [N, C, H, W] held channels-last (NHWC
-// words, lanes8.wgsl) to [N, C*H*W] in ONNX's order, where element
-// k = (c * H + y) * W + x. One invocation per output word: its four lanes
-// gather from four input pixels. Lanes past the last element are 0.
-// Composed after grid.wgsl and lanes8.wgsl.
+  "fpermute.wgsl": `// Float32 transpose of NCHW-ordered tensors (rank <= 4, padded with 1 on the
+// right): output element i, at coordinates o in out_shape, copies input
+// element dot(o, map), \`map\` being the input's strides permuted. One
+// invocation per output element. Composed after grid.wgsl.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
-struct FlattenParams {
-  words: u32,
-  c: u32,
-  hw: u32,
+struct FPermuteParams {
+  invocations: u32,
+  out_shape: vec4<u32>,
+  map: vec4<u32>,
 }
 
-@group(0) @binding(0) var<uniform> params: FlattenParams;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+@group(0) @binding(0) var<uniform> params: FPermuteParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
+  if (i >= params.invocations) {
     return;
   }
-  let k_total = params.c * params.hw;
-  let out_words = (k_total + 3u) / 4u;
-  let b = i / out_words;
-  let c4 = (params.c + 3u) / 4u;
-  var v = vec4<i32>(0);
-  for (var l = 0u; l < 4u; l++) {
-    let k = (i % out_words) * 4u + l;
-    if (k < k_total) {
-      let ch = k / params.hw;
-      let word = x[(b * params.hw + k % params.hw) * c4 + ch / 4u];
-      v[l] = i32(word << (24u - 8u * (ch % 4u))) >> 24u;
-    }
-  }
-  y[i] = pack_a8(v);
+  let s = params.out_shape;
+  let o = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
+  y[i] = x[dot(o, params.map)];
 }
 `,
   "fpool.wgsl": `// Float32 max and average pools, local and global (a global pool is the
@@ -1166,6 +1155,60 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
       dst[j] = src[j];
     }
   }
+}
+`,
+  "permute.wgsl": `// Data movement of packed integer lanes (lanes8.wgsl): every output element
+// copies one input element, found through its logical NCHW coordinates.
+// Flatten, reshape, squeeze and transpose are all this one gather:
+//   in_flat = dot(out_coords, map), in_coords = in_flat spelled in in_shape,
+// with \`map\` the output's own strides (a reshape keeps the element order) or
+// the input's strides permuted (a transpose). Shapes of lower rank are padded
+// with 1 on the right, as the packed layout sees them (src/gpu/ops/layout.ts,
+// actShape). One invocation per output word; lanes past the last channel
+// are 0. Composed after grid.wgsl and lanes8.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct PermuteParams {
+  words: u32,
+  out_shape: vec4<u32>,
+  in_shape: vec4<u32>,
+  map: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: PermuteParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+// Lane \`c % 4\` of the input word of coordinates (n, c, h, w), sign-extended.
+fn input_lane(n: u32, c: u32, h: u32, w: u32) -> i32 {
+  let s = params.in_shape;
+  let word = x[((n * s.z + h) * s.w + w) * ((s.y + 3u) / 4u) + c / 4u];
+  return i32(word << (24u - 8u * (c % 4u))) >> 24u;
+}
+
+fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
+  let o = params.out_shape;
+  let c = cw * 4u + l;
+  if (c >= o.y) {
+    return 0;
+  }
+  let coords = vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w);
+  let flat = dot(coords, params.map);
+  let s = params.in_shape;
+  return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.out_shape.y + 3u) / 4u;
+  let cw = i % c4;
+  let pixel = i / c4;
+  y[i] = pack_a8(vec4<i32>(lane(cw, 0u, pixel), lane(cw, 1u, pixel), lane(cw, 2u, pixel), lane(cw, 3u, pixel)));
 }
 `,
   "pool.wgsl": `// Max and average pools, local and global, on packed NHWC lanes (composed

@@ -1,0 +1,27 @@
+// Float32 transpose of NCHW-ordered tensors (rank <= 4, padded with 1 on the
+// right): output element i, at coordinates o in out_shape, copies input
+// element dot(o, map), `map` being the input's strides permuted. One
+// invocation per output element. Composed after grid.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct FPermuteParams {
+  invocations: u32,
+  out_shape: vec4<u32>,
+  map: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: FPermuteParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.invocations) {
+    return;
+  }
+  let s = params.out_shape;
+  let o = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
+  y[i] = x[dot(o, params.map)];
+}

@@ -1,0 +1,53 @@
+// Data movement of packed integer lanes (lanes8.wgsl): every output element
+// copies one input element, found through its logical NCHW coordinates.
+// Flatten, reshape, squeeze and transpose are all this one gather:
+//   in_flat = dot(out_coords, map), in_coords = in_flat spelled in in_shape,
+// with `map` the output's own strides (a reshape keeps the element order) or
+// the input's strides permuted (a transpose). Shapes of lower rank are padded
+// with 1 on the right, as the packed layout sees them (src/gpu/ops/layout.ts,
+// actShape). One invocation per output word; lanes past the last channel
+// are 0. Composed after grid.wgsl and lanes8.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct PermuteParams {
+  words: u32,
+  out_shape: vec4<u32>,
+  in_shape: vec4<u32>,
+  map: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: PermuteParams;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+// Lane `c % 4` of the input word of coordinates (n, c, h, w), sign-extended.
+fn input_lane(n: u32, c: u32, h: u32, w: u32) -> i32 {
+  let s = params.in_shape;
+  let word = x[((n * s.z + h) * s.w + w) * ((s.y + 3u) / 4u) + c / 4u];
+  return i32(word << (24u - 8u * (c % 4u))) >> 24u;
+}
+
+fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
+  let o = params.out_shape;
+  let c = cw * 4u + l;
+  if (c >= o.y) {
+    return 0;
+  }
+  let coords = vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w);
+  let flat = dot(coords, params.map);
+  let s = params.in_shape;
+  return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i >= params.words) {
+    return;
+  }
+  let c4 = (params.out_shape.y + 3u) / 4u;
+  let cw = i % c4;
+  let pixel = i / c4;
+  y[i] = pack_a8(vec4<i32>(lane(cw, 0u, pixel), lane(cw, 1u, pixel), lane(cw, 2u, pixel), lane(cw, 3u, pixel)));
+}
