@@ -13,6 +13,8 @@ import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { BackendRun } from './backends.js';
 
 export interface GpuBackend {
+  /** Plans the session for an input shape (typed errors for layers the GPU cannot run come here). */
+  prepare(shape: readonly number[]): Promise<void>;
   run(x: Tensor): Promise<BackendRun>;
   /** Milliseconds spent in session runs so far (upload, kernels, readback). */
   readonly runMs: number;
@@ -24,6 +26,9 @@ export async function gpuBackend(runner: GpuRunner, model: Graph | QuantizedGrap
   const output = model.outputs[0]!.name;
   let runMs = 0;
   return {
+    async prepare(shape) {
+      await session.memory({ shape: [...shape], data: new Float32Array(0) });
+    },
     async run(x) {
       const t0 = performance.now();
       const r = await session.run(x);

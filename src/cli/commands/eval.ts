@@ -3,7 +3,7 @@ import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../cpu/tensor.js';
 import { CPU_BACKENDS, cpuBackend, type BackendRun, type CpuBackend } from '../../eval/backends.js';
-import { describeAdapter, gpuBackend } from '../../eval/gpu-backend.js';
+import { describeAdapter, gpuBackend, type GpuBackend } from '../../eval/gpu-backend.js';
 import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
 import type { Graph } from '../../ir/graph.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
@@ -87,8 +87,19 @@ export function registerEval(program: Command): void {
       const parsed = floatOnly ? undefined : loadConfig(configSpec);
       const runner = backend === 'gpu' ? await openGpuRunner(opts.gpu as GpuRunnerKind) : undefined;
       try {
-        const onGpu = async (model: Graph | QuantizedGraph): Promise<{ r: EvalResult & { digest: string }; gpu: Record<string, unknown> }> => {
+        // The session is planned for the batch shape before any evaluation, so
+        // that a layer the GPU cannot run fails before minutes of float eval.
+        const openGpu = async (model: Graph | QuantizedGraph): Promise<GpuBackend> => {
           const g = await gpuBackend(runner!, model);
+          try {
+            await g.prepare([opts.batch, ...m.size]);
+          } catch (e) {
+            await g.dispose();
+            throw e;
+          }
+          return g;
+        };
+        const onGpu = async (g: GpuBackend): Promise<{ r: EvalResult & { digest: string }; gpu: Record<string, unknown> }> => {
           try {
             const r = await runEvalWith((x) => g.run(x), m, opts, `eval gpu (${opts.gpu})`);
             return { r, gpu: { gpu: opts.gpu, adapter: describeAdapter(await runner!.facts()), gpuMsPerImage: r.images ? g.runMs / r.images : 0 } };
@@ -98,7 +109,7 @@ export function registerEval(program: Command): void {
         };
         let doc: Record<string, unknown>;
         if (floatOnly) {
-          const { r, gpu } = backend === 'gpu' ? await onGpu(m.graph) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
+          const { r, gpu } = backend === 'gpu' ? await onGpu(await openGpu(m.graph)) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
           doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
         } else {
           let tensors: Map<string, TensorStats>;
@@ -114,12 +125,13 @@ export function registerEval(program: Command): void {
           }
           const config = withStatsCalibrator(parsed!, configSpec, calibrator);
           const qg = quantize(m.graph, tensors, config);
+          const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test batch.
           const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre).next();
           const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
           const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
-          const { r, gpu } = backend === 'gpu' ? await onGpu(qg) : { r: await runEval(m, backend, opts, `eval ${backend}`, qg), gpu: {} };
+          const { r, gpu } = planned !== undefined ? await onGpu(planned) : { r: await runEval(m, backend as CpuBackend, opts, `eval ${backend}`, qg), gpu: {} };
           let agree = 0;
           r.predictions.forEach((p, i) => (agree += p === floatRun.predictions[i] ? 1 : 0));
           doc = {
