@@ -18,6 +18,7 @@ import { requestGpu } from '../src/gpu/device.js';
 import { convSmallPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
 import { depthwiseKernel, planDepthwise } from '../src/gpu/ops/depthwise.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
+import { chooseKernels } from '../src/gpu/kernel-choice.js';
 import { measurePeaks } from '../src/gpu/peaks.js';
 import { timeKernels, type TimedKernel } from '../src/gpu/time-kernels.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
@@ -63,8 +64,10 @@ const act = syntheticActivation;
 const layer = (s: Shape, wBits: number): QMatmulLayer => syntheticConv(s, wBits);
 
 const peaks = await measurePeaks(device, cache, gpu.facts, quick ? { invocations: 64 * 64 } : {});
-const dotPaths: Array<{ label: string; dot4: boolean }> = [...(gpu.facts.dot4I8Packed ? [{ label: 'dot4I8Packed', dot4: true }] : []), { label: 'vec4<i32>', dot4: false }];
-const chosen = gpu.facts.dot4I8Packed && (peaks.dot4Gops ?? 0) >= peaks.unpackedDotGops;
+const dotPaths: Array<{ label: string; dot4: boolean; tiled?: boolean }> = [...(gpu.facts.dot4I8Packed ? [{ label: 'dot4I8Packed', dot4: true }] : []), { label: 'vec4<i32>', dot4: false }];
+// The engine's own choice (what sessions use): the igemm variants timed on a reference layer.
+const choice = await chooseKernels(device, cache, gpu.facts);
+const chosen = choice.dot4;
 
 const rows: Array<Record<string, string | number>> = [];
 const only = process.argv.indexOf('--only');
@@ -80,14 +83,15 @@ for (const s of selected) {
   const candidates: TimedKernel[] = [];
   for (const bits of [8, 4, 2]) {
     const q = layer(s, bits);
-    for (const path of bits === 8 ? dotPaths : dotPaths.filter((p) => p.dot4 === chosen)) {
+    const paths = bits === 8 ? [...dotPaths, { label: `${chosen ? 'dot4I8Packed' : 'vec4<i32>'} tiled`, dot4: chosen, tiled: true }] : dotPaths.filter((p) => p.dot4 === chosen);
+    for (const path of paths) {
       const label = `w${bits}a8 ${s.depthwise ? 'depthwise' : path.label}`;
       if (s.depthwise) {
-        if (!path.dot4 && dotPaths.length > 1) continue; // the depthwise kernel has one path
+        if ((!path.dot4 && dotPaths.length > 1) || path.tiled) continue; // the depthwise kernel has one path
         const plan = planDepthwise(q, act('affine'), act('affine'), { n, c: s.c, h: s.hw, w: s.hw }, 65535);
         candidates.push({ label, kernel: depthwiseKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       } else {
-        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...TUNE });
+        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 } : TUNE) });
         candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       }
     }
@@ -103,11 +107,12 @@ for (const s of selected) {
 }
 tracker.destroyAll();
 gpu.destroy();
-if (json) console.log(JSON.stringify({ adapter: gpu.facts, peaks, chosenDotPath: chosen ? 'dot4I8Packed' : 'vec4<i32>', rows }, null, 2));
+if (json) console.log(JSON.stringify({ adapter: gpu.facts, peaks, choice, rows }, null, 2));
 else {
   console.log(formatAdapterFacts(gpu.facts));
   console.log(`peaks: f32 FMA ${peaks.f32Gflops.toFixed(2)} GFLOP/s, vec4<i32> multiply-add ${peaks.i32Gops.toFixed(2)} GOP/s, dot4I8Packed ${peaks.dot4Gops?.toFixed(2) ?? 'n/a'} GOP/s, unpacked dot ${peaks.unpackedDotGops.toFixed(2)} GOP/s, copy ${peaks.bandwidthGBs.toFixed(2)} GB/s`);
-  console.log(`chosen int8 dot path: ${chosen ? 'dot4I8Packed' : 'vec4<i32>'}`);
+  console.log(`the engine's choice (GOP/s on its reference layer): ${Object.entries(choice.measured).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+  console.log(`chosen: ${chosen ? 'dot4I8Packed' : 'vec4<i32>'}, ${choice.tiled ? 'tiled' : 'direct'} core, ${choice.rows} rows per invocation, workgroup ${choice.workgroupX}x${choice.workgroupY}`);
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));

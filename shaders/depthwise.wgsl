@@ -1,7 +1,7 @@
 // Depthwise convolution (group = input channels, `mult` outputs per input
 // channel) on packed NHWC lanes. Composed after requant.wgsl, grid.wgsl,
-// lanes8.wgsl and dot4_unpacked.wgsl (for lanes_of_word and
-// lanes_of_weights). One invocation per output word: 4 output channels of
+// lanes8.wgsl, dot4_unpacked.wgsl and weight_lanes.wgsl (for lanes_of_word
+// and lanes_of_weights). One invocation per output word: 4 output channels of
 // one output pixel, accumulated as one vec4<i32>.
 // Golden: depthwiseAccumulate and intMatmulLayer in src/cpu/golden/int-conv.ts:
 //   acc[co] = bias[co] + sum_{ky,kx} w[co, ky, kx] * (q_in[ci, iy, ix] - Z_in),  ci = co / mult,

@@ -1,6 +1,6 @@
 // The int8 lanes of the igemm core unpacked into vec4<i32>, multiplied with
 // the integer dot() builtin: for adapters without (or with a slow)
-// dot4I8Packed. Same three names and values as dot4_packed.wgsl. Each word is
+// dot4I8Packed. Same names and values as dot4_packed.wgsl. Each word is
 // unpacked once where it is loaded, then reused for every product it enters
 // (ROWS positions for a weight word, 4 channels for an activation word).
 
@@ -11,17 +11,6 @@ alias Lanes = vec4<i32>;
 fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
-}
-
-// The four weight lanes of plane `plane` of a weight word of W_LANE_BITS-bit
-// lanes (conv_io.wgsl; plane-major below 8 bits, see dot4_packed.wgsl).
-fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
-  if (W_LANE_BITS == 8u) {
-    return lanes_of_word(word);
-  }
-  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
-  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
-  return lanes_of_word(low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u))));
 }
 
 // sum over i of lane_i(a) * lane_i(b).

@@ -7,8 +7,10 @@
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//   Lanes, lanes_of_word, dot_lanes
 //                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   weight_word8, lanes_of_weights, dots
+//                            weight_lanes.wgsl
 //   ARow, a_row(row)         per-row state (where its window starts)
 //   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
 //   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
@@ -32,11 +34,6 @@ override WG_Y: u32 = 8u;
 // pipeline's constant folds away: an indexed local array would live in
 // memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-
-// The four channels' dot products with one activation word.
-fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
-  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,7 +1,8 @@
 /**
  * Which igemm variant runs fastest on this adapter: the dot path
- * (dot4I8Packed where the adapter has it, or unpacked vec4<i32>) and the
- * register tile (positions per invocation) and workgroup shape. Which wins
+ * (dot4I8Packed where the adapter has it, or unpacked vec4<i32>), the core
+ * (direct, or staging operands in workgroup memory), the register tile
+ * (positions per invocation) and the workgroup shape. Which wins
  * depends on the adapter (on SwiftShader dot4I8Packed is emulated; on real
  * GPUs it is a native instruction), so the engine times the candidates on a
  * reference layer at set-up, once per adapter in a process, and the plans
@@ -15,6 +16,7 @@ import { timeKernels, type TimedKernel } from './time-kernels.js';
 
 export interface KernelChoice {
   readonly dot4: boolean;
+  readonly tiled: boolean;
   readonly rows: number;
   readonly workgroupX: number;
   readonly workgroupY: number;
@@ -26,9 +28,11 @@ export interface KernelChoice {
 const REFERENCE = { name: 'reference 3x3 32->32', c: 32, m: 32, k: 3, stride: 1 } as const;
 const INPUT = [2, 32, 16, 16] as const;
 const TILES = [
-  { rows: 4, workgroupX: 8, workgroupY: 8 },
-  { rows: 4, workgroupX: 4, workgroupY: 16 },
-  { rows: 2, workgroupX: 8, workgroupY: 8 },
+  { tiled: false, rows: 4, workgroupX: 8, workgroupY: 8 },
+  { tiled: false, rows: 4, workgroupX: 4, workgroupY: 16 },
+  { tiled: false, rows: 2, workgroupX: 8, workgroupY: 8 },
+  { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 },
+  { tiled: true, rows: 2, workgroupX: 16, workgroupY: 16 },
 ] as const;
 
 const chosen = new Map<string, Promise<KernelChoice>>();
@@ -58,7 +62,7 @@ async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: Ada
     for (const tile of TILES) {
       const plan = planConv(q, p, p, INPUT, facts, { dot4, ...tile });
       candidates.push({
-        label: `${dot4 ? 'dot4I8Packed' : 'vec4<i32>'} rows ${tile.rows} workgroup ${tile.workgroupX}x${tile.workgroupY}`,
+        label: `${dot4 ? 'dot4I8Packed' : 'vec4<i32>'} ${tile.tiled ? 'tiled' : 'direct'} rows ${tile.rows} workgroup ${tile.workgroupX}x${tile.workgroupY}`,
         kernel: igemmKernel as unknown as KernelSource<KernelVariant>,
         plan: convSmallPlan(plan, 'x', 'y'),
         inputBytes: plan.inputWords * 4,

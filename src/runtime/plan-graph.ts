@@ -34,6 +34,8 @@ export interface PlanOptions {
   readonly rows?: number;
   readonly workgroupX?: number;
   readonly workgroupY?: number;
+  /** Force the igemm core that stages operands in workgroup memory (layers without groups). */
+  readonly tiled?: boolean;
   /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
   readonly autotune?: boolean;
 }
@@ -216,8 +218,8 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), prod(shape) * cg * kh * kw, bits);
         return;
       }
-      const { dot4, rows, workgroupX, workgroupY } = options;
-      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY }).filter(([, v]) => v !== undefined));
+      const { dot4, rows, workgroupX, workgroupY, tiled } = options;
+      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY, tiled }).filter(([, v]) => v !== undefined));
       const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
       const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);

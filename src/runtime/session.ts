@@ -341,11 +341,11 @@ export class Session {
   /** The plan options with the fields the user left open filled from the adapter's measured best (kernel-choice.ts). */
   async #planOptions(): Promise<PlanOptions> {
     const o = this.#options;
-    const open = o.dot4 === undefined || o.rows === undefined || o.workgroupX === undefined || o.workgroupY === undefined;
+    const open = o.dot4 === undefined || o.rows === undefined || o.workgroupX === undefined || o.workgroupY === undefined || o.tiled === undefined;
     if (!open || o.autotune === false) return o;
     this.#choice ??= chooseKernels(this.device, this.#cache, this.facts);
     const c = await this.#choice;
-    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY };
+    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled };
   }
 
   /** The igemm variant measured fastest on this adapter (undefined before the first quantized run, or with autotune off). */

@@ -44,7 +44,7 @@ describe('igemm planning and layouts (no GPU)', () => {
     const small = plan(IGEMM_CASES[0]!, true);
     const big = plan(IGEMM_CASES[8]!, true);
     expect(variantKey(small.variant)).toBe(variantKey(big.variant));
-    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":4,"wLaneBits":8,"workgroupX":8,"workgroupY":8}');
+    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":4,"tiled":false,"wLaneBits":8,"workgroupX":8,"workgroupY":8}');
     expect(plan(IGEMM_CASES[1]!, false).variant.wLaneBits).toBe(4);
     expect(plan(IGEMM_CASES[2]!, false).variant.wLaneBits).toBe(2);
     expect(plan(IGEMM_CASES[4]!, false).variant.wLaneBits).toBe(8); // 5-bit weights in 8-bit lanes
@@ -99,15 +99,17 @@ describe('igemm planning and layouts (no GPU)', () => {
 
 describeOnHosts((host) => {
   for (const c of IGEMM_CASES) {
-    for (const dot4 of [true, false]) {
-      it(`${c.name} [${dot4 ? 'dot4I8Packed' : 'vec4<i32> multiply-adds'}] equals the golden model exactly`, async () => {
+    for (const [dot4, tiled] of [[true, false], [false, false], [true, true], [false, true]] as const) {
+      // The tiled core takes layers without groups; it is asked for on every case and must fall back on the others.
+      it(`${c.name} [${dot4 ? 'dot4I8Packed' : 'vec4<i32> multiply-adds'}${tiled ? ', workgroup-memory tiles' : ''}] equals the golden model exactly`, async () => {
         const b = BUILT.get(c)!;
         const facts = host().facts;
         if (dot4 && !facts.dot4I8Packed) {
           expect(() => planConv(b.q, b.inP, b.outP, b.inputShape, facts, { dot4 })).toThrow(/packed_4x8_integer_dot_product/);
           return;
         }
-        const p = planConv(b.q, b.inP, b.outP, b.inputShape, facts, { dot4, ...(c.rows !== undefined ? { rows: c.rows } : {}) });
+        const p = planConv(b.q, b.inP, b.outP, b.inputShape, facts, { dot4, tiled, ...(c.rows !== undefined ? { rows: c.rows } : {}) });
+        expect(p.variant.tiled).toBe(tiled && (c.group ?? 1) === 1);
         const input = packNhwcLanes(b.x, p.inputNchw, laneOffset(b.inP), b.inP.zeroPoint);
         const value = expectClean(await host().run('igemm', igemmArgs(p, input)), c.name);
         const words = new Uint32Array(decodeInt32(value.output).buffer);

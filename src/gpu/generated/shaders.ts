@@ -18,6 +18,7 @@ export type ShaderFile =
   | "fsoftmax.wgsl"
   | "grid.wgsl"
   | "igemm.wgsl"
+  | "igemm_tiled.wgsl"
   | "lanes8.wgsl"
   | "lut.wgsl"
   | "peak.wgsl"
@@ -25,7 +26,8 @@ export type ShaderFile =
   | "pool.wgsl"
   | "quantize.wgsl"
   | "requant.wgsl"
-  | "test/requant_test.wgsl";
+  | "test/requant_test.wgsl"
+  | "weight_lanes.wgsl";
 
 export const shaderSources: Readonly<Record<ShaderFile, string>> = {
   "activation_f32.wgsl": `// The fusable activations in float32 (src/cpu/activation.ts has the same
@@ -260,8 +262,8 @@ fn out_lane(acc: i32, c: u32) -> u32 {
 `,
   "depthwise.wgsl": `// Depthwise convolution (group = input channels, \`mult\` outputs per input
 // channel) on packed NHWC lanes. Composed after requant.wgsl, grid.wgsl,
-// lanes8.wgsl and dot4_unpacked.wgsl (for lanes_of_word and
-// lanes_of_weights). One invocation per output word: 4 output channels of
+// lanes8.wgsl, dot4_unpacked.wgsl and weight_lanes.wgsl (for lanes_of_word
+// and lanes_of_weights). One invocation per output word: 4 output channels of
 // one output pixel, accumulated as one vec4<i32>.
 // Golden: depthwiseAccumulate and intMatmulLayer in src/cpu/golden/int-conv.ts:
 //   acc[co] = bias[co] + sum_{ky,kx} w[co, ky, kx] * (q_in[ci, iy, ix] - Z_in),  ci = co / mult,
@@ -375,7 +377,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
 // Composed first: the \`requires\` directive must precede every declaration.
 // Only chosen where the adapter's facts say the feature exists
-// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same three names
+// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same names
 // over vec4<i32>, so the core (igemm.wgsl) is one source for both paths.
 requires packed_4x8_integer_dot_product;
 
@@ -387,21 +389,6 @@ fn lanes_of_word(w: u32) -> Lanes {
   return w;
 }
 
-// The four int8 lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
-// lanes (conv_io.wgsl): 8-bit words are already lanes; narrower lanes are
-// stored plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one
-// shift and one mask put four of them in the four bytes, and the sign bit of
-// each is spread over its byte's high bits without carries between bytes
-// (0 or 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
-fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
-  if (W_LANE_BITS == 8u) {
-    return word;
-  }
-  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
-  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
-  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
-}
-
 // sum over i of lane_i(a) * lane_i(b).
 fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
   return dot4I8Packed(a, b);
@@ -409,7 +396,7 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 `,
   "dot4_unpacked.wgsl": `// The int8 lanes of the igemm core unpacked into vec4<i32>, multiplied with
 // the integer dot() builtin: for adapters without (or with a slow)
-// dot4I8Packed. Same three names and values as dot4_packed.wgsl. Each word is
+// dot4I8Packed. Same names and values as dot4_packed.wgsl. Each word is
 // unpacked once where it is loaded, then reused for every product it enters
 // (ROWS positions for a weight word, 4 channels for an activation word).
 
@@ -420,17 +407,6 @@ alias Lanes = vec4<i32>;
 fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
-}
-
-// The four weight lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
-// lanes (conv_io.wgsl; plane-major below 8 bits, see dot4_packed.wgsl).
-fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
-  if (W_LANE_BITS == 8u) {
-    return lanes_of_word(word);
-  }
-  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
-  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
-  return lanes_of_word(low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u))));
 }
 
 // sum over i of lane_i(a) * lane_i(b).
@@ -930,8 +906,10 @@ fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//   Lanes, lanes_of_word, dot_lanes
 //                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   weight_word8, lanes_of_weights, dots
+//                            weight_lanes.wgsl
 //   ARow, a_row(row)         per-row state (where its window starts)
 //   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
 //   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
@@ -955,11 +933,6 @@ override WG_Y: u32 = 8u;
 // pipeline's constant folds away: an indexed local array would live in
 // memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-
-// The four channels' dot products with one activation word.
-fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
-  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -1027,6 +1000,136 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if (ROWS > 3u && row0 + 3u < params.rows) {
     write_out(row0 + 3u, cw, acc3);
+  }
+}
+`,
+  "igemm_tiled.wgsl": `// The integer matrix-product core with its operands staged in workgroup
+// memory: the same product, hooks and epilogue as igemm.wgsl (read its
+// header), for layers without groups. A workgroup of WG x WG invocations
+// computes WG * ROWS output positions x 4 * WG output channels; for each tap
+// and each run of KC = WG reduction words, its invocations first copy the
+// activation words of the tile's positions and the weight words (decoded to
+// int8 lanes) of its channels into workgroup memory, one entry each per row
+// or channel they stage, then each computes its ROWS x 4 outputs from there.
+// Each global word is read once per workgroup instead of once per invocation
+// that needs it; adapters with fast workgroup memory gain, others (SwiftShader)
+// lose to the barriers, and the per-adapter choice (src/gpu/kernel-choice.ts)
+// decides.
+//
+// Invocation (x, y) stages activation rows y + j*WG (j < ROWS) and weight
+// channels y + j*WG (j < 4), word x of the run; it computes output word
+// wg.x * WG + x (channels 4x .. 4x+3 of the tile) for rows y + r*WG (r < ROWS).
+
+override WG: u32 = 8u;
+// Output positions per invocation, 1..4 (named registers, as in igemm.wgsl).
+override ROWS: u32 = 4u;
+// Largest tiles: WG <= 16, ROWS <= 4.
+const MAX_A: u32 = 1024u; // (WG * ROWS) positions x WG words
+const MAX_B: u32 = 1024u; // (4 * WG) channels x WG words
+
+var<workgroup> a_tile: array<u32, MAX_A>;
+var<workgroup> b_tile: array<u32, MAX_B>;
+
+// Stages activation row j of this invocation (word k0 + x of the tap at \`base\`).
+fn stage_a(j: u32, y: u32, x: u32, base: i32, k0: u32) {
+  var v = 0u;
+  if (k0 + x < params.cg_words) {
+    v = read_a(base, 0u, k0 + x);
+  }
+  a_tile[(y + j * WG) * WG + x] = v;
+}
+
+// Stages weight channel j of this invocation: reduction word t of its row, as int8 lanes.
+fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
+  let per_word = 8u / W_LANE_BITS;
+  var v = 0u;
+  if (k0 + x < params.cg_words) {
+    v = weight_word8(weights[w_row + t / per_word], t % per_word);
+  }
+  b_tile[(y + j * WG) * WG + x] = v;
+}
+
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let x = lid.x;
+  let y = lid.y;
+  let row_base = wg.y * WG * ROWS;
+  let ch_base = wg.x * 4u * WG;
+  let last_row = params.rows - 1u;
+  let last_ch = params.out_channels - 1u;
+  // The rows and channels this invocation stages (clamped: computed, never written).
+  let s0 = a_row(min(row_base + y, last_row));
+  let s1 = a_row(min(row_base + y + WG, last_row));
+  let s2 = a_row(min(row_base + y + 2u * WG, last_row));
+  let s3 = a_row(min(row_base + y + 3u * WG, last_row));
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let all = vec4<bool>(true);
+  var acc0 = vec4<i32>(0);
+  var acc1 = vec4<i32>(0);
+  var acc2 = vec4<i32>(0);
+  var acc3 = vec4<i32>(0);
+  for (var ky = 0u; ky < params.k_h; ky++) {
+    for (var kx = 0u; kx < params.k_w; kx++) {
+      let base0 = a_tap(s0, 0u, ky, kx);
+      let base1 = a_tap(s1, 0u, ky, kx);
+      let base2 = a_tap(s2, 0u, ky, kx);
+      let base3 = a_tap(s3, 0u, ky, kx);
+      let tap_t = (ky * params.k_w + kx) * params.cg_words;
+      for (var k0 = 0u; k0 < params.cg_words; k0 += WG) {
+        workgroupBarrier();
+        stage_a(0u, y, x, base0, k0);
+        if (ROWS > 1u) {
+          stage_a(1u, y, x, base1, k0);
+        }
+        if (ROWS > 2u) {
+          stage_a(2u, y, x, base2, k0);
+        }
+        if (ROWS > 3u) {
+          stage_a(3u, y, x, base3, k0);
+        }
+        let t = tap_t + k0 + x;
+        stage_b(0u, y, x, w0, t, k0);
+        stage_b(1u, y, x, w1, t, k0);
+        stage_b(2u, y, x, w2, t, k0);
+        stage_b(3u, y, x, w3, t, k0);
+        workgroupBarrier();
+        for (var k = 0u; k < WG; k++) {
+          let b0 = lanes_of_word(b_tile[(4u * x) * WG + k]);
+          let b1 = lanes_of_word(b_tile[(4u * x + 1u) * WG + k]);
+          let b2 = lanes_of_word(b_tile[(4u * x + 2u) * WG + k]);
+          let b3 = lanes_of_word(b_tile[(4u * x + 3u) * WG + k]);
+          acc0 += dots(lanes_of_word(a_tile[y * WG + k]), b0, b1, b2, b3, all);
+          if (ROWS > 1u) {
+            acc1 += dots(lanes_of_word(a_tile[(y + WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+          if (ROWS > 2u) {
+            acc2 += dots(lanes_of_word(a_tile[(y + 2u * WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+          if (ROWS > 3u) {
+            acc3 += dots(lanes_of_word(a_tile[(y + 3u * WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+        }
+      }
+    }
+  }
+  let cw = wg.x * WG + x;
+  if (cw >= params.out_words) {
+    return;
+  }
+  if (row_base + y <= last_row) {
+    write_out(row_base + y, cw, acc0);
+  }
+  if (ROWS > 1u && row_base + y + WG <= last_row) {
+    write_out(row_base + y + WG, cw, acc1);
+  }
+  if (ROWS > 2u && row_base + y + 2u * WG <= last_row) {
+    write_out(row_base + y + 2u * WG, cw, acc2);
+  }
+  if (ROWS > 3u && row_base + y + 3u * WG <= last_row) {
+    write_out(row_base + y + 3u * WG, cw, acc3);
   }
 }
 `,
@@ -1110,7 +1213,6 @@ struct PeakParams {
 @group(0) @binding(1) var<storage, read> src: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4<u32>>;
 
-override W_LANE_BITS: u32 = 8u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -1532,6 +1634,36 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     case 4u: { results[i] = requantize(k.a, k.b, k.c, k.d, k.e, k.f); }
     default: {}
   }
+}
+`,
+  "weight_lanes.wgsl": `// Weight words as int8 lanes, for both dot parts (dot4_packed.wgsl,
+// dot4_unpacked.wgsl) and every kernel that reads packed weights, and the
+// four-channel dot product of the igemm cores. Composed after a dot part,
+// with W_LANE_BITS declared by the kernel's io part.
+//
+// The four int8 lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
+// lanes: 8-bit words are already lanes; narrower lanes are stored
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// one mask put four of them in the four bytes, and the sign bit of each is
+// spread over its byte's high bits without carries between bytes (0 or
+// 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn weight_word8(word: u32, plane: u32) -> u32 {
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
+}
+
+// The same as the dot part's lanes.
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  return lanes_of_word(weight_word8(word, plane));
+}
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }
 `,
 };

@@ -30,18 +30,21 @@ export interface IgemmVariant {
   readonly wLaneBits: 2 | 4 | 8;
   /** Output positions per invocation, 1..4. */
   readonly rows: number;
-  /** Workgroup: output words (x) by row blocks (y). */
+  /** Workgroup: output words (x) by row blocks (y); square for the tiled core. */
   readonly workgroupX: number;
   readonly workgroupY: number;
+  /** The core that stages its operands in workgroup memory (igemm_tiled.wgsl); layers without groups only. */
+  readonly tiled: boolean;
 }
 
 export const MAX_ROWS = 4;
 
 export const igemmKernel: KernelSource<IgemmVariant> = {
   // The packed dot part comes first: its `requires` directive must precede every declaration.
-  shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'requant.wgsl', 'conv_io.wgsl', 'igemm.wgsl']),
+  shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'requant.wgsl', 'conv_io.wgsl', v.tiled ? 'igemm_tiled.wgsl' : 'igemm.wgsl']),
   entryPoint: 'main',
-  constants: (v) => ({ W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG_X: v.workgroupX, WG_Y: v.workgroupY }),
+  constants: (v): Record<string, number> =>
+    v.tiled ? { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG: v.workgroupX } : { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG_X: v.workgroupX, WG_Y: v.workgroupY },
 };
 
 /** The numbers of conv_io.wgsl's `Params`, by field name. */
@@ -76,7 +79,12 @@ export interface ConvPlanOptions {
   readonly rows?: number;
   readonly workgroupX?: number;
   readonly workgroupY?: number;
+  /** Use the workgroup-memory core where it applies (no groups, a square workgroup of at most 16 x 16); elsewhere the direct one. */
+  readonly tiled?: boolean;
 }
+
+/** The largest square workgroup side the tiled core's workgroup arrays hold (igemm_tiled.wgsl, MAX_A). */
+export const MAX_TILED_WG = 16;
 
 /**
  * The plan of one convolution or dense layer on the GPU, for an input of
@@ -111,14 +119,10 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
   const rows = options.rows ?? 4;
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new RangeError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
-  const variant: IgemmVariant = {
-    kernel: 'igemm',
-    dot4,
-    wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8,
-    rows,
-    workgroupX: options.workgroupX ?? 8,
-    workgroupY: options.workgroupY ?? 8,
-  };
+  const workgroupX = options.workgroupX ?? 8;
+  const workgroupY = options.workgroupY ?? 8;
+  const tiled = options.tiled === true && group === 1 && workgroupX === workgroupY && workgroupX <= MAX_TILED_WG;
+  const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled };
   if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
   const offIn = laneOffset(inP);
@@ -155,7 +159,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     hi_out: outP.hi,
     off_out: offOut,
   };
-  const dispatch: [number, number, number] = [Math.ceil(outWords / variant.workgroupX), Math.ceil(Math.ceil(positions / rows) / variant.workgroupY), 1];
+  const dispatch: [number, number, number] = [Math.ceil(outWords / workgroupX), Math.ceil(Math.ceil(positions / rows) / workgroupY), 1];
   const maxGroups = facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
   if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new RangeError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`);
   const outputNchw: [number, number, number, number] = [n, m, outH, outW];

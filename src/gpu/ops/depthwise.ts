@@ -21,7 +21,7 @@ export interface DepthwiseVariant {
   readonly mult1: boolean;
 }
 
-export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
+export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
   W_LANE_BITS: v.wLaneBits,
   MULT1: v.mult1 ? 1 : 0,
 }));

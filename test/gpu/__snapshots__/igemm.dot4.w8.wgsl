@@ -1,11 +1,11 @@
-// variant {"dot4":true,"kernel":"igemm","rows":2,"wLaneBits":8,"workgroupX":4,"workgroupY":16}
+// variant {"dot4":true,"kernel":"igemm","rows":2,"tiled":false,"wLaneBits":8,"workgroupX":4,"workgroupY":16}
 // override constants {"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":8}
 // ---- shaders/dot4_packed.wgsl ----
 // The int8 lanes of the igemm core as packed words, multiplied with the
 // hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
 // Composed first: the `requires` directive must precede every declaration.
 // Only chosen where the adapter's facts say the feature exists
-// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same three names
+// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same names
 // over vec4<i32>, so the core (igemm.wgsl) is one source for both paths.
 requires packed_4x8_integer_dot_product;
 
@@ -17,13 +17,23 @@ fn lanes_of_word(w: u32) -> Lanes {
   return w;
 }
 
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
+  return dot4I8Packed(a, b);
+}
+// ---- shaders/weight_lanes.wgsl ----
+// Weight words as int8 lanes, for both dot parts (dot4_packed.wgsl,
+// dot4_unpacked.wgsl) and every kernel that reads packed weights, and the
+// four-channel dot product of the igemm cores. Composed after a dot part,
+// with W_LANE_BITS declared by the kernel's io part.
+//
 // The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
-// lanes (conv_io.wgsl): 8-bit words are already lanes; narrower lanes are
-// stored plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one
-// shift and one mask put four of them in the four bytes, and the sign bit of
-// each is spread over its byte's high bits without carries between bytes
-// (0 or 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
-fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+// lanes: 8-bit words are already lanes; narrower lanes are stored
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// one mask put four of them in the four bytes, and the sign bit of each is
+// spread over its byte's high bits without carries between bytes (0 or
+// 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn weight_word8(word: u32, plane: u32) -> u32 {
   if (W_LANE_BITS == 8u) {
     return word;
   }
@@ -32,9 +42,14 @@ fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
   return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
 }
 
-// sum over i of lane_i(a) * lane_i(b).
-fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
-  return dot4I8Packed(a, b);
+// The same as the dot part's lanes.
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  return lanes_of_word(weight_word8(word, plane));
+}
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }
 // ---- shaders/requant.wgsl ----
 // The integer requantization chain of docs/quantization.md (sections 5 and 6),
@@ -266,8 +281,10 @@ fn out_lane(acc: i32, c: u32) -> u32 {
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//   Lanes, lanes_of_word, dot_lanes
 //                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   weight_word8, lanes_of_weights, dots
+//                            weight_lanes.wgsl
 //   ARow, a_row(row)         per-row state (where its window starts)
 //   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
 //   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
@@ -291,11 +308,6 @@ override WG_Y: u32 = 8u;
 // pipeline's constant folds away: an indexed local array would live in
 // memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-
-// The four channels' dot products with one activation word.
-fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
-  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,9 +1,9 @@
-// variant {"dot4":false,"kernel":"igemm","rows":2,"wLaneBits":4,"workgroupX":4,"workgroupY":16}
+// variant {"dot4":false,"kernel":"igemm","rows":2,"tiled":false,"wLaneBits":4,"workgroupX":4,"workgroupY":16}
 // override constants {"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":4}
 // ---- shaders/dot4_unpacked.wgsl ----
 // The int8 lanes of the igemm core unpacked into vec4<i32>, multiplied with
 // the integer dot() builtin: for adapters without (or with a slow)
-// dot4I8Packed. Same three names and values as dot4_packed.wgsl. Each word is
+// dot4I8Packed. Same names and values as dot4_packed.wgsl. Each word is
 // unpacked once where it is loaded, then reused for every product it enters
 // (ROWS positions for a weight word, 4 channels for an activation word).
 
@@ -16,20 +16,39 @@ fn lanes_of_word(w: u32) -> Lanes {
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
 }
 
-// The four weight lanes of plane `plane` of a weight word of W_LANE_BITS-bit
-// lanes (conv_io.wgsl; plane-major below 8 bits, see dot4_packed.wgsl).
-fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
-  if (W_LANE_BITS == 8u) {
-    return lanes_of_word(word);
-  }
-  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
-  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
-  return lanes_of_word(low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u))));
-}
-
 // sum over i of lane_i(a) * lane_i(b).
 fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
   return dot(a, b);
+}
+// ---- shaders/weight_lanes.wgsl ----
+// Weight words as int8 lanes, for both dot parts (dot4_packed.wgsl,
+// dot4_unpacked.wgsl) and every kernel that reads packed weights, and the
+// four-channel dot product of the igemm cores. Composed after a dot part,
+// with W_LANE_BITS declared by the kernel's io part.
+//
+// The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
+// lanes: 8-bit words are already lanes; narrower lanes are stored
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// one mask put four of them in the four bytes, and the sign bit of each is
+// spread over its byte's high bits without carries between bytes (0 or
+// 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn weight_word8(word: u32, plane: u32) -> u32 {
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
+}
+
+// The same as the dot part's lanes.
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  return lanes_of_word(weight_word8(word, plane));
+}
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }
 // ---- shaders/requant.wgsl ----
 // The integer requantization chain of docs/quantization.md (sections 5 and 6),
@@ -261,8 +280,10 @@ fn out_lane(acc: i32, c: u32) -> u32 {
 //   write_out(row, c / 4, acc[row, 4 * (c / 4) .. + 3])
 //
 // The core knows nothing of convolutions: the parts composed before it supply
-//   Lanes, lanes_of_word, lanes_of_weights, dot_lanes
+//   Lanes, lanes_of_word, dot_lanes
 //                            dot4_packed.wgsl (dot4I8Packed) or dot4_unpacked.wgsl
+//   weight_word8, lanes_of_weights, dots
+//                            weight_lanes.wgsl
 //   ARow, a_row(row)         per-row state (where its window starts)
 //   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
 //   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
@@ -286,11 +307,6 @@ override WG_Y: u32 = 8u;
 // pipeline's constant folds away: an indexed local array would live in
 // memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
-
-// The four channels' dot products with one activation word.
-fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
-  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

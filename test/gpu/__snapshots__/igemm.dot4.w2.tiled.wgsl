@@ -1,0 +1,403 @@
+// variant {"dot4":true,"kernel":"igemm","rows":4,"tiled":true,"wLaneBits":2,"workgroupX":8,"workgroupY":8}
+// override constants {"ROWS":4,"WG":8,"W_LANE_BITS":2}
+// ---- shaders/dot4_packed.wgsl ----
+// The int8 lanes of the igemm core as packed words, multiplied with the
+// hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
+// Composed first: the `requires` directive must precede every declaration.
+// Only chosen where the adapter's facts say the feature exists
+// (src/gpu/ops/conv.ts); dot4_unpacked.wgsl defines the same names
+// over vec4<i32>, so the core (igemm.wgsl) is one source for both paths.
+requires packed_4x8_integer_dot_product;
+
+// Four signed 8-bit lanes, lane 0 in the low byte.
+alias Lanes = u32;
+
+// Activation lanes from their word (already four int8 lanes).
+fn lanes_of_word(w: u32) -> Lanes {
+  return w;
+}
+
+// sum over i of lane_i(a) * lane_i(b).
+fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
+  return dot4I8Packed(a, b);
+}
+// ---- shaders/weight_lanes.wgsl ----
+// Weight words as int8 lanes, for both dot parts (dot4_packed.wgsl,
+// dot4_unpacked.wgsl) and every kernel that reads packed weights, and the
+// four-channel dot product of the igemm cores. Composed after a dot part,
+// with W_LANE_BITS declared by the kernel's io part.
+//
+// The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
+// lanes: 8-bit words are already lanes; narrower lanes are stored
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// one mask put four of them in the four bytes, and the sign bit of each is
+// spread over its byte's high bits without carries between bytes (0 or
+// 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
+fn weight_word8(word: u32, plane: u32) -> u32 {
+  if (W_LANE_BITS == 8u) {
+    return word;
+  }
+  let low = (word >> (plane * W_LANE_BITS)) & (0x01010101u * ((1u << W_LANE_BITS) - 1u));
+  let sign = low & (0x01010101u << (W_LANE_BITS - 1u));
+  return low | (sign * ((256u - (1u << W_LANE_BITS)) >> (W_LANE_BITS - 1u)));
+}
+
+// The same as the dot part's lanes.
+fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
+  return lanes_of_word(weight_word8(word, plane));
+}
+
+// The four channels' dot products with one activation word.
+fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
+  return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
+}
+// ---- shaders/requant.wgsl ----
+// The integer requantization chain of docs/quantization.md (sections 5 and 6),
+// bit for bit the same as src/quant/fixed-point.ts: the same functions under
+// the same names (snake_case here), citing the same equations. Every integer
+// epilogue calls `requantize`; nothing else in the shaders rounds integers.
+//
+// WGSL has 32-bit integers only. Its i32 `+`, `-`, `*` and `<<` wrap modulo
+// 2^32 (defined behaviour, unlike C++), `>>` on i32 is arithmetic, and a shift
+// amount must stay below 32. The one 64-bit quantity, the product in high_mul,
+// is assembled from 16-bit halves (eq. 13c).
+
+const INT32_MIN: i32 = i32(-2147483648);
+const INT32_MAX: i32 = 2147483647;
+
+// Eq. 13b: gemmlowp's SaturatingRoundingDoublingHighMul,
+//   high_mul(a, b) = floor((a*b + 2^30) / 2^31)
+// on the exact 64-bit product, a tie rounding toward +infinity; the one result
+// outside int32 (a = b = INT32_MIN gives 2^31) saturates to INT32_MAX.
+//
+// Eq. 13c: with a = ah*2^16 + al, ah = a >> 16 in [-2^15, 2^15) and
+// al = a & 0xffff in [0, 2^16) (b likewise), hl = ah*bl and lh = al*bh,
+//   high_mul = 2*ah*bh + (hl >> 15) + (lh >> 15)
+//            + (((hl & 0x7fff) + (lh & 0x7fff) + hi16(al*bl) + 2^14) >> 15).
+// hl and lh lie strictly inside the i32 range; al*bl needs all 32 bits of a
+// u32. The sum wraps modulo 2^32, which is exact because the true result is
+// an int32 (the saturated case aside). Four multiplies, no branch.
+fn high_mul(a: i32, b: i32) -> i32 {
+  let al = a & 0xffff;
+  let ah = a >> 16u;
+  let bl = b & 0xffff;
+  let bh = b >> 16u;
+  let hl = ah * bl;
+  let lh = al * bh;
+  let ll_hi = i32((u32(al) * u32(bl)) >> 16u);
+  let carry = ((hl & 0x7fff) + (lh & 0x7fff) + ll_hi + 0x4000) >> 15u;
+  let r = ((ah * bh) << 1u) + (hl >> 15u) + (lh >> 15u) + carry;
+  return select(r, INT32_MAX, a == INT32_MIN && b == INT32_MIN);
+}
+
+// Eq. 14: gemmlowp's RoundingDivideByPOT, x / 2^exponent to the nearest
+// integer, a tie away from zero, for exponent in 0..31 (not checked). The
+// floor (arithmetic shift) goes up by one when the dropped bits exceed one
+// half, or equal it for x >= 0. exponent = 31 gives mask = 2^31 - 1, which u32
+// arithmetic reaches without overflow.
+fn rounding_shift(x: i32, exponent: u32) -> i32 {
+  let mask = i32((1u << exponent) - 1u);
+  let remainder = x & mask;
+  let threshold = (mask >> 1u) + select(0, 1, x < 0);
+  return (x >> exponent) + select(0, 1, remainder > threshold);
+}
+
+// x * 2^n clamped to int32, n in 0..31 (gemmlowp's SaturatingRoundingMultiplyByPOT
+// for a positive exponent). The product overflowed exactly when shifting it
+// back does not give x.
+fn saturating_left_shift(x: i32, n: u32) -> i32 {
+  let y = x << n;
+  return select(y, select(INT32_MIN, INT32_MAX, x > 0), (y >> n) != x);
+}
+
+// Eq. 15: TFLite's MultiplyByQuantizedMultiplier (default, double rounding):
+//   shift < 0:  high_mul(saturating_left_shift(acc, -shift), m0)
+//   shift >= 0: rounding_shift(high_mul(acc, m0), shift)
+// Written without a branch: a shift of 0 is the identity for both
+// saturating_left_shift and rounding_shift, so each side gets the shift
+// clamped at 0 and every invocation runs the same instructions.
+fn multiply_by_quantized_multiplier(acc: i32, m0: i32, shift: i32) -> i32 {
+  let left = u32(max(-shift, 0));
+  let right = u32(max(shift, 0));
+  return rounding_shift(high_mul(saturating_left_shift(acc, left), m0), right);
+}
+
+// Eq. 17: the epilogue, clamp(zero_point + multiply_by_quantized_multiplier(...), lo, hi),
+// with [lo, hi] the output range, tightened by a fused ReLU or ReLU6 (eq. 18).
+// The TypeScript adds in float64; here i32 addition wraps, so the clamp comes
+// first, against the range moved by -zero_point: the same value for every
+// int32 product, and no step overflows (lo, hi and zero_point are 16-bit
+// quantities, or a full 32-bit range with zero_point 0).
+fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) -> i32 {
+  let x = multiply_by_quantized_multiplier(acc, m0, shift);
+  return clamp(x, lo - zero_point, hi - zero_point) + zero_point;
+}
+// ---- shaders/conv_io.wgsl ----
+// The hooks that make the integer matrix product of igemm.wgsl a
+// convolution (a dense layer is a 1x1 convolution on [N, 1, 1, K]), and the
+// buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
+// and before igemm.wgsl.
+//
+// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
+//   channel, in the low byte), params.in_words words per position. A lane holds
+//   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),
+//   so one signed dot serves every scheme (docs/quantization.md, eq. 9).
+// - weights: per output channel c, the reduction in the order (kh, kw, ci) with
+//   ci (channels of c's group) padded to a multiple of 4, so that reduction word
+//   t of the activations lines up lane for lane with lanes 4t..4t+3 of the
+//   weight row; packed at W_LANE_BITS-bit lanes (eq. 20), each row
+//   params.w_words_per_row words, padding lanes 0.
+// - bias (bias + (off - Z_in) * sum_k w, folded on the host), m0, shift: one
+//   i32 per output channel.
+// - outputs: like the activations, q_out - off_out, params.out_words words per
+//   position; lanes past the last channel hold the real zero, Z_out - off_out.
+
+// Bits per weight lane: 8 (4 to a u32), 4 (8 to a u32) or 2 (16 to a u32).
+override W_LANE_BITS: u32 = 8u;
+
+struct Params {
+  // Output positions N * out_h * out_w (the rows of the product).
+  rows: u32,
+  out_h: u32,
+  out_w: u32,
+  // Output channels M and words per output position, ceil(M / 4).
+  out_channels: u32,
+  out_words: u32,
+  in_h: u32,
+  in_w: u32,
+  // Words per input position, ceil(C / 4).
+  in_words: u32,
+  // Input channels per group, and words of them per tap, ceil(cg / 4).
+  cg: u32,
+  cg_words: u32,
+  // Output channels per group.
+  mg: u32,
+  k_h: u32,
+  k_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+  pad_top: i32,
+  pad_left: i32,
+  w_words_per_row: u32,
+  // What a position in the padding reads: the real zero Z_in - off in all four lanes.
+  pad_word: u32,
+  // Output parameters (eq. 17, 18): zero point, clamp range (fused ReLU/ReLU6 included), lane offset.
+  zero_out: i32,
+  lo_out: i32,
+  hi_out: i32,
+  off_out: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> activations: array<u32>;
+@group(0) @binding(2) var<storage, read> weights: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> m0: array<i32>;
+@group(0) @binding(5) var<storage, read> shift: array<i32>;
+@group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The group of output channel c.
+fn group_of(c: u32) -> u32 {
+  return c / params.mg;
+}
+
+// Where output position `row` reads its window: batch index and the input
+// coordinates of tap (0, 0), which may lie in the padding.
+struct ARow {
+  n: u32,
+  iy0: i32,
+  ix0: i32,
+}
+
+fn a_row(row: u32) -> ARow {
+  let ox = row % params.out_w;
+  let rest = row / params.out_w;
+  let oy = rest % params.out_h;
+  let n = rest / params.out_h;
+  return ARow(n, i32(oy * params.stride_h) - params.pad_top, i32(ox * params.stride_w) - params.pad_left);
+}
+
+// Hook a_tap: the index of the activation word holding input channel g*cg
+// (the group's first) at tap (ky, kx) of output position r, or -1 where the
+// tap lies in the padding. Computed once per tap and row, outside the loop
+// over the tap's words.
+fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
+  let iy = r.iy0 + i32(ky * params.dil_h);
+  let ix = r.ix0 + i32(kx * params.dil_w);
+  if (iy < 0 || iy >= i32(params.in_h) || ix < 0 || ix >= i32(params.in_w)) {
+    return -1;
+  }
+  return i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+}
+
+// Hook read_a: word w of a tap (input channels g*cg + 4w .. +3) from a_tap's
+// index (im2col on the fly); the padding word for -1. When a group does not
+// start on a word boundary, the word is assembled from two; lanes past the
+// group's channels meet zero weight lanes and add nothing.
+fn read_a(base: i32, g: u32, w: u32) -> u32 {
+  if (base < 0) {
+    return params.pad_word;
+  }
+  let i = u32(base) + w;
+  let s = ((g * params.cg) % 4u) * 8u;
+  let lo = activations[i];
+  if (s == 0u) {
+    return lo;
+  }
+  let hi = activations[min(i + 1u, arrayLength(&activations) - 1u)];
+  return (lo >> s) | (hi << (32u - s));
+}
+
+// Hook write_out (not `write`: wgsl_reflect takes that name for the access
+// mode and fails to parse the function): the accumulators of output channels
+// 4*cw .. 4*cw+3 at position
+// `row` plus the folded bias, requantized (eq. 17) and stored as one word of
+// 8-bit lanes q - off_out.
+fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
+  let c = cw * 4u;
+  // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
+  let word = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
+  outputs[row * params.out_words + cw] = word;
+}
+
+// The output lane (low byte) of channel c from its accumulator; past the last channel, the real zero.
+fn out_lane(acc: i32, c: u32) -> u32 {
+  var v = params.zero_out - params.off_out;
+  if (c < params.out_channels) {
+    v = requantize(acc + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+  }
+  return bitcast<u32>(v) & 0xffu;
+}
+// ---- shaders/igemm_tiled.wgsl ----
+// The integer matrix-product core with its operands staged in workgroup
+// memory: the same product, hooks and epilogue as igemm.wgsl (read its
+// header), for layers without groups. A workgroup of WG x WG invocations
+// computes WG * ROWS output positions x 4 * WG output channels; for each tap
+// and each run of KC = WG reduction words, its invocations first copy the
+// activation words of the tile's positions and the weight words (decoded to
+// int8 lanes) of its channels into workgroup memory, one entry each per row
+// or channel they stage, then each computes its ROWS x 4 outputs from there.
+// Each global word is read once per workgroup instead of once per invocation
+// that needs it; adapters with fast workgroup memory gain, others (SwiftShader)
+// lose to the barriers, and the per-adapter choice (src/gpu/kernel-choice.ts)
+// decides.
+//
+// Invocation (x, y) stages activation rows y + j*WG (j < ROWS) and weight
+// channels y + j*WG (j < 4), word x of the run; it computes output word
+// wg.x * WG + x (channels 4x .. 4x+3 of the tile) for rows y + r*WG (r < ROWS).
+
+override WG: u32 = 8u;
+// Output positions per invocation, 1..4 (named registers, as in igemm.wgsl).
+override ROWS: u32 = 4u;
+// Largest tiles: WG <= 16, ROWS <= 4.
+const MAX_A: u32 = 1024u; // (WG * ROWS) positions x WG words
+const MAX_B: u32 = 1024u; // (4 * WG) channels x WG words
+
+var<workgroup> a_tile: array<u32, MAX_A>;
+var<workgroup> b_tile: array<u32, MAX_B>;
+
+// Stages activation row j of this invocation (word k0 + x of the tap at `base`).
+fn stage_a(j: u32, y: u32, x: u32, base: i32, k0: u32) {
+  var v = 0u;
+  if (k0 + x < params.cg_words) {
+    v = read_a(base, 0u, k0 + x);
+  }
+  a_tile[(y + j * WG) * WG + x] = v;
+}
+
+// Stages weight channel j of this invocation: reduction word t of its row, as int8 lanes.
+fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
+  let per_word = 8u / W_LANE_BITS;
+  var v = 0u;
+  if (k0 + x < params.cg_words) {
+    v = weight_word8(weights[w_row + t / per_word], t % per_word);
+  }
+  b_tile[(y + j * WG) * WG + x] = v;
+}
+
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let x = lid.x;
+  let y = lid.y;
+  let row_base = wg.y * WG * ROWS;
+  let ch_base = wg.x * 4u * WG;
+  let last_row = params.rows - 1u;
+  let last_ch = params.out_channels - 1u;
+  // The rows and channels this invocation stages (clamped: computed, never written).
+  let s0 = a_row(min(row_base + y, last_row));
+  let s1 = a_row(min(row_base + y + WG, last_row));
+  let s2 = a_row(min(row_base + y + 2u * WG, last_row));
+  let s3 = a_row(min(row_base + y + 3u * WG, last_row));
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let all = vec4<bool>(true);
+  var acc0 = vec4<i32>(0);
+  var acc1 = vec4<i32>(0);
+  var acc2 = vec4<i32>(0);
+  var acc3 = vec4<i32>(0);
+  for (var ky = 0u; ky < params.k_h; ky++) {
+    for (var kx = 0u; kx < params.k_w; kx++) {
+      let base0 = a_tap(s0, 0u, ky, kx);
+      let base1 = a_tap(s1, 0u, ky, kx);
+      let base2 = a_tap(s2, 0u, ky, kx);
+      let base3 = a_tap(s3, 0u, ky, kx);
+      let tap_t = (ky * params.k_w + kx) * params.cg_words;
+      for (var k0 = 0u; k0 < params.cg_words; k0 += WG) {
+        workgroupBarrier();
+        stage_a(0u, y, x, base0, k0);
+        if (ROWS > 1u) {
+          stage_a(1u, y, x, base1, k0);
+        }
+        if (ROWS > 2u) {
+          stage_a(2u, y, x, base2, k0);
+        }
+        if (ROWS > 3u) {
+          stage_a(3u, y, x, base3, k0);
+        }
+        let t = tap_t + k0 + x;
+        stage_b(0u, y, x, w0, t, k0);
+        stage_b(1u, y, x, w1, t, k0);
+        stage_b(2u, y, x, w2, t, k0);
+        stage_b(3u, y, x, w3, t, k0);
+        workgroupBarrier();
+        for (var k = 0u; k < WG; k++) {
+          let b0 = lanes_of_word(b_tile[(4u * x) * WG + k]);
+          let b1 = lanes_of_word(b_tile[(4u * x + 1u) * WG + k]);
+          let b2 = lanes_of_word(b_tile[(4u * x + 2u) * WG + k]);
+          let b3 = lanes_of_word(b_tile[(4u * x + 3u) * WG + k]);
+          acc0 += dots(lanes_of_word(a_tile[y * WG + k]), b0, b1, b2, b3, all);
+          if (ROWS > 1u) {
+            acc1 += dots(lanes_of_word(a_tile[(y + WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+          if (ROWS > 2u) {
+            acc2 += dots(lanes_of_word(a_tile[(y + 2u * WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+          if (ROWS > 3u) {
+            acc3 += dots(lanes_of_word(a_tile[(y + 3u * WG) * WG + k]), b0, b1, b2, b3, all);
+          }
+        }
+      }
+    }
+  }
+  let cw = wg.x * WG + x;
+  if (cw >= params.out_words) {
+    return;
+  }
+  if (row_base + y <= last_row) {
+    write_out(row_base + y, cw, acc0);
+  }
+  if (ROWS > 1u && row_base + y + WG <= last_row) {
+    write_out(row_base + y + WG, cw, acc1);
+  }
+  if (ROWS > 2u && row_base + y + 2u * WG <= last_row) {
+    write_out(row_base + y + 2u * WG, cw, acc2);
+  }
+  if (ROWS > 3u && row_base + y + 3u * WG <= last_row) {
+    write_out(row_base + y + 3u * WG, cw, acc3);
+  }
+}
