@@ -10,6 +10,9 @@ import { argmaxRows } from '../src/eval/evaluate.js';
 import { PRESETS } from '../src/quant/config.js';
 import { costReport } from '../src/quant/cost.js';
 import { calibrate, quantize } from '../src/quant/pipeline.js';
+import { requestGpu, type Gpu } from '../src/gpu/device.js';
+import { formatProfile } from '../src/runtime/profile.js';
+import { createSession } from '../src/runtime/session.js';
 
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
 
@@ -80,6 +83,49 @@ async function showQuantized(graph: Graph, x: Tensor, floatTop: Int32Array, clas
     '</table><p>Calibrated on these four images only: a real calibration uses hundreds (<code>quantgpu calibrate</code>).</p>';
 }
 
+/** The same configs on the GPU: integer kernels through WebGPU, checked against the golden model, with a per-layer profile. */
+async function showGpu(graph: Graph, x: Tensor, classes: string[]): Promise<void> {
+  const stats = await calibrate(graph, [x]);
+  let gpu: Gpu;
+  try {
+    gpu = await requestGpu();
+  } catch (err) {
+    $('gpu').textContent = `${(err as Error).name}: ${(err as Error).message}`;
+    return;
+  }
+  const f = gpu.facts;
+  const rows: string[] = [];
+  let profile = '';
+  try {
+    for (const name of ['w8a8', 'w4a8']) {
+      const q = quantize(graph, stats, PRESETS[name]!);
+      const session = await createSession(q, { gpu });
+      try {
+        const r = await session.run(x);
+        const golden = runQuantized(q, { [graph.inputs[0]!.name]: x });
+        const out = Object.keys(golden.integers)[0]!;
+        const exact = golden.integers[out]!.every((v, i) => v === r.integers[out]![i]);
+        const top = argmaxRows(r.outputs[out]!);
+        const p = await session.profile(x, { repeats: 5 });
+        rows.push(
+          `<tr><td>${name}</td><td>${Array.from(top, (c) => classes[c] ?? c).join(', ')}</td><td class="${exact ? 'ok' : 'bad'}">${exact ? 'bit-exact' : 'DIFFERS'}</td>` +
+            `<td class="num">${p.wallMs.toFixed(1)} ms</td><td class="num">${p.gpuMs === null ? '-' : `${p.gpuMs.toFixed(1)} ms`}</td></tr>`,
+        );
+        if (name === 'w4a8') profile = `<h3>w4a8, per layer (timestamp queries, median of 5)</h3><pre>${formatProfile(p)}</pre>`;
+      } finally {
+        session.dispose();
+      }
+    }
+  } finally {
+    gpu.destroy();
+  }
+  $('gpu').innerHTML =
+    `<p>Adapter: ${[f.vendor, f.architecture, f.description].filter((s) => s !== '').join(' ') || 'unnamed'}; dot4I8Packed: ${f.dot4I8Packed}; timestamp-query: ${f.timestampQuery}</p>` +
+    '<table><tr><th>config</th><th>predictions (GPU)</th><th>against the golden model</th><th class="num">wall per batch</th><th class="num">GPU per batch</th></tr>' +
+    rows.join('') +
+    `</table>${profile}`;
+}
+
 async function show(bytes: Uint8Array, name: string): Promise<void> {
   const t0 = performance.now();
   const graph = loadModel(bytes);
@@ -102,6 +148,7 @@ async function start(): Promise<void> {
   $('status').textContent += `; ${x.shape[0]} images in ${(performance.now() - t0).toFixed(0)} ms on the CPU float executor`;
   showPredictions(x, out, labels, card.classes, card.input.mean[0]!, card.input.std[0]!);
   await showQuantized(graph, x, argmaxRows(out), card.classes);
+  await showGpu(graph, x, card.classes);
   ($('file') as HTMLInputElement).addEventListener('change', async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (!f) return;

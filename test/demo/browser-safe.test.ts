@@ -30,4 +30,13 @@ describe('browser bundles', () => {
   it('the demo page reaches no Node built-in module', () => {
     expect(nodeImports('demo/main.ts')).toEqual([]);
   });
+
+  it("the public API (quantgpu) and the Chromium runner's page reach none either", () => {
+    expect(nodeImports('src/index.ts')).toEqual([]);
+    expect(nodeImports('src/host/page-entry.ts')).toEqual([]);
+  });
+
+  it('the Node entry (quantgpu/node) does reach them: the check sees what it must', () => {
+    expect(nodeImports('src/node.ts').length).toBeGreaterThan(0);
+  });
 });
