@@ -11,7 +11,7 @@ import { collectStats } from '../quant/calibrate-graph.js';
 import { statsFromFile } from '../quant/calibration/stats-file.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
-import type { Progress } from './progress.js';
+import { progressBar, type Progress } from './progress.js';
 
 /** A model as the quantizing commands use it: prepared graph, card, preprocessing and image size. */
 export interface ModelSetup {
@@ -55,4 +55,20 @@ export function readStatsFile(path: string): { tensors: Map<string, TensorStats>
   const tensors = statsFromFile(json);
   const calibrator = (json as { calibrator?: unknown }).calibrator;
   return { tensors, ...(typeof calibrator === 'string' ? { calibrator } : {}) };
+}
+
+/**
+ * The statistics a quantizing command works from: the `--stats` file, or a
+ * calibration now on the first `images` training images of `data` (with a
+ * progress bar), and the calibrator the file records.
+ */
+export async function statsFor(m: ModelSetup, o: { stats?: string; data?: string; images: number; json?: boolean }): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
+  if (o.stats !== undefined) return readStatsFile(o.stats);
+  if (o.data === undefined) throw new InputError('calibration needs --stats or --data');
+  const bar = progressBar('calibrate', Boolean(o.json));
+  try {
+    return { tensors: await calibrateModel(m, o.data, o.images, bar) };
+  } finally {
+    bar.stop();
+  }
 }

@@ -19,7 +19,7 @@ export interface SyntheticConv {
   readonly depthwise?: boolean;
 }
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
+/** Seeded uniform numbers in [0, 1) (mulberry32): small, fast, and the same sequence on every host. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -4,27 +4,16 @@
  * `profile` reports every layer with its MACs and GPU time. Errors stay one
  * line on stderr with exit code 2.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { cli } from '../helpers/cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../src/ir/summary.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'quantgpu-cli-gpu-'));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const MODEL = 'models/digits-resnet.onnx';
 const stats = join(dir, 'digits-resnet.stats.json');

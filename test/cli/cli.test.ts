@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { cli } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 import { decodeTensorFile } from '../../src/import/onnx/tensor-proto.js';
 import { writeNpy } from '../../src/io/npy.js';
@@ -10,19 +9,8 @@ import { BAD_MODELS } from '../helpers/bad-models.js';
 import { buildModel, randomArray } from '../helpers/onnx-builder.js';
 import { allClose, ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'quantgpu-cli-'));
 
-/** The CLI as a user meets it: a real process, its exit code, stdout and stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('CLI errors', () => {
   for (const [what, c] of Object.entries(BAD_MODELS)) {

@@ -1,11 +1,2 @@
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1), so a failing case reproduces exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the tests share (the library's own, src/gpu/synthetic-layer.ts), so a failing case reproduces exactly. */
+export { seededRandom as mulberry32 } from '../../src/gpu/synthetic-layer.js';

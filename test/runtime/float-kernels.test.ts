@@ -7,14 +7,14 @@
  * each axis, softmax. Constants stand in for second operands, so the
  * constant-tensor path is exercised too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runGraph } from '../../src/cpu/float-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunner } from '../../src/host/gpu-runner.js';
 import type { Constant, Graph } from '../../src/ir/graph.js';
 import { inferGraphShapes } from '../../src/ir/infer-shapes.js';
 import type { Activation, Layer } from '../../src/ir/layers.js';
 import { mulberry32 } from '../helpers/random.js';
+import { describeOnRunners } from '../helpers/runners.js';
 
 type LayerSpec = Omit<Layer, 'name' | 'inputs' | 'outputs'> & { op: Layer['op'] };
 
@@ -78,38 +78,22 @@ function build(c: Case, seed: number): { graph: Graph; x: Tensor } {
   return { graph, x: { shape: c.input, data: data(c.input) } };
 }
 
-for (const kind of GPU_RUNNERS) {
-  describe(`float32 kernels on ${kind}`, () => {
-    let runner: GpuRunner | undefined;
-    let failure: unknown;
-    beforeAll(async () => {
-      try {
-        runner = await openGpuRunner(kind);
-      } catch (e) {
-        failure = e;
-      }
-    }, 120_000);
-    afterAll(async () => {
-      await runner?.close();
-    });
-
-    CASES.forEach((c, i) => {
-      it(`${c.name} matches the CPU float executor`, async () => {
-        if (runner === undefined) throw failure instanceof Error ? failure : new Error(`the ${kind} runner did not start`);
-        const { graph, x } = build(c, 100 + i);
-        const want = runGraph(graph, { x }).y!;
-        const session = await runner.createSession(graph);
-        const got = (await session.run(x)).outputs.y!;
-        await session.dispose();
-        expect(got.shape).toEqual(want.shape);
-        let worst = 0;
-        let scale = 0;
-        want.data.forEach((v, j) => {
-          worst = Math.max(worst, Math.abs(v - got.data[j]!));
-          scale = Math.max(scale, Math.abs(v));
-        });
-        expect(worst / scale, `max |gpu - cpu| / max |cpu|`).toBeLessThan(1e-5);
+describeOnRunners('float32 kernels', (runner) => {
+  CASES.forEach((c, i) => {
+    it(`${c.name} matches the CPU float executor`, async () => {
+      const { graph, x } = build(c, 100 + i);
+      const want = runGraph(graph, { x }).y!;
+      const session = await runner().createSession(graph);
+      const got = (await session.run(x)).outputs.y!;
+      await session.dispose();
+      expect(got.shape).toEqual(want.shape);
+      let worst = 0;
+      let scale = 0;
+      want.data.forEach((v, j) => {
+        worst = Math.max(worst, Math.abs(v - got.data[j]!));
+        scale = Math.max(scale, Math.abs(v));
       });
+      expect(worst / scale, `max |gpu - cpu| / max |cpu|`).toBeLessThan(1e-5);
     });
   });
-}
+});

@@ -5,14 +5,13 @@
  * and 8, and its float path matches the CPU float executor; device loss and
  * disposal behave. A runner that cannot start fails every test (no skip).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runGraph } from '../../src/cpu/float-executor.js';
 import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
 import { DeviceLostError, GpuUnsupportedError } from '../../src/errors.js';
 import { BufferTracker } from '../../src/gpu/buffer-tracker.js';
 import { requestGpu } from '../../src/gpu/device.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunner } from '../../src/host/gpu-runner.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
 import { collectStats } from '../../src/quant/calibrate-graph.js';
 import { PRESETS, type QuantConfig } from '../../src/quant/config.js';
@@ -24,6 +23,7 @@ import { simplify } from '../../src/ir/simplify.js';
 import { calibrate } from '../../src/quant/pipeline.js';
 import { nsfwjsArtifacts } from '../helpers/tfjs-nsfwjs.js';
 import { photoBatch, requirePhotos } from '../helpers/tfjs-reference.js';
+import { describeOnRunners } from '../helpers/runners.js';
 import { realInputs, zooModels } from '../helpers/zoo.js';
 
 function slice(x: Tensor, n: number): Tensor {
@@ -41,26 +41,9 @@ function maxRelative(a: Float32Array, b: Float32Array): number {
   return d / m;
 }
 
-for (const kind of GPU_RUNNERS) {
-  describe(`runtime on ${kind}`, () => {
-    let runner: GpuRunner | undefined;
-    let failure: unknown;
-    beforeAll(async () => {
-      requirePhotos();
-      try {
-        runner = await openGpuRunner(kind);
-      } catch (e) {
-        failure = e;
-      }
-    }, 120_000);
-    afterAll(async () => {
-      await runner?.close();
-    });
-    const get = (): GpuRunner => {
-      if (runner === undefined) throw failure instanceof Error ? failure : new Error(`the ${kind} runner did not start`);
-      return runner;
-    };
-
+describeOnRunners(
+  'runtime',
+  (get) => {
     for (const model of zooModels()) {
       it(`${model.name}: equal to the golden executor at w8a8, w4a8, w8a8-pow2 and mixed, batch 1 and 8; float within 1e-4`, async () => {
         const r = get();
@@ -166,8 +149,9 @@ for (const kind of GPU_RUNNERS) {
       const golden = runQuantized(qg, { [graph.inputs[0]!.name]: slice(x, 4) });
       expect(Object.values(again.integers)[0]).toEqual(Object.values(golden.integers)[0]);
     }, 120_000);
-  });
-}
+  },
+  requirePhotos,
+);
 
 describe('session buffers (Node)', () => {
   it('a second inference makes no buffer, and dispose destroys every buffer the session made', async () => {

@@ -9,13 +9,12 @@ import type { Graph } from '../../ir/graph.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { OutputDigest } from '../../eval/digest.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
-import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
 import { PRESETS } from '../../quant/config.js';
 import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
+import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import { positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -112,17 +111,7 @@ export function registerEval(program: Command): void {
           const { r, gpu } = backend === 'gpu' ? await onGpu(await openGpu(m.graph)) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
           doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
         } else {
-          let tensors: Map<string, TensorStats>;
-          let calibrator: string | undefined;
-          if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
-          else {
-            const bar = progressBar('calibrate', Boolean(opts.json));
-            try {
-              tensors = await calibrateModel(m, opts.data, opts.calibImages, bar);
-            } finally {
-              bar.stop();
-            }
-          }
+          const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
           const config = withStatsCalibrator(parsed!, configSpec, calibrator);
           const qg = quantize(m.graph, tensors, config);
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;

@@ -4,14 +4,12 @@ import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import { describeAdapter } from '../../eval/gpu-backend.js';
 import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
-import type { TensorStats } from '../../quant/calibration/tensor-stats.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { calibrateModel, readStatsFile, setupModel, type ModelSetup } from '../model-setup.js';
+import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import { positiveInt } from '../options.js';
 import { printJson } from '../output.js';
-import { progressBar } from '../progress.js';
 
 interface ProfileOptions {
   config: string;
@@ -68,17 +66,7 @@ export function registerProfile(program: Command): void {
         let model: Parameters<typeof runner.createSession>[0] = m.graph;
         let configName = 'float';
         if (parsed !== undefined) {
-          let tensors: Map<string, TensorStats>;
-          let calibrator: string | undefined;
-          if (opts.stats) ({ tensors, calibrator } = readStatsFile(opts.stats));
-          else {
-            const bar = progressBar('calibrate', Boolean(opts.json));
-            try {
-              tensors = await calibrateModel(m, data!, opts.calibImages, bar);
-            } finally {
-              bar.stop();
-            }
-          }
+          const { tensors, calibrator } = await statsFor(m, { ...opts, data, images: opts.calibImages });
           const config = withStatsCalibrator(parsed, opts.config, calibrator);
           configName = config.name ?? 'custom';
           model = quantize(m.graph, tensors, config);
