@@ -154,6 +154,27 @@ describeOnRunners(
 );
 
 describe('session buffers (Node)', () => {
+  it('runs several inferences in flight at once, each with its own result', async () => {
+    const gpu = await requestGpu();
+    try {
+      const model = zooModels().find((m) => m.name === 'fashion-resnet')!;
+      const graph = prepareForQuantization(loadModelFile(model.path));
+      const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+      const qg = quantize(graph, tensors, PRESETS.w8a8!);
+      const session = await createSession(qg, { gpu });
+      const batches = await Promise.all([0, 4, 8, 12, 16].map((start) => realInputs(model, start, 4)));
+      // Submitted together: none waits for another's readback, and staging buffers are not shared.
+      const results = await Promise.all(batches.map((x) => session.run(x)));
+      results.forEach((r, i) => {
+        const golden = runQuantized(qg, { [graph.inputs[0]!.name]: batches[i]! });
+        expect(Object.values(r.integers)[0], `batch ${i}`).toEqual(Object.values(golden.integers)[0]);
+      });
+      session.dispose();
+    } finally {
+      gpu.destroy();
+    }
+  });
+
   it('a second inference makes no buffer, and dispose destroys every buffer the session made', async () => {
     const gpu = await requestGpu();
     try {
