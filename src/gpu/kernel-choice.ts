@@ -35,6 +35,20 @@ const TILES = [
   { tiled: true, rows: 2, workgroupX: 16, workgroupY: 16 },
 ] as const;
 
+/** Bytes of workgroup memory the tiled core declares (igemm_tiled.wgsl: two arrays of 1024 u32). */
+const TILED_WORKGROUP_BYTES = 8192;
+
+/** Whether the adapter's limits allow a tile: invocations and sizes per workgroup, and workgroup memory for the tiled core. */
+export function fitsLimits(t: { tiled: boolean; workgroupX: number; workgroupY: number }, limits: Readonly<Record<string, number>>): boolean {
+  const at = (name: string, fallback: number): number => limits[name] ?? fallback;
+  return (
+    t.workgroupX * t.workgroupY <= at('maxComputeInvocationsPerWorkgroup', 256) &&
+    t.workgroupX <= at('maxComputeWorkgroupSizeX', 256) &&
+    t.workgroupY <= at('maxComputeWorkgroupSizeY', 256) &&
+    (!t.tiled || TILED_WORKGROUP_BYTES <= at('maxComputeWorkgroupStorageSize', 16384))
+  );
+}
+
 const chosen = new Map<string, Promise<KernelChoice>>();
 
 /** One key per adapter (and host): devices of one adapter share a choice. */
@@ -59,7 +73,7 @@ async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: Ada
   const macs = INPUT[0] * REFERENCE.m * INPUT[2] * INPUT[3] * REFERENCE.c * 9;
   const candidates: Array<TimedKernel & { choice: Omit<KernelChoice, 'measured'> }> = [];
   for (const dot4 of facts.dot4I8Packed ? [true, false] : [false]) {
-    for (const tile of TILES) {
+    for (const tile of TILES.filter((t) => fitsLimits(t, facts.limits))) {
       const plan = planConv(q, p, p, INPUT, facts, { dot4, ...tile });
       candidates.push({
         label: `${dot4 ? 'dot4I8Packed' : 'vec4<i32>'} ${tile.tiled ? 'tiled' : 'direct'} rows ${tile.rows} workgroup ${tile.workgroupX}x${tile.workgroupY}`,

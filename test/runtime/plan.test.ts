@@ -10,6 +10,7 @@ import { PRESETS, type LayerQuant } from '../../src/quant/config.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
+import { fitsLimits } from '../../src/gpu/kernel-choice.js';
 import { planMemory, rootOf } from '../../src/runtime/memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanFacts } from '../../src/runtime/plan-graph.js';
 import { decodeGraph, encodeGraph } from '../../src/runtime/graph-codec.js';
@@ -112,5 +113,15 @@ describe('graph codec', () => {
     const back = decodeGraph<QuantizedGraph>(encodeGraph(qg));
     expect(back).toStrictEqual(qg);
     expect(decodeGraph(encodeGraph({ a: -0, b: Infinity, c: new Map([[1, new Int8Array([-1, 2])]]) }))).toStrictEqual({ a: -0, b: Infinity, c: new Map([[1, new Int8Array([-1, 2])]]) });
+  });
+});
+
+describe('kernel choice', () => {
+  it('offers only tiles the adapter limits allow', () => {
+    const small = { maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupSizeX: 128, maxComputeWorkgroupSizeY: 128, maxComputeWorkgroupStorageSize: 4096 };
+    expect(fitsLimits({ tiled: false, workgroupX: 8, workgroupY: 8 }, small)).toBe(true);
+    expect(fitsLimits({ tiled: false, workgroupX: 16, workgroupY: 16 }, small)).toBe(false);
+    expect(fitsLimits({ tiled: true, workgroupX: 8, workgroupY: 8 }, small)).toBe(false);
+    expect(fitsLimits({ tiled: true, workgroupX: 8, workgroupY: 8 }, { ...small, maxComputeWorkgroupStorageSize: 16384 })).toBe(true);
   });
 });
