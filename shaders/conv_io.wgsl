@@ -116,6 +116,12 @@ fn read_a(base: i32, g: u32, w: u32) -> u32 {
   return (lo >> s) | (hi << (32u - s));
 }
 
+// Word w of a tap whose group starts on a word boundary (layers without
+// groups): one load, the padding word selected without a branch.
+fn read_a_aligned(base: i32, w: u32) -> u32 {
+  return select(activations[u32(max(base, 0)) + w], params.pad_word, base < 0);
+}
+
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access
 // mode and fails to parse the function): the accumulators of output channels
 // 4*cw .. 4*cw+3 at position

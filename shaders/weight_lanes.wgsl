@@ -23,7 +23,8 @@ fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
   return lanes_of_word(weight_word8(word, plane));
 }
 
-// The four channels' dot products with one activation word.
+// The four channels' dot products with one activation word, each counted
+// only where `own` (its channel belongs to the group being summed).
 fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
   return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }

@@ -44,7 +44,7 @@ describe('igemm planning and layouts (no GPU)', () => {
     const small = plan(IGEMM_CASES[0]!, true);
     const big = plan(IGEMM_CASES[8]!, true);
     expect(variantKey(small.variant)).toBe(variantKey(big.variant));
-    expect(variantKey(small.variant)).toBe('{"dot4":true,"kernel":"igemm","rows":4,"tiled":false,"wLaneBits":8,"workgroupX":8,"workgroupY":8}');
+    expect(variantKey(small.variant)).toBe('{"dot4":true,"grouped":false,"kernel":"igemm","rows":4,"tiled":false,"wLaneBits":8,"workgroupX":8,"workgroupY":8}');
     expect(plan(IGEMM_CASES[1]!, false).variant.wLaneBits).toBe(4);
     expect(plan(IGEMM_CASES[2]!, false).variant.wLaneBits).toBe(2);
     expect(plan(IGEMM_CASES[4]!, false).variant.wLaneBits).toBe(8); // 5-bit weights in 8-bit lanes

@@ -72,9 +72,9 @@ describe('final WGSL of representative variants (file snapshots: a kernel change
   });
 
   for (const variant of [
-    { kernel: 'igemm', dot4: true, wLaneBits: 8, rows: 2, workgroupX: 4, workgroupY: 16, tiled: false },
-    { kernel: 'igemm', dot4: false, wLaneBits: 4, rows: 2, workgroupX: 4, workgroupY: 16, tiled: false },
-    { kernel: 'igemm', dot4: true, wLaneBits: 2, rows: 4, workgroupX: 8, workgroupY: 8, tiled: true },
+    { kernel: 'igemm', dot4: true, wLaneBits: 8, rows: 2, workgroupX: 4, workgroupY: 16, tiled: false, grouped: false },
+    { kernel: 'igemm', dot4: false, wLaneBits: 4, rows: 2, workgroupX: 4, workgroupY: 16, tiled: false, grouped: true },
+    { kernel: 'igemm', dot4: true, wLaneBits: 2, rows: 4, workgroupX: 8, workgroupY: 8, tiled: true, grouped: false },
   ] satisfies IgemmVariant[]) {
     it(`igemm, ${variant.dot4 ? 'dot4I8Packed' : 'vec4<i32>'} path, ${variant.wLaneBits}-bit weight lanes${variant.tiled ? ', tiled' : ''}`, async () => {
       const header = `// variant ${variantKey(variant)}\n// override constants ${stableJson(igemmKernel.constants?.(variant) ?? {})}\n`;

@@ -35,6 +35,8 @@ export interface IgemmVariant {
   readonly workgroupY: number;
   /** The core that stages its operands in workgroup memory (igemm_tiled.wgsl); layers without groups only. */
   readonly tiled: boolean;
+  /** The layer has groups (the direct core's group bookkeeping stays in). */
+  readonly grouped: boolean;
 }
 
 export const MAX_ROWS = 4;
@@ -44,7 +46,7 @@ export const igemmKernel: KernelSource<IgemmVariant> = {
   shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'requant.wgsl', 'conv_io.wgsl', v.tiled ? 'igemm_tiled.wgsl' : 'igemm.wgsl']),
   entryPoint: 'main',
   constants: (v): Record<string, number> =>
-    v.tiled ? { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG: v.workgroupX } : { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG_X: v.workgroupX, WG_Y: v.workgroupY },
+    v.tiled ? { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG: v.workgroupX } : { W_LANE_BITS: v.wLaneBits, ROWS: v.rows, WG_X: v.workgroupX, WG_Y: v.workgroupY, GROUPED: v.grouped ? 1 : 0 },
 };
 
 /** The numbers of conv_io.wgsl's `Params`, by field name. */
@@ -122,7 +124,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   const workgroupX = options.workgroupX ?? 8;
   const workgroupY = options.workgroupY ?? 8;
   const tiled = options.tiled === true && group === 1 && workgroupX === workgroupY && workgroupX <= MAX_TILED_WG;
-  const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled };
+  const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled, grouped: group > 1 };
   if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
   const offIn = laneOffset(inP);

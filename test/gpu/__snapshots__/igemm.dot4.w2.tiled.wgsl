@@ -1,4 +1,4 @@
-// variant {"dot4":true,"kernel":"igemm","rows":4,"tiled":true,"wLaneBits":2,"workgroupX":8,"workgroupY":8}
+// variant {"dot4":true,"grouped":false,"kernel":"igemm","rows":4,"tiled":true,"wLaneBits":2,"workgroupX":8,"workgroupY":8}
 // override constants {"ROWS":4,"WG":8,"W_LANE_BITS":2}
 // ---- shaders/dot4_packed.wgsl ----
 // The int8 lanes of the igemm core as packed words, multiplied with the
@@ -29,7 +29,7 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 //
 // The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
 // lanes: 8-bit words are already lanes; narrower lanes are stored
-// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition; docs eq. 22), so one shift and
 // one mask put four of them in the four bytes, and the sign bit of each is
 // spread over its byte's high bits without carries between bytes (0 or
 // 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
@@ -47,7 +47,8 @@ fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
   return lanes_of_word(weight_word8(word, plane));
 }
 
-// The four channels' dot products with one activation word.
+// The four channels' dot products with one activation word, each counted
+// only where `own` (its channel belongs to the group being summed).
 fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
   return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }
@@ -249,6 +250,12 @@ fn read_a(base: i32, g: u32, w: u32) -> u32 {
   }
   let hi = activations[min(i + 1u, arrayLength(&activations) - 1u)];
   return (lo >> s) | (hi << (32u - s));
+}
+
+// Word w of a tap whose group starts on a word boundary (layers without
+// groups): one load, the padding word selected without a branch.
+fn read_a_aligned(base: i32, w: u32) -> u32 {
+  return select(activations[u32(max(base, 0)) + w], params.pad_word, base < 0);
 }
 
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access

@@ -1,5 +1,5 @@
-// variant {"dot4":true,"kernel":"igemm","rows":2,"tiled":false,"wLaneBits":8,"workgroupX":4,"workgroupY":16}
-// override constants {"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":8}
+// variant {"dot4":true,"grouped":false,"kernel":"igemm","rows":2,"tiled":false,"wLaneBits":8,"workgroupX":4,"workgroupY":16}
+// override constants {"GROUPED":0,"ROWS":2,"WG_X":4,"WG_Y":16,"W_LANE_BITS":8}
 // ---- shaders/dot4_packed.wgsl ----
 // The int8 lanes of the igemm core as packed words, multiplied with the
 // hardware's dot4I8Packed (WGSL language feature packed_4x8_integer_dot_product).
@@ -29,7 +29,7 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 //
 // The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
 // lanes: 8-bit words are already lanes; narrower lanes are stored
-// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition), so one shift and
+// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition; docs eq. 22), so one shift and
 // one mask put four of them in the four bytes, and the sign bit of each is
 // spread over its byte's high bits without carries between bytes (0 or
 // 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
@@ -47,7 +47,8 @@ fn lanes_of_weights(word: u32, plane: u32) -> Lanes {
   return lanes_of_word(weight_word8(word, plane));
 }
 
-// The four channels' dot products with one activation word.
+// The four channels' dot products with one activation word, each counted
+// only where `own` (its channel belongs to the group being summed).
 fn dots(a: Lanes, b0: Lanes, b1: Lanes, b2: Lanes, b3: Lanes, own: vec4<bool>) -> vec4<i32> {
   return select(vec4<i32>(0), vec4<i32>(dot_lanes(a, b0), dot_lanes(a, b1), dot_lanes(a, b2), dot_lanes(a, b3)), own);
 }
@@ -251,6 +252,12 @@ fn read_a(base: i32, g: u32, w: u32) -> u32 {
   return (lo >> s) | (hi << (32u - s));
 }
 
+// Word w of a tap whose group starts on a word boundary (layers without
+// groups): one load, the padding word selected without a branch.
+fn read_a_aligned(base: i32, w: u32) -> u32 {
+  return select(activations[u32(max(base, 0)) + w], params.pad_word, base < 0);
+}
+
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access
 // mode and fails to parse the function): the accumulators of output channels
 // 4*cw .. 4*cw+3 at position
@@ -308,6 +315,19 @@ override WG_Y: u32 = 8u;
 // pipeline's constant folds away: an indexed local array would live in
 // memory on some adapters (SwiftShader: about 15x slower).
 override ROWS: u32 = 1u;
+// Whether the layer has groups (channels of one output word may belong to
+// different groups, a group may start inside a word). Without groups the
+// pipeline folds the group bookkeeping away: one pass, no masks, and
+// activation words read straight from the tap's index.
+override GROUPED: bool = true;
+
+// Word w of a tap: read_a in general, one branchless load without groups.
+fn a_word(base: i32, g: u32, w: u32) -> Lanes {
+  if (GROUPED) {
+    return lanes_of_word(read_a(base, g, w));
+  }
+  return lanes_of_word(read_a_aligned(base, w));
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -336,7 +356,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g_first = group_of(c.x);
   let g_last = group_of(c.w);
   for (var g = g_first; g <= g_last; g++) {
-    let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g);
+    let own = vec4<bool>(group_of(c.x) == g, group_of(c.y) == g, group_of(c.z) == g, group_of(c.w) == g) | vec4<bool>(!GROUPED);
     var t = 0u;
     for (var ky = 0u; ky < params.k_h; ky++) {
       for (var kx = 0u; kx < params.k_w; kx++) {
@@ -351,15 +371,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
           let b1 = lanes_of_weights(weights[w_row.y + k], plane);
           let b2 = lanes_of_weights(weights[w_row.z + k], plane);
           let b3 = lanes_of_weights(weights[w_row.w + k], plane);
-          acc0 += dots(lanes_of_word(read_a(base0, g, w)), b0, b1, b2, b3, own);
+          acc0 += dots(a_word(base0, g, w), b0, b1, b2, b3, own);
           if (ROWS > 1u) {
-            acc1 += dots(lanes_of_word(read_a(base1, g, w)), b0, b1, b2, b3, own);
+            acc1 += dots(a_word(base1, g, w), b0, b1, b2, b3, own);
           }
           if (ROWS > 2u) {
-            acc2 += dots(lanes_of_word(read_a(base2, g, w)), b0, b1, b2, b3, own);
+            acc2 += dots(a_word(base2, g, w), b0, b1, b2, b3, own);
           }
           if (ROWS > 3u) {
-            acc3 += dots(lanes_of_word(read_a(base3, g, w)), b0, b1, b2, b3, own);
+            acc3 += dots(a_word(base3, g, w), b0, b1, b2, b3, own);
           }
           t++;
         }
