@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly workgroupY?: number;
   /** Force the igemm core that stages operands in workgroup memory (layers without groups). */
   readonly tiled?: boolean;
+  /** Reshape each layer's workgroup to its channel count, keeping its size (sessions do unless the workgroup is forced). */
+  readonly fitWorkgroup?: boolean;
   /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
   readonly autotune?: boolean;
 }
@@ -219,7 +221,7 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         return;
       }
       const { dot4, rows, workgroupX, workgroupY, tiled } = options;
-      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY, tiled }).filter(([, v]) => v !== undefined));
+      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY, tiled, fitWorkgroup: options.fitWorkgroup }).filter(([, v]) => v !== undefined));
       const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
       const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);

@@ -345,7 +345,8 @@ export class Session {
     if (!open || o.autotune === false) return o;
     this.#choice ??= chooseKernels(this.device, this.#cache, this.facts);
     const c = await this.#choice;
-    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled };
+    const forcedWorkgroup = o.workgroupX !== undefined || o.workgroupY !== undefined;
+    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled, fitWorkgroup: !forcedWorkgroup };
   }
 
   /** The igemm variant measured fastest on this adapter (undefined before the first quantized run, or with autotune off). */

@@ -7,7 +7,7 @@
  * The planning and layout functions are checked first without a GPU.
  */
 import { describe, expect, it } from 'vitest';
-import { igemmKernel, planConv, type ConvPlan } from '../../src/gpu/ops/conv.js';
+import { fitWorkgroupWidth, igemmKernel, planConv, type ConvPlan } from '../../src/gpu/ops/conv.js';
 import { asNchw, gpuLanePosition, laneOffset, packConvWeights, packNhwcLanes, paddedGroupChannels, unpackNhwcLanes } from '../../src/gpu/ops/conv-layout.js';
 import { variantKey } from '../../src/gpu/pipeline-cache.js';
 import { reflectShader } from '../../src/gpu/reflect.js';
@@ -30,6 +30,18 @@ function plan(c: IgemmCase, dot4: boolean): ConvPlan {
 }
 
 describe('igemm planning and layouts (no GPU)', () => {
+  it('fits the workgroup to the layer: the widest of 8, 4, 2, 1 words across that idles the fewest invocations', () => {
+    expect(fitWorkgroupWidth(8, 64)).toBe(8);
+    expect(fitWorkgroupWidth(24, 64)).toBe(8);
+    expect(fitWorkgroupWidth(12, 64)).toBe(4);
+    expect(fitWorkgroupWidth(6, 64)).toBe(2);
+    expect(fitWorkgroupWidth(3, 64)).toBe(1);
+    expect(fitWorkgroupWidth(1, 64)).toBe(1);
+    const b = BUILT.get(IGEMM_CASES.find((c) => c.outChannels === 7 && !c.dense)!)!;
+    const p = planConv(b.q, b.inP, b.outP, b.inputShape, FACTS_WITH_DOT4, { fitWorkgroup: true, workgroupX: 8, workgroupY: 8 });
+    expect([p.variant.workgroupX, p.variant.workgroupY]).toEqual([2, 32]);
+  });
+
   it("plans give a value to every field of conv_io.wgsl's Params, and no other", () => {
     for (const dot4 of [false, true]) {
       const p = plan(IGEMM_CASES[2]!, dot4);

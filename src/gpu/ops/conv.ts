@@ -83,6 +83,27 @@ export interface ConvPlanOptions {
   readonly workgroupY?: number;
   /** Use the workgroup-memory core where it applies (no groups, a square workgroup of at most 16 x 16); elsewhere the direct one. */
   readonly tiled?: boolean;
+  /**
+   * Reshape the direct core's workgroup to the layer, keeping its size: the
+   * widest of 8, 4, 2, 1 output words across that leaves the fewest idle
+   * invocations (24 channels are 6 words: 8 across would idle a quarter).
+   */
+  readonly fitWorkgroup?: boolean;
+}
+
+/** The workgroup width (output words) of `size` invocations that idles the fewest on `outWords` words, the widest among equals. */
+export function fitWorkgroupWidth(outWords: number, size: number): number {
+  let best = 1;
+  let bestIdle = Infinity;
+  for (const x of [8, 4, 2, 1]) {
+    if (size % x !== 0) continue;
+    const idle = Math.ceil(outWords / x) * x - outWords;
+    if (idle < bestIdle) {
+      best = x;
+      bestIdle = idle;
+    }
+  }
+  return best;
 }
 
 /** The largest square workgroup side the tiled core's workgroup arrays hold (igemm_tiled.wgsl, MAX_A). */
@@ -121,9 +142,14 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
   const rows = options.rows ?? 4;
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new RangeError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
-  const workgroupX = options.workgroupX ?? 8;
-  const workgroupY = options.workgroupY ?? 8;
+  let workgroupX = options.workgroupX ?? 8;
+  let workgroupY = options.workgroupY ?? 8;
   const tiled = options.tiled === true && group === 1 && workgroupX === workgroupY && workgroupX <= MAX_TILED_WG;
+  if (options.fitWorkgroup === true && !tiled) {
+    const size = workgroupX * workgroupY;
+    workgroupX = fitWorkgroupWidth(Math.ceil(m / 4), size);
+    workgroupY = size / workgroupX;
+  }
   const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled, grouped: group > 1 };
   if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
