@@ -123,22 +123,37 @@ fn read_a_aligned(base: i32, w: u32) -> u32 {
 }
 
 // Hook write_out (not `write`: wgsl_reflect takes that name for the access
-// mode and fails to parse the function): the accumulators of output channels
+// mode and fails to parse the function), with out_params: the accumulators of output channels
 // 4*cw .. 4*cw+3 at position
 // `row` plus the folded bias, requantized (eq. 17) and stored as one word of
 // 8-bit lanes q - off_out.
-fn write_out(row: u32, cw: u32, acc: vec4<i32>) {
+fn write_out(row: u32, cw: u32, acc: vec4<i32>, q: OutParams) {
   let c = cw * 4u;
   // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
-  let word = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
+  let word = out_lane(acc.x, c, q.bias.x, q.m0.x, q.shift.x) | (out_lane(acc.y, c + 1u, q.bias.y, q.m0.y, q.shift.y) << 8u) |
+    (out_lane(acc.z, c + 2u, q.bias.z, q.m0.z, q.shift.z) << 16u) | (out_lane(acc.w, c + 3u, q.bias.w, q.m0.w, q.shift.w) << 24u);
   outputs[row * params.out_words + cw] = word;
 }
 
+// The folded bias, multiplier and shift of the 4 channels of output word cw
+// (past the last channel: the last one's, never used). Read once per
+// invocation: the same for every position it writes.
+struct OutParams {
+  bias: vec4<i32>,
+  m0: vec4<i32>,
+  shift: vec4<i32>,
+}
+
+fn out_params(cw: u32) -> OutParams {
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
+}
+
 // The output lane (low byte) of channel c from its accumulator; past the last channel, the real zero.
-fn out_lane(acc: i32, c: u32) -> u32 {
+fn out_lane(acc: i32, c: u32, b: i32, m: i32, s: i32) -> u32 {
   var v = params.zero_out - params.off_out;
   if (c < params.out_channels) {
-    v = requantize(acc + bias[c], m0[c], shift[c], params.zero_out, params.lo_out, params.hi_out) - params.off_out;
+    v = requantize(acc + b, m, s, params.zero_out, params.lo_out, params.hi_out) - params.off_out;
   }
   return bitcast<u32>(v) & 0xffu;
 }

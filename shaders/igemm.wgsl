@@ -15,7 +15,9 @@
 //   a_tap(r, g, ky, kx)      the index of the tap's first activation word, or -1 in the padding
 //   read_a(base, g, w)       word w of a tap from that index (the padding word for -1)
 //   weights, params.w_words_per_row, W_LANE_BITS
-//   write_out(row, cw, acc)  the epilogue for output word cw (4 channels)
+//   out_params(cw), write_out(row, cw, acc, q)
+//                            the epilogue for output word cw (4 channels), its
+//                            per-channel parameters read once per invocation
 //   group_of(c), params.rows, params.out_words, params.out_channels, params.k_h,
 //   params.k_w, params.cg_words
 //
@@ -105,14 +107,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  write_out(row0, cw, acc0);
+  let q = out_params(cw);
+  write_out(row0, cw, acc0, q);
   if (ROWS > 1u && row0 + 1u < params.rows) {
-    write_out(row0 + 1u, cw, acc1);
+    write_out(row0 + 1u, cw, acc1, q);
   }
   if (ROWS > 2u && row0 + 2u < params.rows) {
-    write_out(row0 + 2u, cw, acc2);
+    write_out(row0 + 2u, cw, acc2, q);
   }
   if (ROWS > 3u && row0 + 3u < params.rows) {
-    write_out(row0 + 3u, cw, acc3);
+    write_out(row0 + 3u, cw, acc3, q);
   }
 }

@@ -114,16 +114,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   if (cw >= params.out_words) {
     return;
   }
+  let q = out_params(cw);
   if (row_base + y <= last_row) {
-    write_out(row_base + y, cw, acc0);
+    write_out(row_base + y, cw, acc0, q);
   }
   if (ROWS > 1u && row_base + y + WG <= last_row) {
-    write_out(row_base + y + WG, cw, acc1);
+    write_out(row_base + y + WG, cw, acc1, q);
   }
   if (ROWS > 2u && row_base + y + 2u * WG <= last_row) {
-    write_out(row_base + y + 2u * WG, cw, acc2);
+    write_out(row_base + y + 2u * WG, cw, acc2, q);
   }
   if (ROWS > 3u && row_base + y + 3u * WG <= last_row) {
-    write_out(row_base + y + 3u * WG, cw, acc3);
+    write_out(row_base + y + 3u * WG, cw, acc3, q);
   }
 }
