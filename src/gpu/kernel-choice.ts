@@ -49,7 +49,9 @@ export function fitsLimits(t: { tiled: boolean; workgroupX: number; workgroupY: 
   );
 }
 
-const chosen = new Map<string, Promise<KernelChoice>>();
+/** Choices measured, by adapter; measurements in progress, by device (a lost device must not fail another's session). */
+const chosen = new Map<string, KernelChoice>();
+const measuring = new WeakMap<GPUDevice, Promise<KernelChoice>>();
 
 /** One key per adapter (and host): devices of one adapter share a choice. */
 export function adapterKey(f: AdapterFacts): string {
@@ -58,14 +60,22 @@ export function adapterKey(f: AdapterFacts): string {
 
 export function chooseKernels(device: GPUDevice, cache: PipelineCache, facts: AdapterFacts): Promise<KernelChoice> {
   const key = adapterKey(facts);
-  let c = chosen.get(key);
+  const known = chosen.get(key);
+  if (known !== undefined) return Promise.resolve(known);
+  let c = measuring.get(device);
   if (c === undefined) {
-    c = measureChoice(device, cache, facts);
-    chosen.set(key, c);
-    c.catch(() => chosen.delete(key));
+    c = measureChoice(device, cache, facts).then((choice) => {
+      chosen.set(key, choice);
+      return choice;
+    });
+    measuring.set(device, c);
+    c.catch(() => measuring.delete(device));
   }
   return c;
 }
+
+/** The planner's own defaults, where no candidate fits the adapter or timing is impossible. */
+const DEFAULT_CHOICE = { tiled: false, rows: 4, workgroupX: 8, workgroupY: 8 } as const;
 
 async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: AdapterFacts): Promise<KernelChoice> {
   const q = syntheticConv(REFERENCE, 8);
@@ -85,6 +95,7 @@ async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: Ada
       });
     }
   }
+  if (candidates.length === 0) return { dot4: facts.dot4I8Packed, ...DEFAULT_CHOICE, measured: {} };
   const seconds = await timeKernels(device, cache, facts, candidates, 3);
   let best = 0;
   seconds.forEach((s, i) => {

@@ -37,6 +37,8 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // Timestamps at full resolution (Chrome rounds them to 100 us otherwise): the profiles and the kernel choice time sub-millisecond passes.
+  '--enable-webgpu-developer-features',
 ];
 
 /** The browser to drive: $PUPPETEER_EXECUTABLE_PATH, else Debian's chromium. */
@@ -155,7 +157,12 @@ export async function launchChromiumRunner(options: { flags?: readonly string[] 
         } finally {
           graphs.delete(url);
         }
-        facts = await call('init');
+        try {
+          facts = await call('init');
+        } catch (e) {
+          await call('dispose', id).catch(() => {});
+          throw e;
+        }
         return {
           async run(input) {
             const r = await call('run', id, wire(input));

@@ -54,6 +54,10 @@ export class NodeRunner implements GpuRunner {
       this.#lost = false;
       const next = requestGpu(this.request);
       this.#gpu = next;
+      // A failed request is not kept: the next call tries again.
+      next.catch(() => {
+        if (this.#gpu === next) this.#gpu = undefined;
+      });
       const gpu = await next;
       void gpu.device.lost.then(() => {
         if (this.#gpu === next) this.#lost = true;

@@ -23,6 +23,10 @@ async function device(): Promise<Gpu> {
     lost = false;
     const next = requestGpu();
     gpu = next;
+    // A failed request is not kept: the next call tries again.
+    next.catch(() => {
+      if (gpu === next) gpu = undefined;
+    });
     void (await next).device.lost.then(() => {
       if (gpu === next) lost = true;
     });

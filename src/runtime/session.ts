@@ -130,9 +130,17 @@ export class Session {
     const p = await this.#prepare(inputs);
     return this.#guard(async () => {
       const staging = this.#takeStaging(p);
-      const encoder = this.#encode(p, inputs, staging);
-      this.device.queue.submit([encoder.finish()]);
-      const words = await this.#read(staging);
+      let words: ArrayBuffer;
+      try {
+        const encoder = this.#encode(p, inputs, staging);
+        this.device.queue.submit([encoder.finish()]);
+        words = await this.#read(staging);
+      } catch (e) {
+        // Not mapped (a bad input throws before any submit; a failed map leaves it unmapped): reusable.
+        if (staging.mapState === 'unmapped') p.staging.push(staging);
+        else staging.destroy();
+        throw e;
+      }
       p.staging.push(staging);
       return this.#results(p, words);
     });
@@ -148,7 +156,8 @@ export class Session {
     const repeats = Math.max(1, options.repeats ?? 10);
     const p = await this.#prepare(inputs);
     const steps = p.graph.steps;
-    const timestamps = this.facts.timestampQuery && steps.length > 0;
+    // WebGPU caps a query set at 4096 queries: two per step.
+    const timestamps = this.facts.timestampQuery && steps.length > 0 && 2 * steps.length <= 4096;
     return this.#guard(async () => {
       const made: GPUBuffer[] = [];
       const querySet = timestamps ? this.device.createQuerySet({ label: 'profile', type: 'timestamp', count: 2 * steps.length }) : undefined;
@@ -248,6 +257,7 @@ export class Session {
     try {
       return await Promise.race([f(), lost]);
     } catch (e) {
+      if (this.#disposed) throw e;
       if (this.#lost !== undefined) throw this.#lost;
       // A failed map may come before the device's lost promise settles: wait briefly for it.
       const settled = await Promise.race([this.#lostSignal, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
@@ -287,6 +297,8 @@ export class Session {
     const graph = 'tensors' in this.#model ? planQuantizedGraph(this.#model, shapes, facts, await this.#planOptions()) : planFloatGraph(this.#model, shapes, facts);
     const memory = planMemory(graph);
     const kernels = await Promise.all(graph.steps.map((s) => this.#cache.get(s.kernel, s.plan.variant)));
+    // Disposed or lost while compiling: allocate nothing (dispose() has already freed what there was).
+    this.#check();
     const owned: GPUBuffer[] = [];
     const ops: PreparedSmallOp[] = [];
     try {
@@ -342,10 +354,17 @@ export class Session {
   async #planOptions(): Promise<PlanOptions> {
     const o = this.#options;
     const open = o.dot4 === undefined || o.rows === undefined || o.workgroupX === undefined || o.workgroupY === undefined || o.tiled === undefined;
-    if (!open || o.autotune === false) return o;
-    this.#choice ??= chooseKernels(this.device, this.#cache, this.facts);
-    const c = await this.#choice;
     const forcedWorkgroup = o.workgroupX !== undefined || o.workgroupY !== undefined;
+    if (!open || o.autotune === false) return { ...o, fitWorkgroup: !forcedWorkgroup };
+    if (this.#choice === undefined) {
+      const choice = chooseKernels(this.device, this.#cache, this.facts);
+      this.#choice = choice;
+      // A failed measurement (a lost device) must not fail every later build of this session.
+      choice.catch(() => {
+        if (this.#choice === choice) this.#choice = undefined;
+      });
+    }
+    const c = await this.#choice;
     return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled, fitWorkgroup: !forcedWorkgroup };
   }
 
