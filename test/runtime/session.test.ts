@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runGraph } from '../../src/cpu/float-executor.js';
 import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { DeviceLostError, GpuUnsupportedError } from '../../src/errors.js';
+import { DeviceLostError, GpuUnsupportedError, ShapeError } from '../../src/errors.js';
 import { BufferTracker } from '../../src/gpu/buffer-tracker.js';
 import { requestGpu } from '../../src/gpu/device.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
@@ -154,6 +154,34 @@ describeOnRunners(
 );
 
 describe('session buffers (Node)', () => {
+  it('a dispose during the first build leaves no buffer, and a bad input neither leaks nor breaks the session', async () => {
+    const gpu = await requestGpu();
+    try {
+      const model = zooModels().find((m) => m.name === 'digits-vgg')!;
+      const graph = prepareForQuantization(loadModelFile(model.path));
+      const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
+      const qg = quantize(graph, tensors, PRESETS.w8a8!);
+      const x = await realInputs(model, 0, 4);
+      const early = await createSession(qg, { gpu });
+      const pending = early.run(x);
+      early.dispose();
+      await expect(pending).rejects.toThrow(/disposed/);
+      expect(early.liveBuffers()).toEqual([]);
+
+      const session = await createSession(qg, { gpu });
+      await session.run(x);
+      const held = session.liveBuffers();
+      const bad = { shape: x.shape, data: x.data.subarray(1) };
+      await expect(session.run(bad)).rejects.toThrow(ShapeError);
+      expect(session.liveBuffers()).toEqual(held);
+      const again = await session.run(x);
+      expect(Object.values(again.integers)[0]).toEqual(Object.values(runQuantized(qg, { [graph.inputs[0]!.name]: x }).integers)[0]);
+      session.dispose();
+    } finally {
+      gpu.destroy();
+    }
+  });
+
   it('runs several inferences in flight at once, each with its own result', async () => {
     const gpu = await requestGpu();
     try {
