@@ -8,7 +8,7 @@
 import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../errors.js';
 import type { AdapterFacts } from '../gpu/adapter-info.js';
 import { concatKernel, planConcat } from '../gpu/ops/concat.js';
-import { convSmallPlan, igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { convSmallPlan, igemmKernel, planConv, type ConvPlanOptions } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { broadcastShapes } from '../gpu/ops/float-elementwise.js';
@@ -27,17 +27,8 @@ import type { QLayer, QuantizedGraph } from '../quant/quantized-graph.js';
 import { planFloatLayer } from './plan-float-layer.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
 
-export interface PlanOptions {
-  /** Force the integer dot path: true dot4I8Packed, false vec4<i32> multiply-adds; default: the faster on the adapter (kernel-choice.ts). */
-  readonly dot4?: boolean;
-  /** Force the igemm tile: output positions per invocation (1..4) and the workgroup's shape. */
-  readonly rows?: number;
-  readonly workgroupX?: number;
-  readonly workgroupY?: number;
-  /** Force the igemm core that stages operands in workgroup memory (layers without groups). */
-  readonly tiled?: boolean;
-  /** Reshape each layer's workgroup to its channel count, keeping its size (sessions do unless the workgroup is forced). */
-  readonly fitWorkgroup?: boolean;
+/** The igemm variant fields (ConvPlanOptions: dot path, tile, core, workgroup fitting), forced or left to the adapter's measured best. */
+export interface PlanOptions extends ConvPlanOptions {
   /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
   readonly autotune?: boolean;
 }
@@ -220,8 +211,7 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), prod(shape) * cg * kh * kw, bits);
         return;
       }
-      const { dot4, rows, workgroupX, workgroupY, tiled } = options;
-      const tile = Object.fromEntries(Object.entries({ dot4, rows, workgroupX, workgroupY, tiled, fitWorkgroup: options.fitWorkgroup }).filter(([, v]) => v !== undefined));
+      const { autotune: _autotune, ...tile } = options;
       const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
       const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);

@@ -78,6 +78,7 @@ export interface ConvPlan {
 export interface ConvPlanOptions {
   /** Force a dot path; default: dot4I8Packed where the adapter has it. Asking for it where it is absent is an error. */
   readonly dot4?: boolean;
+  /** Output positions per invocation (1..4) and the workgroup's shape (output words by row blocks). */
   readonly rows?: number;
   readonly workgroupX?: number;
   readonly workgroupY?: number;
