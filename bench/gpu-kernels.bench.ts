@@ -20,6 +20,7 @@ import { depthwiseKernel, planDepthwise } from '../src/gpu/ops/depthwise.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { chooseKernels } from '../src/gpu/kernel-choice.js';
 import { measurePeaks } from '../src/gpu/peaks.js';
+import { formatTable } from './table.js';
 import { timeKernels, type TimedKernel } from '../src/gpu/time-kernels.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
 import type { ConvLayer } from '../src/ir/layers.js';
@@ -113,8 +114,5 @@ else {
   console.log(`peaks: f32 FMA ${peaks.f32Gflops.toFixed(2)} GFLOP/s, vec4<i32> multiply-add ${peaks.i32Gops.toFixed(2)} GOP/s, dot4I8Packed ${peaks.dot4Gops?.toFixed(2) ?? 'n/a'} GOP/s, unpacked dot ${peaks.unpackedDotGops.toFixed(2)} GOP/s, copy ${peaks.bandwidthGBs.toFixed(2)} GB/s`);
   console.log(`the engine's choice (GOP/s on its reference layer): ${Object.entries(choice.measured).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   console.log(`chosen: ${chosen ? 'dot4I8Packed' : 'vec4<i32>'}, ${choice.tiled ? 'tiled' : 'direct'} core, ${choice.rows} rows per invocation, workgroup ${choice.workgroupX}x${choice.workgroupY}`);
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
-  for (const r of rows) console.log(cols.map((c, i) => (i === 0 ? String(r[c] ?? '').padEnd(width[i]!) : String(r[c] ?? '').padStart(width[i]!))).join('  '));
+  console.log(formatTable(rows));
 }

@@ -25,7 +25,8 @@ import { loadModelFile } from '../src/model/load-model-file.js';
 import { PRESETS } from '../src/quant/config.js';
 import { calibrate, quantize } from '../src/quant/pipeline.js';
 import type { QuantizedGraph } from '../src/quant/quantized-graph.js';
-import { median } from '../src/runtime/profile.js';
+import { formatTable } from './table.js';
+import { median } from '../src/gpu/time-kernels.js';
 import { nsfwjsArtifacts } from '../test/helpers/tfjs-nsfwjs.js';
 import { photoBatch } from '../test/helpers/tfjs-reference.js';
 import { realInputs, zooModels } from '../test/helpers/zoo.js';
@@ -110,8 +111,5 @@ try {
 if (json) console.log(JSON.stringify({ runner: kind, adapter, repeats, rows }, null, 2));
 else {
   console.log(`images per second, ${kind} runner, adapter ${adapter}; median of ${repeats} runs after a warm-up`);
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
-  for (const r of rows) console.log(cols.map((c, i) => (i === 0 ? String(r[c] ?? '').padEnd(width[i]!) : String(r[c] ?? '').padStart(width[i]!))).join('  '));
+  console.log(formatTable(rows));
 }

@@ -12,7 +12,8 @@ import { BufferUsage, MapMode } from './flags.js';
 import { prepareSmallOp, type SmallPlan } from './ops/small-plan.js';
 import type { KernelSource, KernelVariant, PipelineCache } from './pipeline-cache.js';
 
-function median(xs: readonly number[]): number {
+/** The middle of the values (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

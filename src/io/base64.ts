@@ -17,12 +17,17 @@ export function viewToBase64(v: ArrayBufferView): string {
   return bytesToBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 }
 
-export function base64ToFloat32(text: string): Float32Array {
+/** 4-byte values from base64; RangeError when the bytes are not a whole number of them. */
+function words(text: string, what: string): ArrayBuffer {
   const b = base64ToBytes(text);
-  return new Float32Array(b.buffer, 0, b.byteLength / 4);
+  if (b.byteLength % 4 !== 0) throw new RangeError(`base64 of ${what}: ${b.byteLength} bytes is not a whole number of 4-byte values`);
+  return b.buffer as ArrayBuffer;
+}
+
+export function base64ToFloat32(text: string): Float32Array {
+  return new Float32Array(words(text, 'float32'));
 }
 
 export function base64ToInt32(text: string): Int32Array {
-  const b = base64ToBytes(text);
-  return new Int32Array(b.buffer, 0, b.byteLength / 4);
+  return new Int32Array(words(text, 'int32'));
 }

@@ -17,6 +17,7 @@ import { floatPermuteKernel, planFloatPermute, transposeMap } from '../gpu/ops/p
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import type { SmallPlan } from '../gpu/ops/small-plan.js';
 import { keyed, type Step } from './steps.js';
+import { numel } from '../ir/shape.js';
 
 export interface FloatLayerPlan {
   readonly steps: Step[];
@@ -50,7 +51,7 @@ export function planFloatLayer(layer: Layer, shapes: readonly (readonly number[]
         throw new GpuUnsupportedError(`${layer.op} '${layer.name}': weights or bias computed at run time; the GPU kernels take constant ones`);
       }
       const plan = planFloatConv(layer, shapes[0]!, w, b, maxWorkgroups);
-      const outElements = plan.outShape.reduce((a, d) => a * d, 1);
+      const outElements = numel(plan.outShape);
       const macs = outElements * w.data.length / w.shape[0]!;
       return { steps: [step(floatConvKernel, plan, macs)], outShape: plan.outShape };
     }

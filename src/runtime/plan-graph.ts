@@ -11,7 +11,6 @@ import { concatKernel, planConcat } from '../gpu/ops/concat.js';
 import { convSmallPlan, igemmKernel, planConv, type ConvPlanOptions } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
-import { broadcastShapes } from '../gpu/ops/float-elementwise.js';
 import { permuteKernel, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
 import { actShape, packedWords, type ActShape } from '../gpu/ops/layout.js';
 import { lutKernel, planLut } from '../gpu/ops/lut.js';
@@ -26,6 +25,7 @@ import type { QParams } from '../quant/qparams.js';
 import type { QLayer, QuantizedGraph } from '../quant/quantized-graph.js';
 import { planFloatLayer } from './plan-float-layer.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
+import { broadcastShapes, numel } from '../ir/shape.js';
 
 /** The igemm variant fields (ConvPlanOptions: dot path, tile, core, workgroup fitting), forced or left to the adapter's measured best. */
 export interface PlanOptions extends ConvPlanOptions {
@@ -35,7 +35,6 @@ export interface PlanOptions extends ConvPlanOptions {
 
 export type PlanFacts = Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>;
 
-const prod = (s: readonly number[]): number => s.reduce((a, d) => a * d, 1);
 
 /** Collects tensors and steps; shared by the float and the quantized planners. */
 class Builder {
@@ -118,7 +117,7 @@ function bindInputs(declared: readonly TensorInfo[], shapes: Readonly<Record<str
 export function planFloatGraph(graph: Graph, inputShapes: Readonly<Record<string, readonly number[]>>, facts: PlanFacts): CommandGraph {
   const { inputs, bindings } = bindInputs(graph.inputs, inputShapes);
   const b = new Builder(facts, graph.constants, bindings);
-  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: prod(io.shape) * 4 });
+  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: numel(io.shape) * 4 });
   for (const layer of graph.layers) {
     const shapes = layer.inputs.map((name) => b.tensor(tensorKey('f', name), `layer '${layer.name}'`).shape);
     planFloatInto(b, layer, shapes);
@@ -135,7 +134,7 @@ function planFloatInto(b: Builder, layer: Graph['layers'][number], shapes: reado
     const root = b.tensor(tensorKey('f', layer.inputs[0]!), where);
     b.define({ key: out, shape: p.outShape, bytes: root.bytes, aliasOf: root.aliasOf ?? root.key });
   } else {
-    b.define({ key: out, shape: p.outShape, bytes: prod(p.outShape) * 4 });
+    b.define({ key: out, shape: p.outShape, bytes: numel(p.outShape) * 4 });
     for (const s of p.steps) b.add(s.layer, s.op, s.kernel, s.plan, s.macs, s.bits);
   }
 }
@@ -144,7 +143,7 @@ function planFloatInto(b: Builder, layer: Graph['layers'][number], shapes: reado
 export function planQuantizedGraph(qg: QuantizedGraph, inputShapes: Readonly<Record<string, readonly number[]>>, facts: PlanFacts, options: PlanOptions = {}): CommandGraph {
   const { inputs, bindings } = bindInputs(qg.inputs, inputShapes);
   const b = new Builder(facts, qg.constants, bindings);
-  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: prod(io.shape) * 4 });
+  for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: numel(io.shape) * 4 });
   const P = (name: string): QParams => {
     const p = qg.tensors.get(name);
     if (p === undefined) throw new ShapeError(`integer tensor '${name}' has no quantization parameters`);
@@ -193,7 +192,7 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     case 'dequantize': {
       const x = ins('i')[0]!;
       const plan = typed(where, () => planDequantize({ real: out, lanes: layer.inputs[0]! }, P(layer.inputs[0]!), actShapeOf(x.shape, where), mw));
-      b.define({ key: tensorKey('f', out), shape: x.shape, bytes: prod(x.shape) * 4 });
+      b.define({ key: tensorKey('f', out), shape: x.shape, bytes: numel(x.shape) * 4 });
       b.add(layer.name, 'dequantize', dequantizeKernel, keyed(plan, 'i', 'f'), 0, abits(layer.inputs[0]!));
       return;
     }
@@ -208,14 +207,14 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         const plan = typed(where, () => planDepthwise(layer, inP, P(out), actShapeOf(x.shape, where), mw));
         const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
         defineInt(shape);
-        b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), prod(shape) * cg * kh * kw, bits);
+        b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), numel(shape) * cg * kh * kw, bits);
         return;
       }
       const { autotune: _autotune, ...tile } = options;
       const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
       const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);
-      b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}` : 'dense', igemmKernel, plan, prod(cp.outputShape) * cg * kh * kw, bits);
+      b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}` : 'dense', igemmKernel, plan, numel(cp.outputShape) * cg * kh * kw, bits);
       return;
     }
     case 'lut': {
@@ -230,7 +229,7 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     case 'mul': {
       const [x, y] = ins('i') as [TensorSpec, TensorSpec];
       if (x.shape.length !== y.shape.length) throw new GpuUnsupportedError(`${where}: inputs of ranks ${x.shape.length} and ${y.shape.length}; the integer kernel broadcasts equal ranks only`);
-      const shape = typed(where, () => broadcastShapes(x.shape, y.shape, where));
+      const shape = broadcastShapes(x.shape, y.shape, where) as number[];
       const plan = typed(where, () => planBinary(layer, P(layer.inputs[0]!), P(layer.inputs[1]!), P(out), actShapeOf(x.shape, where), actShapeOf(y.shape, where), mw));
       defineInt(shape);
       b.add(layer.name, layer.kind, binaryKernel, keyed(plan, 'i', 'i'), 0, abits(out));

@@ -29,12 +29,6 @@ export interface SessionProfile {
   readonly layers: readonly LayerProfile[];
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /** A fixed-width table of a profile, one line per layer, for the CLI. */
 export function formatProfile(p: SessionProfile): string {
   const head = ['layer', 'op', 'shape', 'bits', 'MACs', 'ms', 'GOP/s'];

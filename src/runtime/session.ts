@@ -28,8 +28,10 @@ import type { Tensor } from '../cpu/tensor.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
-import { median, type LayerProfile, type SessionProfile } from './profile.js';
+import { median } from '../gpu/time-kernels.js';
+import type { LayerProfile, SessionProfile } from './profile.js';
 import type { CommandGraph } from './steps.js';
+import { numel } from '../ir/shape.js';
 
 export interface SessionOptions extends PlanOptions {
   /** The device to run on (from requestGpu); default: one requested for the session, destroyed by dispose(). */
@@ -381,7 +383,7 @@ export class Session {
     const device = this.device;
     for (const io of p.graph.inputs) {
       const t = isTensor(inputs) ? inputs : inputs[io.name]!;
-      const expected = io.shape.reduce((a, d) => a * d, 1);
+      const expected = numel(io.shape);
       if (t.data.length !== expected) throw new ShapeError(`input '${io.name}': ${t.data.length} values for shape [${io.shape.join(', ')}]`);
       const slot = p.memory.slotOf.get(io.key);
       if (slot === undefined) continue;

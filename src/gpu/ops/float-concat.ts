@@ -4,7 +4,7 @@
  * Golden: the CPU float executor's concat.
  */
 import type { ConcatLayer } from '../../ir/layers.js';
-import { normalizeAxis } from '../../ir/shape.js';
+import { normalizeAxis, numel } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { dispatch1d } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
@@ -30,11 +30,11 @@ export function planFloatConcat(layer: ConcatLayer, shapes: readonly (readonly n
   }
   const outLen = shapes.reduce((a, s) => a + s[axis]!, 0);
   const outShape = shapes[0]!.map((d, i) => (i === axis ? outLen : d));
-  const inner = shapes[0]!.slice(axis + 1).reduce((a, d) => a * d, 1);
-  const bytes = outShape.reduce((a, d) => a * d, 1) * 4;
+  const inner = numel(shapes[0]!.slice(axis + 1));
+  const bytes = numel(outShape) * 4;
   let begin = 0;
   const copies = shapes.map((s, k): SmallPlan<FloatCopyVariant> => {
-    const invocations = s.reduce((a, d) => a * d, 1);
+    const invocations = numel(s);
     const plan: SmallPlan<FloatCopyVariant> = {
       variant: { kernel: 'fcopy' },
       dispatch: dispatch1d(invocations, maxWorkgroups),

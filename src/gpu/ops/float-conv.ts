@@ -8,6 +8,7 @@ import type { KernelSource } from '../pipeline-cache.js';
 import { activationCode } from './float-activation.js';
 import { dispatch1d } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
+import { numel } from '../../ir/shape.js';
 
 export interface FloatConvVariant {
   readonly kernel: 'fconv';
@@ -41,7 +42,7 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
   let n: number, cIn: number, h: number, wd: number;
   if (dense) {
     cIn = x[x.length - 1]!;
-    n = x.slice(0, -1).reduce((a, d) => a * d, 1);
+    n = numel(x.slice(0, -1));
     [h, wd] = [1, 1];
   } else {
     if (x.length !== 4) throw new RangeError(`${where}: input [${x.join(', ')}] is not NCHW`);
@@ -82,7 +83,7 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
       weights: { role: 'constant', data: w.data },
       // A binding cannot be empty: a layer without bias binds one unread zero.
       bias: { role: 'constant', data: b ? b.data : new Float32Array(1) },
-      y: { role: 'output', tensor: layer.outputs[0]!, bytes: outShape.reduce((a, d) => a * d, 1) * 4 },
+      y: { role: 'output', tensor: layer.outputs[0]!, bytes: numel(outShape) * 4 },
     },
     outShape,
   };

@@ -7,6 +7,7 @@ import type { KernelSource } from '../pipeline-cache.js';
 import { activationCode } from './float-activation.js';
 import { dispatch1d } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
+import { broadcastShapes, numel } from '../../ir/shape.js';
 
 export interface FloatBinaryVariant {
   readonly kernel: 'fbinary';
@@ -22,20 +23,6 @@ export interface FloatBinaryPlan extends SmallPlan<FloatBinaryVariant> {
   readonly outShape: number[];
 }
 
-/** Numpy broadcasting of two shapes of rank at most 4; RangeError naming the layer when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[], where: string): number[] {
-  const rank = Math.max(a.length, b.length);
-  if (rank > 4) throw new RangeError(`${where}: rank ${rank}; the GPU kernels take at most 4`);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new RangeError(`${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
 /** A shape of rank <= 4 as 4D, ones on the left. */
 export function as4d(s: readonly number[]): [number, number, number, number] {
   return [...Array<number>(4 - s.length).fill(1), ...s] as [number, number, number, number];
@@ -44,10 +31,10 @@ export function as4d(s: readonly number[]): [number, number, number, number] {
 export function planFloatBinary(layer: BinaryLayer | ActivationLayer, a: readonly number[], b: readonly number[] | undefined, maxWorkgroups: number): FloatBinaryPlan {
   const where = `${layer.op} '${layer.name}'`;
   const unary = layer.op === 'activation';
-  const outShape = unary ? [...a] : broadcastShapes(a, b!, where);
+  const outShape = unary ? [...a] : (broadcastShapes(a, b!, where) as number[]);
   if (outShape.length > 4) throw new RangeError(`${where}: rank ${outShape.length}; the GPU kernels take at most 4`);
   const act = activationCode(unary ? layer.fn : layer.activation);
-  const invocations = outShape.reduce((x, d) => x * d, 1);
+  const invocations = numel(outShape);
   return {
     variant: { kernel: 'fbinary', op: layer.op, act: act.act },
     dispatch: dispatch1d(invocations, maxWorkgroups),

@@ -1,6 +1,6 @@
 /** Float32 Softmax on the GPU (shaders/fsoftmax.wgsl). Golden: runLayer's softmax case. */
 import type { SoftmaxLayer } from '../../ir/layers.js';
-import { normalizeAxis } from '../../ir/shape.js';
+import { normalizeAxis, numel } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { dispatch1d } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
@@ -13,15 +13,14 @@ export const floatSoftmaxKernel: KernelSource<FloatSoftmaxVariant> = smallKernel
 
 export function planFloatSoftmax(layer: SoftmaxLayer, x: readonly number[], maxWorkgroups: number): SmallPlan<FloatSoftmaxVariant> & { outShape: number[] } {
   const axis = normalizeAxis(layer.axis, x.length, layer.name);
-  const prod = (s: readonly number[]): number => s.reduce((a, d) => a * d, 1);
-  const outer = prod(x.slice(0, axis));
-  const [len, inner] = layer.coerce2d ? [prod(x.slice(axis)), 1] : [x[axis]!, prod(x.slice(axis + 1))];
+  const outer = numel(x.slice(0, axis));
+  const [len, inner] = layer.coerce2d ? [numel(x.slice(axis)), 1] : [x[axis]!, numel(x.slice(axis + 1))];
   const invocations = outer * inner;
   return {
     variant: { kernel: 'fsoftmax' },
     dispatch: dispatch1d(invocations, maxWorkgroups),
     uniforms: { params: { invocations, len, inner } },
-    buffers: { x: { role: 'input', tensor: layer.inputs[0]! }, y: { role: 'output', tensor: layer.outputs[0]!, bytes: prod(x) * 4 } },
+    buffers: { x: { role: 'input', tensor: layer.inputs[0]! }, y: { role: 'output', tensor: layer.outputs[0]!, bytes: numel(x) * 4 } },
     outShape: [...x],
   };
 }

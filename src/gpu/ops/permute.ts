@@ -5,6 +5,7 @@
  * the input's flat index. Golden: the float executor's transpose, flatten
  * and reshape (a reshape keeps the element order).
  */
+import { stridesOf } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { dispatch1d, packedWords } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
@@ -27,20 +28,16 @@ function padRight(s: readonly number[], where: string): Vec4 {
   return [...s, ...Array<number>(4 - s.length).fill(1)] as Vec4;
 }
 
-function strides(s: Vec4): Vec4 {
-  return [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
-}
-
 /** The map of a transpose: output axis i reads input axis perm[i]. */
 export function transposeMap(inShape: readonly number[], perm: readonly number[], where: string): Vec4 {
-  const st = strides(padRight(inShape, where));
+  const st = stridesOf(padRight(inShape, where));
   const full = [...perm, ...[0, 1, 2, 3].slice(perm.length)];
   return full.map((a) => st[a]!) as Vec4;
 }
 
 /** The map of a reshape: the output's own strides (the element order is kept). */
 export function reshapeMap(outShape: readonly number[], where: string): Vec4 {
-  return strides(padRight(outShape, where));
+  return stridesOf(padRight(outShape, where)) as Vec4;
 }
 
 export function planPermute(input: string, output: string, inShape: readonly number[], outShape: readonly number[], map: Vec4, maxWorkgroups: number): SmallPlan<PermuteVariant> {
