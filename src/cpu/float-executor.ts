@@ -1,6 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
-import { formatShape } from '../ir/shape.js';
+import { bindInputShapes } from '../ir/bind-input-shapes.js';
+import { formatShape, numel } from '../ir/shape.js';
 import { runLayer } from './run-layer.js';
 import type { Tensor } from './tensor.js';
 
@@ -12,28 +13,14 @@ export interface RunOptions {
 }
 
 /**
- * Check the given inputs against the graph's declared input shapes and bind
- * the symbolic dimensions (the batch `N`, free spatial sizes) to numbers.
+ * Check the given inputs against the graph's declared input shapes (bindInputShapes)
+ * and that each one's data fills its shape; returns the symbolic dimensions' values.
  */
 export function bindInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): Map<string, number> {
-  const bindings = new Map<string, number>();
+  const bindings = bindInputShapes(graph.inputs, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, t.shape])));
   for (const info of graph.inputs) {
-    const t = inputs[info.name];
-    if (!t) throw new InputError(`the model needs input '${info.name}' ${formatShape(info.shape)}; given: ${Object.keys(inputs).join(', ') || 'none'}`);
-    if (t.shape.length !== info.shape.length) {
-      throw new ShapeError(`input '${info.name}' must have shape ${formatShape(info.shape)}, got ${formatShape(t.shape)}`);
-    }
-    info.shape.forEach((d, i) => {
-      const got = t.shape[i]!;
-      const want = typeof d === 'number' ? d : bindings.get(d);
-      if (want !== undefined && want !== got) {
-        throw new ShapeError(`input '${info.name}' must have shape ${formatShape(info.shape)}, got ${formatShape(t.shape)} (dimension ${i})`);
-      }
-      if (typeof d === 'string') bindings.set(d, got);
-    });
-    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
-      throw new ShapeError(`input '${info.name}': ${t.data.length} values do not fill shape ${formatShape(t.shape)}`);
-    }
+    const t = inputs[info.name]!;
+    if (t.data.length !== numel(t.shape)) throw new ShapeError(`input '${info.name}': ${t.data.length} values do not fill shape ${formatShape(t.shape)}`);
   }
   return bindings;
 }

@@ -19,6 +19,7 @@ import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel } from '
 import type { SmallPlan } from '../gpu/ops/small-plan.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import type { Constant, Graph, TensorInfo } from '../ir/graph.js';
+import { bindInputShapes } from '../ir/bind-input-shapes.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { ConvLayer } from '../ir/layers.js';
 import type { QParams } from '../quant/qparams.js';
@@ -97,20 +98,10 @@ function typed<T>(where: string, f: () => T): T {
 
 /** The inputs with their concrete shapes, and the value of each symbolic dimension (e.g. N = the batch). */
 function bindInputs(declared: readonly TensorInfo[], shapes: Readonly<Record<string, readonly number[]>>): { inputs: GraphIo[]; bindings: Map<string, number> } {
-  const bindings = new Map<string, number>();
-  const inputs = declared.map(({ name, shape: want }) => {
-    const shape = shapes[name];
-    if (shape === undefined) throw new ShapeError(`input '${name}' is missing`);
-    const bad = shape.length !== want.length || want.some((d, i) => (typeof d === 'number' ? d : (bindings.get(d) ?? shape[i])) !== shape[i]);
-    if (bad || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new ShapeError(`input '${name}': shape [${shape.join(', ')}] does not match the model's [${want.join(', ')}]`);
-    }
-    want.forEach((d, i) => {
-      if (typeof d === 'string') bindings.set(d, shape[i]!);
-    });
-    return { name, key: tensorKey('f', name), shape };
-  });
-  return { inputs, bindings };
+  const bindings = bindInputShapes(declared, shapes);
+  // The CPU executors take empty tensors (ONNX's tests have some); a GPU buffer cannot be empty.
+  for (const { name } of declared) if (numel(shapes[name]!) === 0) throw new ShapeError(`input '${name}': shape [${shapes[name]!.join(', ')}] has no elements; the GPU runtime needs at least one`);
+  return { inputs: declared.map(({ name }) => ({ name, key: tensorKey('f', name), shape: shapes[name]! })), bindings };
 }
 
 /** The command graph of a float graph, all in float32. */

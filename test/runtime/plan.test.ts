@@ -94,7 +94,8 @@ describe('command graph refusals', () => {
   it('refuses an input of the wrong shape', async () => {
     const qg = await quantizedZoo('digits-vgg');
     expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 3, 8, 8] }, FACTS)).toThrow(ShapeError);
-    expect(() => planQuantizedGraph(qg, {}, FACTS)).toThrow(/input '.*' is missing/);
+    expect(() => planQuantizedGraph(qg, {}, FACTS)).toThrow(/the model needs input '.*' \[.*\]; given: none/);
+    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [0, 1, 8, 8] }, FACTS)).toThrow(/has no elements; the GPU runtime needs at least one/);
   });
 
   it('names a float layer with no GPU kernel', () => {
