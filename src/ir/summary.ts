@@ -1,6 +1,7 @@
 import type { Graph } from './graph.js';
 import type { Layer } from './layers.js';
 import { formatShape, type Dim, type Shape } from './shape.js';
+import { formatTextTable } from '../util/text-table.js';
 
 export interface LayerSummary {
   name: string;
@@ -120,16 +121,12 @@ function fmtCount(n: number | null): string {
 export function formatSummary(s: GraphSummary): string {
   const rows = s.layers.map((l) => [l.name, l.activation && l.op !== 'activation' ? `${l.op}+${l.activation}` : l.op === 'activation' ? l.activation! : l.op, l.outputShapes.map(formatShape).join(' '), fmtCount(l.parameters), fmtCount(l.macs)]);
   const head = ['layer', 'op', 'output shape', 'params', 'MACs'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   const out = [
     `model ${s.name}`,
     ...s.inputs.map((i) => `input  ${i.name} ${formatShape(i.shape)}`),
     ...s.outputs.map((o) => `output ${o.name} ${formatShape(o.shape)}`),
     '',
-    line(head),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.map(line),
+    ...formatTextTable(head, rows, { rightFrom: 3, rule: true }),
     '',
     `${s.totals.layers} layers, ${fmtCount(s.totals.parameters)} parameters (${s.totals.parameters}), ${fmtCount(s.totals.macs)} MACs per sample${s.totals.macs === null ? ' (a spatial size is symbolic; fix it with --shape)' : ` (${s.totals.macs})`}`,
   ];

@@ -1,4 +1,5 @@
 /** What `Session.profile` reports: per-layer GPU time from timestamp queries, and the whole inference's wall time. */
+import { formatTextTable } from '../util/text-table.js';
 
 export interface LayerProfile {
   readonly layer: string;
@@ -33,13 +34,10 @@ export interface SessionProfile {
 export function formatProfile(p: SessionProfile): string {
   const head = ['layer', 'op', 'shape', 'bits', 'MACs', 'ms', 'GOP/s'];
   const rows = p.layers.map((l) => [l.layer, l.op, l.shape.join('x'), l.bits, l.macs > 0 ? String(l.macs) : '', l.medianMs === null ? '-' : l.medianMs.toFixed(3), l.gops === null ? '' : l.gops.toFixed(2)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const total = p.gpuMs === null ? 'no timestamp-query: per-layer times unavailable' : `GPU ${p.gpuMs.toFixed(3)} ms (sum of layers)`;
   return [
     `adapter: ${p.adapter}`,
     `batch ${p.batch}, median of ${p.repeats} runs after ${p.warmup} warm-up: wall ${p.wallMs.toFixed(3)} ms per inference, ${total}`,
-    line(head),
-    ...rows.map(line),
+    ...formatTextTable(head, rows, { rightFrom: 4 }),
   ].join('\n');
 }
