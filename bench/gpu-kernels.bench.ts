@@ -17,6 +17,8 @@ import { BufferTracker } from '../src/gpu/buffer-tracker.js';
 import { requestGpu } from '../src/gpu/device.js';
 import { convSmallPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
 import { depthwiseKernel, planDepthwise } from '../src/gpu/ops/depthwise.js';
+import { im2colConv } from '../src/gpu/ops/im2col.js';
+import { planQuantize, quantizeKernel } from '../src/gpu/ops/quantize.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { chooseKernels } from '../src/gpu/kernel-choice.js';
 import { measurePeaks } from '../src/gpu/peaks.js';
@@ -76,12 +78,33 @@ for (const s of selected) {
       }
     }
   }
+  // A first layer with few input channels runs as a 1x1 reduction over an im2col copy that the
+  // input's quantize step writes (src/gpu/ops/im2col.ts): its conv, and the quantize step with
+  // and without the window (what the copy costs beyond the quantize any int8 network runs).
+  const im = s.depthwise ? undefined : im2colConv(layer(s, 8), inShape);
+  const im2colAt = candidates.length;
+  if (im !== undefined) {
+    const cp = planConv(im.layer, act('affine'), act('affine'), im.shape, gpu.facts, { dot4: chosen, fitWorkgroup: true });
+    const [, k, h2, w2] = im.shape;
+    candidates.push({ label: 'w8a8 im2col', kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: n * h2 * w2 * Math.ceil(k / 4) * 4, outputBytes: intBytes(s.m, oh) });
+    const a = { n, c: s.c, h: s.hw, w: s.hw };
+    for (const [label, window] of [['quantize', undefined], ['quantize+im2col', im.window]] as const) {
+      const plan = planQuantize({ real: 'x', lanes: 'y' }, act('affine'), a, 65535, window);
+      candidates.push({ label, kernel: quantizeKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: window === undefined ? intBytes(s.c, s.hw) : n * h2 * w2 * Math.ceil(k / 4) * 4 });
+    }
+  }
   const conv = layer(s, 8).layer as ConvLayer;
   const w = { shape: [s.m, s.depthwise ? 1 : s.c, s.k, s.k], data: Float32Array.from({ length: s.m * (s.depthwise ? 1 : s.c) * s.k * s.k }, () => rnd() - 0.5) };
   const fplan = planFloatConv(conv, inShape, w, undefined, 65535);
   candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: fplan, inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
   const seconds = await timeKernels(device, cache, gpu.facts, candidates, REPEATS);
-  candidates.forEach((c, i) => (row[c.label] = Number(gops(seconds[i]!).toFixed(2))));
+  candidates.forEach((c, i) => {
+    if (!c.label.startsWith('quantize')) row[c.label] = Number(gops(seconds[i]!).toFixed(2));
+  });
+  if (im !== undefined) {
+    const [conv1x1, plain, windowed] = seconds.slice(im2colAt, im2colAt + 3) as [number, number, number];
+    row['w8a8 im2col + extra quantize'] = Number(gops(conv1x1 + windowed - plain).toFixed(2));
+  }
   rows.push(row);
   if (!json) console.error(JSON.stringify(row));
 }

@@ -19,6 +19,7 @@
  */
 import { requestGpu } from '../src/gpu/device.js';
 import { convSmallPlan, igemmKernel, planConv, type IgemmVariant } from '../src/gpu/ops/conv.js';
+import { im2colConv } from '../src/gpu/ops/im2col.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
 import { seededRandom, syntheticActivation, syntheticConv } from '../src/gpu/synthetic-layer.js';
@@ -76,29 +77,35 @@ for (const s of shapes) {
   const inShape = [n, s.c, s.hw, s.hw];
   const oh = Math.floor((s.hw + 2 * ((s.k - 1) >> 1) - s.k) / s.stride) + 1;
   const macs = n * s.m * oh * oh * s.c * s.k * s.k;
-  const q = syntheticConv(s, 8);
-  const plan = convSmallPlan(planConv(q, syntheticActivation('affine'), syntheticActivation('affine'), inShape, gpu.facts, { dot4: true, fitWorkgroup: true }), 'x', 'y');
-  const candidates: TimedKernel[] = STRIPS.map(({ label, strip }, i) => {
-    // The strip's index joins the variant, so that each stripped shader is its own pipeline.
-    const kernel: KernelSource<IgemmVariant & { ablation: number }> = {
-      shader: (v) => {
-        const composed = igemmKernel.shader(v);
-        return strip === undefined ? composed : { ...composed, code: strip(composed.code) };
-      },
-      entryPoint: igemmKernel.entryPoint,
-      constants: (v) => igemmKernel.constants!(v),
-    };
-    return { label, kernel: kernel as unknown as KernelSource<KernelVariant>, plan: { ...plan, variant: { ...plan.variant, ablation: i } as IgemmVariant }, inputBytes: n * s.hw * s.hw * Math.ceil(s.c / 4) * 4, outputBytes: n * oh * oh * Math.ceil(s.m / 4) * 4 };
-  });
-  const w = { shape: [s.m, s.c, s.k, s.k], data: Float32Array.from({ length: s.m * s.c * s.k * s.k }, () => rnd() - 0.5) };
-  candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: planFloatConv(q.layer as ConvLayer, inShape, w, undefined, 65535), inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
-  // Rounds of interleaved medians, then the median over rounds: a slow spell of the shared machine moves every column alike.
-  const perRound: number[][] = [];
-  for (let r = 0; r < rounds; r++) perRound.push(await timeKernels(gpu.device, cache, gpu.facts, candidates, 7));
-  const row: Record<string, string | number> = { shape: s.name };
-  candidates.forEach((c, i) => (row[c.label] = Number(((2 * macs) / median(perRound.map((t) => t[i]!)) / 1e9).toFixed(2))));
-  rows.push(row);
-  if (!json) console.error(JSON.stringify(row));
+  const conv = syntheticConv(s, 8);
+  // A first layer with few channels runs as a 1x1 reduction over its im2col copy (src/gpu/ops/im2col.ts): both forms.
+  const im = im2colConv(conv, inShape);
+  for (const form of im === undefined ? ['direct'] : ['direct', 'im2col']) {
+    const [q, shape] = form === 'im2col' ? [im!.layer, im!.shape] : [conv, inShape];
+    const inWords = form === 'im2col' ? n * oh * oh * Math.ceil(shape[1]! / 4) : n * s.hw * s.hw * Math.ceil(s.c / 4);
+    const plan = convSmallPlan(planConv(q, syntheticActivation('affine'), syntheticActivation('affine'), shape, gpu.facts, { dot4: true, fitWorkgroup: true }), 'x', 'y');
+    const candidates: TimedKernel[] = STRIPS.map(({ label, strip }, i) => {
+      // The strip's index joins the variant, so that each stripped shader is its own pipeline.
+      const kernel: KernelSource<IgemmVariant & { ablation: number }> = {
+        shader: (v) => {
+          const composed = igemmKernel.shader(v);
+          return strip === undefined ? composed : { ...composed, code: strip(composed.code) };
+        },
+        entryPoint: igemmKernel.entryPoint,
+        constants: (v) => igemmKernel.constants!(v),
+      };
+      return { label, kernel: kernel as unknown as KernelSource<KernelVariant>, plan: { ...plan, variant: { ...plan.variant, ablation: i } as IgemmVariant }, inputBytes: inWords * 4, outputBytes: n * oh * oh * Math.ceil(s.m / 4) * 4 };
+    });
+    const w = { shape: [s.m, s.c, s.k, s.k], data: Float32Array.from({ length: s.m * s.c * s.k * s.k }, () => rnd() - 0.5) };
+    candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: planFloatConv(conv.layer as ConvLayer, inShape, w, undefined, 65535), inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
+    // Rounds of interleaved medians, then the median over rounds: a slow spell of the shared machine moves every column alike.
+    const perRound: number[][] = [];
+    for (let r = 0; r < rounds; r++) perRound.push(await timeKernels(gpu.device, cache, gpu.facts, candidates, 7));
+    const row: Record<string, string | number> = { shape: form === 'im2col' ? `${s.name} (im2col)` : s.name };
+    candidates.forEach((c, i) => (row[c.label] = Number(((2 * macs) / median(perRound.map((t) => t[i]!)) / 1e9).toFixed(2))));
+    rows.push(row);
+    if (!json) console.error(JSON.stringify(row));
+  }
 }
 gpu.destroy();
 console.log(json ? JSON.stringify({ adapter: gpu.facts.description, rows }, null, 2) : formatTable(rows));

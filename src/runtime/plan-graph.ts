@@ -15,6 +15,7 @@ import { permuteKernel, planPermute, reshapeMap, transposeMap } from '../gpu/ops
 import { actShape, packedWords, type ActShape } from '../gpu/ops/layout.js';
 import { lutKernel, planLut } from '../gpu/ops/lut.js';
 import { planPool, poolKernel } from '../gpu/ops/pool.js';
+import { im2colConv, type Im2colConv } from '../gpu/ops/im2col.js';
 import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel } from '../gpu/ops/quantize.js';
 import type { SmallPlan } from '../gpu/ops/small-plan.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
@@ -23,7 +24,7 @@ import { bindInputShapes } from '../ir/bind-input-shapes.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { ConvLayer } from '../ir/layers.js';
 import type { QParams } from '../quant/qparams.js';
-import type { QLayer, QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QLayer, QMatmulLayer, QuantizedGraph } from '../quant/quantized-graph.js';
 import { planFloatLayer } from './plan-float-layer.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
 import { broadcastShapes, numel } from '../ir/shape.js';
@@ -32,6 +33,12 @@ import { broadcastShapes, numel } from '../ir/shape.js';
 export interface PlanOptions extends ConvPlanOptions {
   /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
   readonly autotune?: boolean;
+  /**
+   * Quantize the input of a first convolution with fewer than 4 input channels
+   * straight into its windows and run it as a 1x1 reduction (src/gpu/ops/im2col.ts);
+   * default true.
+   */
+  readonly im2col?: boolean;
 }
 
 export type PlanFacts = Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>;
@@ -140,7 +147,9 @@ export function planQuantizedGraph(qg: QuantizedGraph, inputShapes: Readonly<Rec
     if (p === undefined) throw new ShapeError(`integer tensor '${name}' has no quantization parameters`);
     return p;
   };
-  for (const layer of qg.layers) planQuantizedInto(b, layer, P, options);
+  const im2col = options.im2col === false ? new Map<string, QMatmulLayer>() : im2colCandidates(qg);
+  const windows = new Map<string, Im2colConv>();
+  for (const layer of qg.layers) planQuantizedInto(b, layer, P, options, im2col, windows);
   const outputs = qg.outputs.map((o) => {
     const io = { name: o.name, key: tensorKey('f', o.name), shape: b.tensor(tensorKey('f', o.name), 'outputs').shape };
     if (o.integer === undefined) return io;
@@ -160,7 +169,26 @@ function actShapeOf(shape: readonly number[], where: string): ActShape {
   }
 }
 
-function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QParams, options: PlanOptions): void {
+/**
+ * The convolutions that may read their input as an im2col copy, by the name of
+ * that input: integer tensors that a quantize step writes and one convolution
+ * reads, and nothing else (no other layer, not a graph output).
+ */
+function im2colCandidates(qg: QuantizedGraph): Map<string, QMatmulLayer> {
+  const quantized = new Set(qg.layers.filter((l) => l.kind === 'quantize').map((l) => l.outputs[0]!));
+  const readers = new Map<string, number>();
+  // Quantize steps and float layers read the float tensor of the name (tensors have two domains).
+  for (const l of qg.layers) if (l.kind !== 'quantize' && l.kind !== 'float') for (const name of l.inputs) readers.set(name, (readers.get(name) ?? 0) + 1);
+  for (const o of qg.outputs) if (o.integer !== undefined) readers.set(o.integer, (readers.get(o.integer) ?? 0) + 1);
+  const out = new Map<string, QMatmulLayer>();
+  for (const l of qg.layers) {
+    const x = l.inputs[0]!;
+    if (l.kind === 'conv' && !isDepthwise(l) && quantized.has(x) && readers.get(x) === 1) out.set(x, l);
+  }
+  return out;
+}
+
+function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QParams, options: PlanOptions, im2col: ReadonlyMap<string, QMatmulLayer>, windows: Map<string, Im2colConv>): void {
   const where = `layer '${layer.name}' (${layer.kind})`;
   const ins = (domain: Domain): TensorSpec[] => layer.inputs.map((n) => b.tensor(tensorKey(domain, n), where));
   const out = layer.outputs[0]!;
@@ -175,9 +203,12 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     }
     case 'quantize': {
       const x = ins('f')[0]!;
-      const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: out }, P(out), actShapeOf(x.shape, where), mw));
-      defineInt(x.shape);
-      b.add(layer.name, 'quantize', quantizeKernel, keyed(plan, 'f', 'i'), 0, abits(out));
+      const reader = im2col.get(out);
+      const im = reader === undefined ? undefined : im2colConv(reader, x.shape);
+      const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: out }, P(out), actShapeOf(x.shape, where), mw, im?.window));
+      if (im !== undefined) windows.set(out, im);
+      defineInt(im?.shape ?? x.shape);
+      b.add(layer.name, im === undefined ? 'quantize' : `quantize+im2col ${im.window.kH}x${im.window.kW}`, quantizeKernel, keyed(plan, 'f', 'i'), 0, abits(out));
       return;
     }
     case 'dequantize': {
@@ -201,11 +232,13 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
         b.add(layer.name, `dwconv ${geometry}`, depthwiseKernel, keyed(plan, 'i', 'i'), numel(shape) * cg * kh * kw, bits);
         return;
       }
-      const { autotune: _autotune, ...tile } = options;
-      const cp = typed(where, () => planConv(layer, inP, P(out), x.shape, b.facts, tile));
+      const { autotune: _autotune, im2col: _im2col, ...tile } = options;
+      // An im2col input (see the quantize case): the layer as a 1x1 reduction over it.
+      const im = windows.get(layer.inputs[0]!);
+      const cp = typed(where, () => planConv(im?.layer ?? layer, inP, P(out), x.shape, b.facts, tile));
       const plan = convSmallPlan(cp, tensorKey('i', layer.inputs[0]!), tensorKey('i', out));
       defineInt(cp.outputShape, cp.outputWords * 4);
-      b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}` : 'dense', igemmKernel, plan, numel(cp.outputShape) * cg * kh * kw, bits);
+      b.add(layer.name, layer.kind === 'conv' ? `conv ${geometry}${im === undefined ? '' : ' im2col'}` : 'dense', igemmKernel, plan, numel(cp.outputShape) * cg * kh * kw, bits);
       return;
     }
     case 'lut': {

@@ -74,7 +74,7 @@ describe('profile', () => {
       expect(l.medianMs, l.layer).not.toBeNull();
       if (l.macs > 0) expect(l.gops ?? 0, l.layer).toBeGreaterThan(0);
     }
-    expect(p.layers.map((l) => l.op)).toEqual(expect.arrayContaining(['quantize', 'conv 3x3', 'add', 'globalAvgPool', 'dense', 'dequantize']));
+    expect(p.layers.map((l) => l.op)).toEqual(expect.arrayContaining(['quantize+im2col 3x3', 'conv 3x3 im2col', 'conv 3x3', 'add', 'globalAvgPool', 'dense', 'dequantize']));
     expect(p.layers.find((l) => l.op === 'dense')!.bits).toBe('w8a8');
     expect(p.memory.plannedBytes).toBeLessThan(p.memory.naiveBytes);
   }, 120_000);

@@ -25,6 +25,6 @@ describe('the README API example', () => {
     // fashion-vgg is 92% accurate in float; w4a8 keeps it near that on any 64 images.
     expect(Number(m![1])).toBeGreaterThanOrEqual(52);
     expect(stdout).toMatch(/^layer +op +shape +bits +MACs +ms +GOP\/s$/m);
-    expect(stdout).toMatch(/conv 3x3 +64x32x28x28 +w4a8/);
+    expect(stdout).toMatch(/conv 3x3 im2col +64x32x28x28 +w4a8/);
   }, 180_000);
 });

@@ -90,6 +90,46 @@ function quantizeCases(): Case[] {
   return cases;
 }
 
+/**
+ * Quantize through a convolution window (im2col): every output position's lanes are the
+ * window's inputs in (ky, kx, c) order, the real zero in the padding. The expected codes
+ * are gathered here with plain loops over the window, from the golden quantizeValue.
+ */
+function im2colQuantizeCases(): Case[] {
+  const r = rng(13);
+  const windows: Array<{ s: ActShape; k: [number, number]; stride: [number, number]; dil: [number, number]; pad: [number, number] }> = [
+    { s: { n: 1, c: 3, h: 9, w: 9 }, k: [3, 3], stride: [2, 2], dil: [1, 1], pad: [1, 1] },
+    { s: { n: 2, c: 1, h: 7, w: 6 }, k: [3, 3], stride: [1, 1], dil: [1, 1], pad: [1, 1] },
+    { s: { n: 1, c: 3, h: 8, w: 11 }, k: [5, 3], stride: [1, 2], dil: [2, 1], pad: [4, 0] },
+    { s: { n: 1, c: 2, h: 5, w: 5 }, k: [2, 2], stride: [3, 3], dil: [1, 1], pad: [0, 1] },
+  ];
+  return windows.map(({ s, k: [kh, kw], stride: [sh, sw], dil: [dh, dw], pad: [pt, pl] }, i) => {
+    const [bits, scheme] = combo(i + 3);
+    const p = randomParams(r, bits, scheme);
+    const real = Float32Array.from({ length: count(s) }, () => Math.fround((p.lo - p.zeroPoint - 2 + r() * (p.hi - p.lo + 4)) * p.scale));
+    const oh = Math.floor((s.h + 2 * pt - dh * (kh - 1) - 1) / sh) + 1;
+    const ow = Math.floor((s.w + 2 * pl - dw * (kw - 1) - 1) / sw) + 1;
+    const lanes = kh * kw * s.c;
+    const out: ActShape = { n: s.n, c: lanes, h: oh, w: ow };
+    const expected = new Int32Array(count(out));
+    for (let b = 0; b < s.n; b++)
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++)
+          for (let c = 0; c < s.c; c++)
+            for (let oy = 0; oy < oh; oy++)
+              for (let ox = 0; ox < ow; ox++) {
+                const iy = oy * sh - pt + ky * dh;
+                const ix = ox * sw - pl + kx * dw;
+                const inside = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w;
+                const lane = (ky * kw + kx) * s.c + c;
+                expected[((b * lanes + lane) * oh + oy) * ow + ox] = inside ? quantizeValue(real[((b * s.c + c) * s.h + iy) * s.w + ix]!, p.scale, p.zeroPoint, p.lo, p.hi) : p.zeroPoint;
+              }
+    const window = { kH: kh, kW: kw, strideH: sh, strideW: sw, dilH: dh, dilW: dw, padTop: pt, padLeft: pl, outH: oh, outW: ow };
+    const plan = planQuantize({ real: 'x', lanes: 'q' }, p, s, MAX_WG, window);
+    return intCase(`quantize+im2col ${kh}x${kw}/${sh}x${sw} dil ${dh}x${dw} pad ${pt},${pl} ${bits}-bit ${scheme} [${dims(s)}]`, plan, { x: encodeInt32(new Int32Array(real.buffer)) }, out, p, expected);
+  });
+}
+
 function dequantizeCases(): Case[] {
   const r = rng(12);
   const cases: Case[] = [];
@@ -289,6 +329,7 @@ function concatCases(): Case[] {
 
 const FAMILIES: Record<string, () => Case[]> = {
   quantize: quantizeCases,
+  'quantize through a convolution window': im2colQuantizeCases,
   dequantize: dequantizeCases,
   lut: lutCases,
   pool: poolCases,

@@ -69,6 +69,33 @@ describe('memory plan', () => {
   }
 });
 
+describe('im2col first layer', () => {
+  it('quantizes a 1-channel input into 3x3 windows and runs the first conv as a 1x1 reduction of K = 9', async () => {
+    const qg = await quantizedZoo('fashion-vgg');
+    const name = qg.inputs[0]!.name;
+    const g = planQuantizedGraph(qg, { [name]: [2, 1, 28, 28] }, FACTS, { autotune: false });
+    const [quant, conv] = g.steps as [CommandGraph['steps'][number], CommandGraph['steps'][number]];
+    expect(quant.op).toBe('quantize+im2col 3x3');
+    expect(g.tensors.get(`i:${name}`)!.shape).toEqual([2, 9, 28, 28]);
+    expect(conv.op).toBe('conv 3x3 im2col');
+    const u = conv.plan.uniforms.params!;
+    expect([u.k_h, u.k_w, u.cg, u.cg_words, u.pad_top, u.stride_h]).toEqual([1, 1, 9, 3, 0, 1]);
+    // The real MACs of the 3x3 layer, not of a padded reduction.
+    expect(conv.macs).toBe(2 * 32 * 28 * 28 * 9);
+  });
+
+  it('plans the plain boundary when asked to, or when the quantized input has another reader', async () => {
+    const qg = await quantizedZoo('fashion-vgg');
+    const name = qg.inputs[0]!.name;
+    const plain = planQuantizedGraph(qg, { [name]: [1, 1, 28, 28] }, FACTS, { autotune: false, im2col: false });
+    expect(plain.steps.slice(0, 2).map((s) => s.op)).toEqual(['quantize', 'conv 3x3']);
+    // The input's codes also a graph output: a second reader of the integer tensor.
+    const shared: QuantizedGraph = { ...qg, outputs: [...qg.outputs, { ...qg.inputs[0]!, integer: name }] };
+    const g = planQuantizedGraph(shared, { [name]: [1, 1, 28, 28] }, FACTS, { autotune: false });
+    expect(g.steps[0]!.op).toBe('quantize');
+  });
+});
+
 describe('command graph refusals', () => {
   it('names a layer whose activations do not fit 8-bit lanes', async () => {
     const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: 4, activationBits: 16 } });

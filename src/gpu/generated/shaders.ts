@@ -1467,6 +1467,14 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // NCHW. One invocation per packed word (4 channels of one pixel). Composed
 // after lanes8.wgsl.
 //
+// Quantize writes the lanes through a convolution window (im2col): output
+// position (b, oy, ox), lane k = (ky * win_w + kx) * c + ci holds input
+// channel ci at (oy * stride_h - pad_top + ky * dil_h, ox * ...); a tap in the
+// padding holds the real zero. The plain boundary is the 1x1 window (k = ci,
+// the output position the input's). A first convolution with few input
+// channels then reads its whole reduction as ceil(K / 4) full words of one
+// position (src/gpu/ops/im2col.ts) instead of one mostly padded word per tap.
+//
 // quantize:   q = clamp(roundHalfEven(x / scale) + zero_point, lo, hi), lane = q - off.
 //   WGSL's round() is round half to even. The quotient is one f32 division, as
 //   the golden model's Math.fround(r / scale); the clamp is applied to the
@@ -1476,11 +1484,24 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 override WORKGROUP_SIZE: u32 = 64u;
 
 struct QuantizeParams {
+  // The float input, NCHW.
   n: u32,
   c: u32,
   h: u32,
   w: u32,
+  // The output positions per image (out_h x out_w) and the lanes of each, win_h * win_w * c.
+  out_h: u32,
+  out_w: u32,
+  lanes: u32,
   words: u32,
+  win_h: u32,
+  win_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+  pad_top: i32,
+  pad_left: i32,
   scale: f32,
   zero_point: i32,
   off: i32,
@@ -1498,18 +1519,29 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
   if (i >= qp.words) {
     return;
   }
-  let c4 = (qp.c + 3u) / 4u;
-  let hw = qp.h * qp.w;
-  let pixel = i / c4;
-  let b = pixel / hw;
-  let s = pixel % hw;
+  let words_per_position = (qp.lanes + 3u) / 4u;
+  let position = i / words_per_position;
+  let ox = position % qp.out_w;
+  let oy = (position / qp.out_w) % qp.out_h;
+  let b = position / (qp.out_w * qp.out_h);
+  let iy0 = i32(oy * qp.stride_h) - qp.pad_top;
+  let ix0 = i32(ox * qp.stride_w) - qp.pad_left;
+  // Lanes past the last stay 0 (the layout's padding lanes); a tap in the convolution's
+  // padding holds the real zero, the value the golden model's padding reads.
   var v = vec4<i32>(0);
   for (var l = 0u; l < 4u; l++) {
-    let ch = (i % c4) * 4u + l;
-    if (ch < qp.c) {
-      let x = real_in[(b * qp.c + ch) * hw + s];
-      let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
-      v[l] = i32(t) + qp.zero_point - qp.off;
+    let k = (i % words_per_position) * 4u + l;
+    let ch = k % qp.c;
+    let tap = k / qp.c;
+    let iy = iy0 + i32((tap / qp.win_w) * qp.dil_h);
+    let ix = ix0 + i32((tap % qp.win_w) * qp.dil_w);
+    if (k < qp.lanes) {
+      v[l] = qp.zero_point - qp.off;
+      if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
+        let x = real_in[((b * qp.c + ch) * qp.h + u32(iy)) * qp.w + u32(ix)];
+        let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
+        v[l] = i32(t) + qp.zero_point - qp.off;
+      }
     }
   }
   lanes_out[i] = pack_a8(v);

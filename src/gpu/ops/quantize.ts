@@ -18,6 +18,25 @@ export interface DequantizeVariant {
 export const quantizeKernel: KernelSource<QuantizeVariant> = smallKernel(['lanes8.wgsl', 'quantize.wgsl'], 'quantize_main');
 export const dequantizeKernel: KernelSource<DequantizeVariant> = smallKernel(['lanes8.wgsl', 'quantize.wgsl'], 'dequantize_main');
 
+/** A convolution window over the input: which input pixels each output position's lanes hold. */
+export interface QuantizeWindow {
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilH: number;
+  readonly dilW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/** The 1x1 window: each position holds its own pixel's channels (the plain boundary). */
+export function plainWindow(s: ActShape): QuantizeWindow {
+  return { kH: 1, kW: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, outH: s.h, outW: s.w };
+}
+
 export interface BoundaryTensors {
   /** The float tensor (NCHW f32). */
   readonly real: string;
@@ -30,13 +49,41 @@ function checkParams(p: QParams, where: string): void {
   if (p.bits > 8 || p.lo - off < -128 || p.hi - off > 127) throw new RangeError(`${where}: ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}] do not fit 8-bit lanes`);
 }
 
-export function planQuantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number): SmallPlan<QuantizeVariant> {
+/**
+ * Quantize a float NCHW tensor of shape `s` to packed lanes, through a
+ * convolution window (im2col, src/gpu/ops/im2col.ts) or the 1x1 window of the
+ * plain boundary (the default): the output is [n, kH * kW * c, outH, outW].
+ */
+export function planQuantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number, window: QuantizeWindow = plainWindow(s)): SmallPlan<QuantizeVariant> {
   checkParams(p, `quantize '${t.lanes}'`);
-  const words = packedWords(s);
+  const lanes = window.kH * window.kW * s.c;
+  const words = packedWords({ n: s.n, c: lanes, h: window.outH, w: window.outW });
+  const w = window;
   return {
     variant: { kernel: 'quantize' },
     dispatch: dispatch1d(words, maxWorkgroups),
-    uniforms: { qp: { ...s, words, scale: Math.fround(p.scale), zero_point: p.zeroPoint, off: laneOffset(p), lo: p.lo, hi: p.hi } },
+    uniforms: {
+      qp: {
+        ...s,
+        out_h: w.outH,
+        out_w: w.outW,
+        lanes,
+        words,
+        win_h: w.kH,
+        win_w: w.kW,
+        stride_h: w.strideH,
+        stride_w: w.strideW,
+        dil_h: w.dilH,
+        dil_w: w.dilW,
+        pad_top: w.padTop,
+        pad_left: w.padLeft,
+        scale: Math.fround(p.scale),
+        zero_point: p.zeroPoint,
+        off: laneOffset(p),
+        lo: p.lo,
+        hi: p.hi,
+      },
+    },
     buffers: { real_in: { role: 'input', tensor: t.real }, lanes_out: { role: 'output', tensor: t.lanes, bytes: words * 4 } },
   };
 }
