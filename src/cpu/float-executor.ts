@@ -17,7 +17,7 @@ export interface RunOptions {
  * and that each one's data fills its shape; returns the symbolic dimensions' values.
  */
 export function bindInputs(graph: Graph, inputs: Readonly<Record<string, Tensor>>): Map<string, number> {
-  const bindings = bindInputShapes(graph.inputs, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, t.shape])));
+  const bindings = bindInputShapes(graph.inputs, Object.fromEntries(Object.entries(inputs).flatMap(([name, t]) => (t === undefined ? [] : [[name, t.shape]]))));
   for (const info of graph.inputs) {
     const t = inputs[info.name]!;
     if (t.data.length !== numel(t.shape)) throw new ShapeError(`input '${info.name}': ${t.data.length} values do not fill shape ${formatShape(t.shape)}`);

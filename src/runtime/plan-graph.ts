@@ -34,9 +34,10 @@ export interface PlanOptions extends ConvPlanOptions {
   /** Time the igemm variants on the adapter to choose the unforced fields (default true; false takes the planner's defaults). */
   readonly autotune?: boolean;
   /**
-   * Quantize the input of a first convolution with fewer than 4 input channels
-   * straight into its windows and run it as a 1x1 reduction (src/gpu/ops/im2col.ts);
-   * default true.
+   * Quantize the input of a convolution with fewer than 4 input channels (the
+   * network's first, typically) straight into its windows and run it as a 1x1
+   * reduction (src/gpu/ops/im2col.ts), where that quantized input has no other
+   * reader and the copy fits a buffer; default true.
    */
   readonly im2col?: boolean;
 }
@@ -58,8 +59,13 @@ class Builder {
     return this.facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
   }
 
+  /** The largest tensor the adapter binds. */
+  get maxTensorBytes(): number {
+    return Math.min(this.facts.limits.maxStorageBufferBindingSize ?? 134217728, this.facts.limits.maxBufferSize ?? 268435456);
+  }
+
   define(spec: TensorSpec): void {
-    const limit = Math.min(this.facts.limits.maxStorageBufferBindingSize ?? 134217728, this.facts.limits.maxBufferSize ?? 268435456);
+    const limit = this.maxTensorBytes;
     if (spec.aliasOf === undefined && spec.bytes > limit) {
       const which = (this.facts.limits.maxStorageBufferBindingSize ?? Infinity) <= (this.facts.limits.maxBufferSize ?? Infinity) ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
       throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's ${which} of ${limit} (use a smaller batch)`, which);
@@ -204,7 +210,9 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     case 'quantize': {
       const x = ins('f')[0]!;
       const reader = im2col.get(out);
-      const im = reader === undefined ? undefined : im2colConv(reader, x.shape);
+      // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
+      let im = reader === undefined ? undefined : im2colConv(reader, x.shape);
+      if (im !== undefined && intBytes(im.shape, where) > b.maxTensorBytes) im = undefined;
       const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: out }, P(out), actShapeOf(x.shape, where), mw, im?.window));
       if (im !== undefined) windows.set(out, im);
       defineInt(im?.shape ?? x.shape);

@@ -38,7 +38,8 @@ export function im2colConv(q: QMatmulLayer, inputShape: readonly number[]): Im2c
   const [m, c, kH, kW] = q.weightShape as [number, number, number, number];
   if (layer.group !== 1 || inputShape[1] !== c) return undefined;
   const k = kH * kW * c;
-  if (Math.ceil(k / 4) >= kH * kW * Math.ceil(c / 4)) return undefined;
+  // From 4 channels on a tap's words are full: the copy would only repeat the input kH * kW times.
+  if (c >= 4 || kH * kW === 1) return undefined;
   const [n, , h, w] = inputShape as [number, number, number, number];
   const [sH, sW] = layer.strides;
   const [dH, dW] = layer.dilations;
