@@ -367,7 +367,7 @@ export class Session {
       });
     }
     const c = await this.#choice;
-    return { dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled, fitWorkgroup: !forcedWorkgroup };
+    return { ...o, dot4: o.dot4 ?? c.dot4, rows: o.rows ?? c.rows, workgroupX: o.workgroupX ?? c.workgroupX, workgroupY: o.workgroupY ?? c.workgroupY, tiled: o.tiled ?? c.tiled, fitWorkgroup: !forcedWorkgroup };
   }
 
   /** The igemm variant measured fastest on this adapter (undefined before the first quantized run, or with autotune off). */

@@ -14,7 +14,7 @@ import { BufferTracker } from '../../src/gpu/buffer-tracker.js';
 import { requestGpu } from '../../src/gpu/device.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
 import { collectStats } from '../../src/quant/calibrate-graph.js';
-import { PRESETS, type QuantConfig } from '../../src/quant/config.js';
+import { PRESETS, type LayerQuant, type QuantConfig } from '../../src/quant/config.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { createSession } from '../../src/runtime/session.js';
@@ -25,6 +25,9 @@ import { nsfwjsArtifacts } from '../helpers/tfjs-nsfwjs.js';
 import { photoBatch, requirePhotos } from '../helpers/tfjs-reference.js';
 import { describeOnRunners } from '../helpers/runners.js';
 import { realInputs, zooModels } from '../helpers/zoo.js';
+import { mulberry32 } from '../helpers/random.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { inferGraphShapes } from '../../src/ir/infer-shapes.js';
 
 function slice(x: Tensor, n: number): Tensor {
   const per = x.data.length / x.shape[0]!;
@@ -39,6 +42,32 @@ function maxRelative(a: Float32Array, b: Float32Array): number {
     m = Math.max(m, Math.abs(a[i]!));
   }
   return d / m;
+}
+
+/** A 3-channel first convolution (3x3, stride 2, padding 1, ReLU) and a 1x1 after it, weights seeded. */
+function rgbStem(): Graph {
+  const rnd = mulberry32(4);
+  const data = (n: number): Float32Array => Float32Array.from({ length: n }, () => rnd() - 0.5);
+  const window = { dilations: [1, 1] as [number, number], autoPad: 'NOTSET' as const, group: 1 };
+  const graph: Graph = {
+    name: 'rgb-stem',
+    inputs: [{ name: 'x', shape: ['N', 3, 11, 10] }],
+    outputs: [{ name: 'y', shape: [] }],
+    layers: [
+      { op: 'conv', name: 'stem', inputs: ['x', 'w1', 'b1'], outputs: ['h'], strides: [2, 2], pads: [1, 1, 1, 1], activation: { kind: 'relu' }, ...window },
+      { op: 'conv', name: 'pointwise', inputs: ['h', 'w2', 'b2'], outputs: ['y'], strides: [1, 1], pads: [0, 0, 0, 0], ...window },
+    ],
+    constants: new Map([
+      ['w1', { shape: [6, 3, 3, 3], data: data(6 * 27) }],
+      ['b1', { shape: [6], data: data(6) }],
+      ['w2', { shape: [5, 6, 1, 1], data: data(30) }],
+      ['b2', { shape: [5], data: data(5) }],
+    ]),
+    shapes: new Map(),
+  };
+  inferGraphShapes(graph);
+  graph.outputs[0]!.shape = graph.shapes.get('y')!;
+  return graph;
 }
 
 describeOnRunners(
@@ -83,6 +112,29 @@ describeOnRunners(
         }
       }, 300_000);
     }
+
+    it('an RGB first convolution through its im2col copy equals the golden executor at w8a8, w3a8 and w2a8, as does the direct form', async () => {
+      const r = get();
+      const graph = rgbStem();
+      const rnd = mulberry32(9);
+      const x: Tensor = { shape: [2, 3, 11, 10], data: Float32Array.from({ length: 2 * 3 * 11 * 10 }, () => 2 * rnd() - 1) };
+      const { tensors } = await collectStats(graph, [x]);
+      for (const bits of [8, 3, 2] as const) {
+        const qg = quantize(graph, tensors, { name: `w${bits}a8`, default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: bits } });
+        const golden = runQuantized(qg, { x });
+        for (const im2col of [true, false]) {
+          const session = await r.createSession(qg, { im2col });
+          try {
+            const ops = (await session.profile(x, { warmup: 0, repeats: 1 })).layers.map((l) => l.op);
+            expect(ops.slice(0, 2)).toEqual(im2col ? ['quantize+im2col 3x3', 'conv 3x3/2 im2col'] : ['quantize', 'conv 3x3/2']);
+            const gpu = await session.run(x);
+            for (const [name, ints] of Object.entries(golden.integers)) expect(gpu.integers[name], `w${bits}a8 im2col ${im2col}: ${name}`).toEqual(ints);
+          } finally {
+            await session.dispose();
+          }
+        }
+      }
+    }, 120_000);
 
     it('nsfwjs MobileNetV2 (TF.js layers, NHWC input, ZeroPadding2D) equals the golden executor at w8a8; float within 1e-4', async () => {
       const r = get();
