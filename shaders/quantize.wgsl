@@ -3,7 +3,9 @@
 // NCHW. One invocation per packed word (4 channels of one pixel). Composed
 // after lanes8.wgsl.
 //
-// Quantize writes the lanes through a convolution window (im2col): output
+// Quantize reads its input through strides (so an NHWC tensor followed by a
+// transpose to NCHW is read in place) and writes the lanes through a
+// convolution window (im2col): output
 // position (b, oy, ox), lane k = (ky * win_w + kx) * c + ci holds input
 // channel ci at (oy * stride_h - pad_top + ky * dil_h, ox * ...); a tap in the
 // padding holds the real zero. The plain boundary is the 1x1 window (k = ci,
@@ -20,11 +22,16 @@
 override WORKGROUP_SIZE: u32 = 64u;
 
 struct QuantizeParams {
-  // The float input, NCHW.
+  // The float input as an NCHW view: its sizes, and the element strides of each axis in
+  // memory (an NCHW tensor's own, or those of an NHWC tensor seen through a transpose).
   n: u32,
   c: u32,
   h: u32,
   w: u32,
+  stride_n: u32,
+  stride_c: u32,
+  stride_y: u32,
+  stride_x: u32,
   // The output positions per image (out_h x out_w) and the lanes of each, win_h * win_w * c.
   out_h: u32,
   out_w: u32,
@@ -74,7 +81,7 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     if (k < qp.lanes) {
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
-        let x = real_in[((b * qp.c + ch) * qp.h + u32(iy)) * qp.w + u32(ix)];
+        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
         let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }

@@ -16,7 +16,8 @@ import { actShape, packedWords, type ActShape } from '../gpu/ops/layout.js';
 import { lutKernel, planLut } from '../gpu/ops/lut.js';
 import { planPool, poolKernel } from '../gpu/ops/pool.js';
 import { im2colConv, type Im2colConv } from '../gpu/ops/im2col.js';
-import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel } from '../gpu/ops/quantize.js';
+import { boundaryFusions, type BoundaryFusions } from './boundary-fusion.js';
+import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
 import type { SmallPlan } from '../gpu/ops/small-plan.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import type { Constant, Graph, TensorInfo } from '../ir/graph.js';
@@ -24,10 +25,10 @@ import { bindInputShapes } from '../ir/bind-input-shapes.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { ConvLayer } from '../ir/layers.js';
 import type { QParams } from '../quant/qparams.js';
-import type { QLayer, QMatmulLayer, QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QLayer, QuantizedGraph } from '../quant/quantized-graph.js';
 import { planFloatLayer } from './plan-float-layer.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
-import { broadcastShapes, numel } from '../ir/shape.js';
+import { broadcastShapes, numel, stridesOf } from '../ir/shape.js';
 
 /** The igemm variant fields (ConvPlanOptions: dot path, tile, core, workgroup fitting), forced or left to the adapter's measured best. */
 export interface PlanOptions extends ConvPlanOptions {
@@ -153,9 +154,9 @@ export function planQuantizedGraph(qg: QuantizedGraph, inputShapes: Readonly<Rec
     if (p === undefined) throw new ShapeError(`integer tensor '${name}' has no quantization parameters`);
     return p;
   };
-  const im2col = options.im2col === false ? new Map<string, QMatmulLayer>() : im2colCandidates(qg);
+  const fusions = boundaryFusions(qg, options);
   const windows = new Map<string, Im2colConv>();
-  for (const layer of qg.layers) planQuantizedInto(b, layer, P, options, im2col, windows);
+  for (const layer of qg.layers) planQuantizedInto(b, layer, P, options, fusions, windows);
   const outputs = qg.outputs.map((o) => {
     const io = { name: o.name, key: tensorKey('f', o.name), shape: b.tensor(tensorKey('f', o.name), 'outputs').shape };
     if (o.integer === undefined) return io;
@@ -175,26 +176,7 @@ function actShapeOf(shape: readonly number[], where: string): ActShape {
   }
 }
 
-/**
- * The convolutions that may read their input as an im2col copy, by the name of
- * that input: integer tensors that a quantize step writes and one convolution
- * reads, and nothing else (no other layer, not a graph output).
- */
-function im2colCandidates(qg: QuantizedGraph): Map<string, QMatmulLayer> {
-  const quantized = new Set(qg.layers.filter((l) => l.kind === 'quantize').map((l) => l.outputs[0]!));
-  const readers = new Map<string, number>();
-  // Quantize steps and float layers read the float tensor of the name (tensors have two domains).
-  for (const l of qg.layers) if (l.kind !== 'quantize' && l.kind !== 'float') for (const name of l.inputs) readers.set(name, (readers.get(name) ?? 0) + 1);
-  for (const o of qg.outputs) if (o.integer !== undefined) readers.set(o.integer, (readers.get(o.integer) ?? 0) + 1);
-  const out = new Map<string, QMatmulLayer>();
-  for (const l of qg.layers) {
-    const x = l.inputs[0]!;
-    if (l.kind === 'conv' && !isDepthwise(l) && quantized.has(x) && readers.get(x) === 1) out.set(x, l);
-  }
-  return out;
-}
-
-function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QParams, options: PlanOptions, im2col: ReadonlyMap<string, QMatmulLayer>, windows: Map<string, Im2colConv>): void {
+function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QParams, options: PlanOptions, fusions: BoundaryFusions, windows: Map<string, Im2colConv>): void {
   const where = `layer '${layer.name}' (${layer.kind})`;
   const ins = (domain: Domain): TensorSpec[] => layer.inputs.map((n) => b.tensor(tensorKey(domain, n), where));
   const out = layer.outputs[0]!;
@@ -209,14 +191,23 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     }
     case 'quantize': {
       const x = ins('f')[0]!;
-      const reader = im2col.get(out);
+      // A transpose folded in (boundary-fusion.ts): read the input through its strides, write its output.
+      const transpose = fusions.transposes.get(out);
+      const perm = transpose?.layer.op === 'transpose' ? transpose.layer.perm : undefined;
+      const target = transpose?.outputs[0] ?? out;
+      const view = perm === undefined ? x.shape : perm.map((axis) => x.shape[axis]!);
+      const own = stridesOf(x.shape);
+      const strides = perm?.map((axis) => own[axis]!) as InputStrides | undefined;
+      const reader = fusions.im2col.get(target);
       // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
-      let im = reader === undefined ? undefined : im2colConv(reader, x.shape);
+      let im = reader === undefined ? undefined : im2colConv(reader, view);
       if (im !== undefined && intBytes(im.shape, where) > b.maxTensorBytes) im = undefined;
-      const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: out }, P(out), actShapeOf(x.shape, where), mw, im?.window));
-      if (im !== undefined) windows.set(out, im);
-      defineInt(im?.shape ?? x.shape);
-      b.add(layer.name, im === undefined ? 'quantize' : `quantize+im2col ${im.window.kH}x${im.window.kW}`, quantizeKernel, keyed(plan, 'f', 'i'), 0, abits(out));
+      const plan = typed(where, () => planQuantize({ real: layer.inputs[0]!, lanes: target }, P(out), actShapeOf(view, where), mw, im?.window, strides));
+      if (im !== undefined) windows.set(target, im);
+      const shape = im?.shape ?? view;
+      b.define({ key: tensorKey('i', target), shape, bytes: intBytes(shape, where), params: P(target) });
+      const op = ['quantize', ...(perm === undefined ? [] : ['transpose']), ...(im === undefined ? [] : [`im2col ${im.window.kH}x${im.window.kW}`])].join('+');
+      b.add(layer.name, op, quantizeKernel, keyed(plan, 'f', 'i'), 0, abits(out));
       return;
     }
     case 'dequantize': {
@@ -288,6 +279,8 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
       return;
     }
     case 'move': {
+      // Folded into the quantize step before it, which wrote this layer's output.
+      if ([...fusions.transposes.values()].includes(layer)) return;
       const x = ins('i')[0]!;
       const l = layer.layer;
       const shape = (inferLayerShapes(l, [x.shape], b.bindings) as number[][])[0]!;

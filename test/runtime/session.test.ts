@@ -44,17 +44,21 @@ function maxRelative(a: Float32Array, b: Float32Array): number {
   return d / m;
 }
 
-/** A 3-channel first convolution (3x3, stride 2, padding 1, ReLU) and a 1x1 after it, weights seeded. */
-function rgbStem(): Graph {
+/**
+ * A 3-channel first convolution (3x3, stride 2, padding 1, ReLU) and a 1x1 after it, weights
+ * seeded; with `nhwc`, the input is NHWC and a transpose to NCHW comes first (as in TF.js models).
+ */
+function rgbStem(nhwc = false): Graph {
   const rnd = mulberry32(4);
   const data = (n: number): Float32Array => Float32Array.from({ length: n }, () => rnd() - 0.5);
   const window = { dilations: [1, 1] as [number, number], autoPad: 'NOTSET' as const, group: 1 };
   const graph: Graph = {
     name: 'rgb-stem',
-    inputs: [{ name: 'x', shape: ['N', 3, 11, 10] }],
+    inputs: [{ name: 'x', shape: nhwc ? ['N', 11, 10, 3] : ['N', 3, 11, 10] }],
     outputs: [{ name: 'y', shape: [] }],
     layers: [
-      { op: 'conv', name: 'stem', inputs: ['x', 'w1', 'b1'], outputs: ['h'], strides: [2, 2], pads: [1, 1, 1, 1], activation: { kind: 'relu' }, ...window },
+      ...(nhwc ? [{ op: 'transpose' as const, name: 'to_nchw', inputs: ['x'], outputs: ['x_nchw'], perm: [0, 3, 1, 2] }] : []),
+      { op: 'conv', name: 'stem', inputs: [nhwc ? 'x_nchw' : 'x', 'w1', 'b1'], outputs: ['h'], strides: [2, 2], pads: [1, 1, 1, 1], activation: { kind: 'relu' }, ...window },
       { op: 'conv', name: 'pointwise', inputs: ['h', 'w2', 'b2'], outputs: ['y'], strides: [1, 1], pads: [0, 0, 0, 0], ...window },
     ],
     constants: new Map([
@@ -113,28 +117,32 @@ describeOnRunners(
       }, 300_000);
     }
 
-    it('an RGB first convolution through its im2col copy equals the golden executor at w8a8, w3a8 and w2a8, as does the direct form', async () => {
+    it('an RGB first convolution through its im2col copy equals the golden executor at w8a8, w3a8 and w2a8, as does the direct form; NCHW input, and NHWC through a transpose folded into the quantize step', async () => {
       const r = get();
-      const graph = rgbStem();
-      const rnd = mulberry32(9);
-      const x: Tensor = { shape: [2, 3, 11, 10], data: Float32Array.from({ length: 2 * 3 * 11 * 10 }, () => 2 * rnd() - 1) };
-      const { tensors } = await collectStats(graph, [x]);
-      for (const bits of [8, 3, 2] as const) {
-        const qg = quantize(graph, tensors, { name: `w${bits}a8`, default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: bits } });
-        const golden = runQuantized(qg, { x });
-        for (const im2col of [true, false]) {
-          const session = await r.createSession(qg, { im2col });
-          try {
-            const ops = (await session.profile(x, { warmup: 0, repeats: 1 })).layers.map((l) => l.op);
-            expect(ops.slice(0, 2)).toEqual(im2col ? ['quantize+im2col 3x3', 'conv 3x3/2 im2col'] : ['quantize', 'conv 3x3/2']);
-            const gpu = await session.run(x);
-            for (const [name, ints] of Object.entries(golden.integers)) expect(gpu.integers[name], `w${bits}a8 im2col ${im2col}: ${name}`).toEqual(ints);
-          } finally {
-            await session.dispose();
+      for (const nhwc of [false, true]) {
+        const graph = rgbStem(nhwc);
+        const rnd = mulberry32(9);
+        const shape = nhwc ? [2, 11, 10, 3] : [2, 3, 11, 10];
+        const x: Tensor = { shape, data: Float32Array.from({ length: 2 * 3 * 11 * 10 }, () => 2 * rnd() - 1) };
+        const { tensors } = await collectStats(graph, [x]);
+        for (const bits of [8, 3, 2] as const) {
+          const qg = quantize(graph, tensors, { name: `w${bits}a8`, default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: bits } });
+          const golden = runQuantized(qg, { x });
+          for (const im2col of [true, false]) {
+            const session = await r.createSession(qg, { im2col });
+            try {
+              const ops = (await session.profile(x, { warmup: 0, repeats: 1 })).layers.map((l) => l.op);
+              const boundary = ['quantize', ...(nhwc ? ['transpose'] : []), ...(im2col ? ['im2col 3x3'] : [])].join('+');
+              expect(ops.slice(0, 2)).toEqual([boundary, im2col ? 'conv 3x3/2 im2col' : 'conv 3x3/2']);
+              const gpu = await session.run(x);
+              for (const [name, ints] of Object.entries(golden.integers)) expect(gpu.integers[name], `w${bits}a8 nhwc ${nhwc} im2col ${im2col}: ${name}`).toEqual(ints);
+            } finally {
+              await session.dispose();
+            }
           }
         }
       }
-    }, 120_000);
+    }, 180_000);
 
     it('nsfwjs MobileNetV2 (TF.js layers, NHWC input, ZeroPadding2D) equals the golden executor at w8a8; float within 1e-4', async () => {
       const r = get();

@@ -49,12 +49,23 @@ function checkParams(p: QParams, where: string): void {
   if (p.bits > 8 || p.lo - off < -128 || p.hi - off > 127) throw new RangeError(`${where}: ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}] do not fit 8-bit lanes`);
 }
 
+/** Element strides of the float input's N, C, H and W axes in memory. */
+export type InputStrides = readonly [number, number, number, number];
+
 /**
- * Quantize a float NCHW tensor of shape `s` to packed lanes, through a
- * convolution window (im2col, src/gpu/ops/im2col.ts) or the 1x1 window of the
- * plain boundary (the default): the output is [n, kH * kW * c, outH, outW].
+ * Quantize a float tensor seen as NCHW of shape `s` (contiguous by default, or
+ * through `strides`) to packed lanes, through a convolution window (im2col,
+ * src/gpu/ops/im2col.ts) or the 1x1 window of the plain boundary (the
+ * default): the output is [n, kH * kW * c, outH, outW].
  */
-export function planQuantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number, window: QuantizeWindow = plainWindow(s)): SmallPlan<QuantizeVariant> {
+export function planQuantize(
+  t: BoundaryTensors,
+  p: QParams,
+  s: ActShape,
+  maxWorkgroups: number,
+  window: QuantizeWindow = plainWindow(s),
+  strides: InputStrides = [s.c * s.h * s.w, s.h * s.w, s.w, 1],
+): SmallPlan<QuantizeVariant> {
   checkParams(p, `quantize '${t.lanes}'`);
   const lanes = window.kH * window.kW * s.c;
   const words = packedWords({ n: s.n, c: lanes, h: window.outH, w: window.outW });
@@ -65,6 +76,10 @@ export function planQuantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWor
     uniforms: {
       qp: {
         ...s,
+        stride_n: strides[0],
+        stride_c: strides[1],
+        stride_y: strides[2],
+        stride_x: strides[3],
         out_h: w.outH,
         out_w: w.outW,
         lanes,
