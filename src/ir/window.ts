@@ -1,4 +1,4 @@
-import type { AutoPad } from './layers.js';
+import type { AutoPad, ConvLayer } from './layers.js';
 import type { Dim } from './shape.js';
 
 /**
@@ -60,6 +60,33 @@ export function windowOutputSize(
   // A last window that would start inside the end padding is dropped (ONNX and PyTorch agree).
   if ((out - 1) * stride >= input + b) out--;
   return out;
+}
+
+/** A 2-D window on a known input: its pads with `auto_pad` resolved, and its output size. */
+export interface Window2d {
+  readonly padTop: number;
+  readonly padBottom: number;
+  readonly padLeft: number;
+  readonly padRight: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/** Resolves the window of a convolution or pool (kernel [kh, kw]) over an h x w input. */
+export function resolveWindow2d(h: number, w: number, kernel: readonly [number, number], window: Pick<ConvLayer, 'strides' | 'dilations' | 'pads' | 'autoPad'>, ceilMode = false): Window2d {
+  const [kh, kw] = kernel;
+  const [sh, sw] = window.strides;
+  const [dh, dw] = window.dilations;
+  const [padTop, padBottom] = resolveAxisPads(h, kh, sh, dh, window.autoPad, [window.pads[0], window.pads[2]]);
+  const [padLeft, padRight] = resolveAxisPads(w, kw, sw, dw, window.autoPad, [window.pads[1], window.pads[3]]);
+  return {
+    padTop,
+    padBottom,
+    padLeft,
+    padRight,
+    outH: windowOutputSize(h, kh, sh, dh, 'NOTSET', [padTop, padBottom], ceilMode) as number,
+    outW: windowOutputSize(w, kw, sw, dw, 'NOTSET', [padLeft, padRight], ceilMode) as number,
+  };
 }
 
 function signed(n: number): string {

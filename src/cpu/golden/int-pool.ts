@@ -1,5 +1,5 @@
 import type { PoolLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import type { Tensor } from '../tensor.js';
 
 /** Integer division rounding half away from zero: sign(s) * floor((2|s| + d) / 2d), integers only. */
@@ -17,10 +17,8 @@ export function intAvgPool(x: Tensor, layer: PoolLayer, zeroPoint: number): Tens
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.strides;
-  const [pt, pb] = resolveAxisPads(h, kh, sh, 1, layer.autoPad, [layer.pads[0], layer.pads[2]]);
-  const [pl, pr] = resolveAxisPads(w, kw, sw, 1, layer.autoPad, [layer.pads[1], layer.pads[3]]);
-  const oh = windowOutputSize(h, kh, sh, 1, 'NOTSET', [pt, pb], layer.ceilMode) as number;
-  const ow = windowOutputSize(w, kw, sw, 1, 'NOTSET', [pl, pr], layer.ceilMode) as number;
+  // Undilated, as the integer average pool defines it.
+  const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr, outH: oh, outW: ow } = resolveWindow2d(h, w, layer.kernel, { ...layer, dilations: [1, 1] }, layer.ceilMode);
   const out = new Float32Array(n * c * oh * ow);
   for (let p = 0; p < n * c; p++) {
     const base = p * h * w;

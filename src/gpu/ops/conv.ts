@@ -14,7 +14,7 @@ import { readBuffer } from '../readback.js';
 import { writeUniforms } from '../reflect.js';
 import { composeShader } from '../shader-parts.js';
 import type { ConvLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import { laneBits } from '../../quant/packing.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
@@ -128,17 +128,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   const strides = dense ? [1, 1] : layer.strides;
   const dil = dense ? [1, 1] : layer.dilations;
   if (cg * group !== cIn || m % group !== 0) throw new RangeError(`${where}: weights [${q.weightShape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
-  let padTop = 0;
-  let padLeft = 0;
-  let outH = 1;
-  let outW = 1;
-  if (!dense) {
-    const pads = layer.pads;
-    [padTop] = resolveAxisPads(inH, kH, strides[0]!, dil[0]!, layer.autoPad, [pads[0], pads[2]]);
-    [padLeft] = resolveAxisPads(inW, kW, strides[1]!, dil[1]!, layer.autoPad, [pads[1], pads[3]]);
-    outH = windowOutputSize(inH, kH, strides[0]!, dil[0]!, layer.autoPad, [pads[0], pads[2]]) as number;
-    outW = windowOutputSize(inW, kW, strides[1]!, dil[1]!, layer.autoPad, [pads[1], pads[3]]) as number;
-  }
+  const { padTop, padLeft, outH, outW } = dense ? { padTop: 0, padLeft: 0, outH: 1, outW: 1 } : resolveWindow2d(inH, inW, [kH, kW], layer);
   const dot4 = options.dot4 ?? facts.dot4I8Packed;
   if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
   const rows = options.rows ?? 4;

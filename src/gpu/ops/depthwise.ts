@@ -5,7 +5,7 @@
  * each tap's 4 channels as 4 lanes (packDepthwiseWeights).
  */
 import type { ConvLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
@@ -57,10 +57,7 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
   }
   const [sh, sw] = d.strides;
   const [dh, dw] = d.dilations;
-  const [pt, pb] = resolveAxisPads(s.h, kh, sh, dh, d.autoPad, [d.pads[0], d.pads[2]]);
-  const [pl, pr] = resolveAxisPads(s.w, kw, sw, dw, d.autoPad, [d.pads[1], d.pads[3]]);
-  const oh = windowOutputSize(s.h, kh, sh, dh, 'NOTSET', [pt, pb]) as number;
-  const ow = windowOutputSize(s.w, kw, sw, dw, 'NOTSET', [pl, pr]) as number;
+  const { padTop: pt, padLeft: pl, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, [kh, kw], d);
   const outShape: ActShape = { n: s.n, c: m, h: oh, w: ow };
   const words = packedWords(outShape);
   if (layer.weightBits > 8) throw new RangeError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);

@@ -3,7 +3,7 @@
  * Golden: the CPU float executor's conv2d and gemm (src/cpu/run-layer.ts).
  */
 import type { ConvLayer, DenseLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { activationCode } from './float-activation.js';
 import { dispatch1d } from './layout.js';
@@ -56,14 +56,8 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
   const [dh, dw] = dense ? [1, 1] : layer.dilations;
   let g = { oh: 1, ow: 1, pad_top: 0, pad_left: 0 };
   if (!dense) {
-    const [pt, pb] = resolveAxisPads(h, kh, sh, dh, layer.autoPad, [layer.pads[0], layer.pads[2]]);
-    const [pl, pr] = resolveAxisPads(wd, kw, sw, dw, layer.autoPad, [layer.pads[1], layer.pads[3]]);
-    g = {
-      oh: windowOutputSize(h, kh, sh, dh, 'NOTSET', [pt, pb]) as number,
-      ow: windowOutputSize(wd, kw, sw, dw, 'NOTSET', [pl, pr]) as number,
-      pad_top: pt,
-      pad_left: pl,
-    };
+    const r = resolveWindow2d(h, wd, [kh, kw], layer);
+    g = { oh: r.outH, ow: r.outW, pad_top: r.padTop, pad_left: r.padLeft };
   }
   const act = activationCode(layer.activation);
   const mg = m / group;

@@ -3,7 +3,7 @@
  * Golden: the CPU float executor's pool2d kernels.
  */
 import type { GlobalPoolLayer, PoolLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { dispatch1d } from './layout.js';
 import { smallKernel, type SmallPlan } from './small-plan.js';
@@ -28,10 +28,7 @@ export function planFloatPool(layer: PoolLayer | GlobalPoolLayer, x: readonly nu
     const [kh, kw] = layer.kernel;
     const [sh, sw] = layer.strides;
     const [dh, dw] = layer.dilations;
-    const [pt, pb] = resolveAxisPads(h, kh, sh, dh, layer.autoPad, [layer.pads[0], layer.pads[2]]);
-    const [pl, pr] = resolveAxisPads(w, kw, sw, dw, layer.autoPad, [layer.pads[1], layer.pads[3]]);
-    const oh = windowOutputSize(h, kh, sh, dh, 'NOTSET', [pt, pb], layer.ceilMode) as number;
-    const ow = windowOutputSize(w, kw, sw, dw, 'NOTSET', [pl, pr], layer.ceilMode) as number;
+    const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr, outH: oh, outW: ow } = resolveWindow2d(h, w, layer.kernel, layer, layer.ceilMode);
     g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: layer.op === 'avgPool' && layer.countIncludePad ? 1 : 0 };
   }
   const invocations = n * c * g.oh * g.ow;

@@ -13,7 +13,7 @@
  * golden model's padding reads).
  */
 import type { ConvLayer } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import { packRows } from '../../quant/packing.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { QuantizeWindow } from './quantize.js';
@@ -37,17 +37,13 @@ export function im2colConv(q: QMatmulLayer, inputShape: readonly number[]): Im2c
   const layer = q.layer as ConvLayer;
   const [m, c, kH, kW] = q.weightShape as [number, number, number, number];
   if (layer.group !== 1 || inputShape[1] !== c) return undefined;
-  const k = kH * kW * c;
   // From 4 channels on a tap's words are full: the copy would only repeat the input kH * kW times.
   if (c >= 4 || kH * kW === 1) return undefined;
+  const k = kH * kW * c;
   const [n, , h, w] = inputShape as [number, number, number, number];
   const [sH, sW] = layer.strides;
   const [dH, dW] = layer.dilations;
-  const pads = layer.pads;
-  const [padTop] = resolveAxisPads(h, kH, sH, dH, layer.autoPad, [pads[0], pads[2]]);
-  const [padLeft] = resolveAxisPads(w, kW, sW, dW, layer.autoPad, [pads[1], pads[3]]);
-  const outH = windowOutputSize(h, kH, sH, dH, layer.autoPad, [pads[0], pads[2]]) as number;
-  const outW = windowOutputSize(w, kW, sW, dW, layer.autoPad, [pads[1], pads[3]]) as number;
+  const { padTop, padLeft, outH, outW } = resolveWindow2d(h, w, [kH, kW], layer);
   // ONNX order (m, c, ky, kx) to the lanes' order (m, ky, kx, c).
   const weights = new Int32Array(q.weights.length);
   for (let o = 0; o < m; o++) {

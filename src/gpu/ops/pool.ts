@@ -4,7 +4,7 @@
  * (src/cpu/golden/int-pool.ts). Pools keep their input's parameters.
  */
 import type { PoolLayer as PoolDescriptor } from '../../ir/layers.js';
-import { resolveAxisPads, windowOutputSize } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { PoolLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
@@ -31,10 +31,7 @@ export function planPool(layer: PoolLayer, p: QParams, s: ActShape, maxWorkgroup
     const [sh, sw] = d.strides;
     const [dh, dw] = d.dilations;
     if (mode === 'avg' && (dh !== 1 || dw !== 1)) throw new RangeError(`avgPool '${layer.name}': dilations [${dh}, ${dw}] are not supported (the golden model has none)`);
-    const [pt, pb] = resolveAxisPads(s.h, kh, sh, dh, d.autoPad, [d.pads[0], d.pads[2]]);
-    const [pl, pr] = resolveAxisPads(s.w, kw, sw, dw, d.autoPad, [d.pads[1], d.pads[3]]);
-    const oh = windowOutputSize(s.h, kh, sh, dh, 'NOTSET', [pt, pb], d.ceilMode) as number;
-    const ow = windowOutputSize(s.w, kw, sw, dw, 'NOTSET', [pl, pr], d.ceilMode) as number;
+    const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, d.kernel, d, d.ceilMode);
     if (!(oh > 0 && ow > 0)) throw new RangeError(`${layer.kind} '${layer.name}': output ${oh} x ${ow} from input ${s.h} x ${s.w}`);
     g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: d.countIncludePad ? 1 : 0 };
   }
