@@ -280,7 +280,7 @@ function planQuantizedInto(b: Builder, layer: QLayer, P: (name: string) => QPara
     }
     case 'move': {
       // Folded into the quantize step before it, which wrote this layer's output.
-      if ([...fusions.transposes.values()].includes(layer)) return;
+      if (fusions.transposes.get(layer.inputs[0]!) === layer) return;
       const x = ins('i')[0]!;
       const l = layer.layer;
       const shape = (inferLayerShapes(l, [x.shape], b.bindings) as number[][])[0]!;

@@ -3,6 +3,7 @@
  * tensor to packed lanes (golden: quantizeValue, eq. 4-5), and packed lanes
  * back to float NCHW (golden: dequantizeValue, eq. 1).
  */
+import { stridesOf } from '../../ir/shape.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
@@ -64,12 +65,11 @@ export function planQuantize(
   s: ActShape,
   maxWorkgroups: number,
   window: QuantizeWindow = plainWindow(s),
-  strides: InputStrides = [s.c * s.h * s.w, s.h * s.w, s.w, 1],
+  strides: InputStrides = stridesOf([s.n, s.c, s.h, s.w]) as [number, number, number, number],
 ): SmallPlan<QuantizeVariant> {
   checkParams(p, `quantize '${t.lanes}'`);
   const lanes = window.kH * window.kW * s.c;
   const words = packedWords({ n: s.n, c: lanes, h: window.outH, w: window.outW });
-  const w = window;
   return {
     variant: { kernel: 'quantize' },
     dispatch: dispatch1d(words, maxWorkgroups),
@@ -80,18 +80,18 @@ export function planQuantize(
         stride_c: strides[1],
         stride_y: strides[2],
         stride_x: strides[3],
-        out_h: w.outH,
-        out_w: w.outW,
+        out_h: window.outH,
+        out_w: window.outW,
         lanes,
         words,
-        win_h: w.kH,
-        win_w: w.kW,
-        stride_h: w.strideH,
-        stride_w: w.strideW,
-        dil_h: w.dilH,
-        dil_w: w.dilW,
-        pad_top: w.padTop,
-        pad_left: w.padLeft,
+        win_h: window.kH,
+        win_w: window.kW,
+        stride_h: window.strideH,
+        stride_w: window.strideW,
+        dil_h: window.dilH,
+        dil_w: window.dilW,
+        pad_top: window.padTop,
+        pad_left: window.padLeft,
         scale: Math.fround(p.scale),
         zero_point: p.zeroPoint,
         off: laneOffset(p),
