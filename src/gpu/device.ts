@@ -22,6 +22,7 @@
 import type {} from 'webgpu';
 import { GpuUnavailableError } from '../errors.js';
 import { readAdapterFacts, type AdapterFacts, type GpuHost } from './adapter-info.js';
+import { installDawnPollingPacer, type DawnPolling } from './dawn-polling.js';
 
 /** Chromium's SwiftShader Vulkan driver, as Debian installs it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -57,6 +58,13 @@ export interface RequestGpuOptions {
   optionalFeatures?: readonly GPUFeatureName[];
   /** Node only: options for the `webgpu` package's create(), e.g. `backend=vulkan`, `enable-dawn-features=...`. */
   dawnFlags?: readonly string[];
+  /**
+   * Node only: how Dawn's polling for finished GPU work is paced while a
+   * promise of it is pending (dawn-polling.ts). `paced` (default) polls every
+   * millisecond after the first 2 ms of a wait, leaving the CPU to a CPU
+   * adapter's shader threads; `busy` polls on every turn of the event loop, as the package does.
+   */
+  polling?: DawnPolling;
   /** Node only: the Vulkan ICD to fall back on (see the top of this file); null never falls back. Default SWIFTSHADER_ICD. */
   fallbackVulkanIcd?: string | null;
 }
@@ -141,7 +149,16 @@ async function requestNodeGpu(options: RequestGpuOptions): Promise<Gpu> {
   const { gpu, adapter } = found;
   const icdNow = process.env.VK_ICD_FILENAMES;
   const detail = `webgpu package (Dawn) in Node ${process.version}, ${icdNow !== undefined && icdNow !== '' ? `VK_ICD_FILENAMES=${icdNow}` : 'system Vulkan drivers'}, flags ${JSON.stringify(flags)}`;
-  return openDevice(gpu, adapter, 'node', detail, options);
+  const opened = await openDevice(gpu, adapter, 'node', detail, options);
+  if ((options.polling ?? 'paced') === 'busy') return opened;
+  const release = installDawnPollingPacer();
+  return {
+    ...opened,
+    destroy() {
+      opened.destroy();
+      release();
+    },
+  };
 }
 
 /**
