@@ -22,7 +22,7 @@
 import type {} from 'webgpu';
 import { GpuUnavailableError } from '../errors.js';
 import { readAdapterFacts, type AdapterFacts, type GpuHost } from './adapter-info.js';
-import { installDawnPollingPacer, type DawnPolling } from './dawn-polling.js';
+import { installDawnPollingPacer, isCpuAdapter, type DawnPolling } from './dawn-polling.js';
 
 /** Chromium's SwiftShader Vulkan driver, as Debian installs it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -60,9 +60,10 @@ export interface RequestGpuOptions {
   dawnFlags?: readonly string[];
   /**
    * Node only: how Dawn's polling for finished GPU work is paced while a
-   * promise of it is pending (dawn-polling.ts). `paced` (default) polls every
-   * millisecond after the first 2 ms of a wait, leaving the CPU to a CPU
-   * adapter's shader threads; `busy` polls on every turn of the event loop, as the package does.
+   * promise of it is pending (dawn-polling.ts). `auto` (default) paces it on
+   * CPU adapters (SwiftShader), whose shader threads the busy poll slows;
+   * `paced` always; `busy` never. The pacer is process-wide: while one paced
+   * device is open, every dawn.node wait in the process is paced.
    */
   polling?: DawnPolling;
   /** Node only: the Vulkan ICD to fall back on (see the top of this file); null never falls back. Default SWIFTSHADER_ICD. */
@@ -150,13 +151,25 @@ async function requestNodeGpu(options: RequestGpuOptions): Promise<Gpu> {
   const icdNow = process.env.VK_ICD_FILENAMES;
   const detail = `webgpu package (Dawn) in Node ${process.version}, ${icdNow !== undefined && icdNow !== '' ? `VK_ICD_FILENAMES=${icdNow}` : 'system Vulkan drivers'}, flags ${JSON.stringify(flags)}`;
   const opened = await openDevice(gpu, adapter, 'node', detail, options);
-  if ((options.polling ?? 'paced') === 'busy') return opened;
-  const release = installDawnPollingPacer();
+  const polling = options.polling ?? 'auto';
+  if (polling === 'busy' || (polling === 'auto' && !isCpuAdapter(opened.facts))) return opened;
+  let release: () => void;
+  try {
+    release = installDawnPollingPacer();
+  } catch {
+    // A global setImmediate that cannot be assigned (frozen globals): Dawn's own polling, slower but correct.
+    return opened;
+  }
+  // A lost device is never destroyed by some owners: the pacer must not outlive it.
+  void opened.device.lost.then(release);
   return {
     ...opened,
     destroy() {
-      opened.destroy();
-      release();
+      try {
+        opened.destroy();
+      } finally {
+        release();
+      }
     },
   };
 }

@@ -1,18 +1,21 @@
 /**
  * The pacer of dawn.node's polling (src/gpu/dawn-polling.ts): which callbacks
- * it paces, that it installs and uninstalls cleanly, and that a real wait on
- * the Node runner goes through its timer path and still settles.
+ * it paces and how, that it installs and uninstalls cleanly, and that
+ * requestGpu() uses it on CPU adapters, where a real wait goes through its
+ * timer path and still settles.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestGpu } from '../../src/gpu/device.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
-import { dawnPollingCounts, installDawnPollingPacer, isAddonCallback } from '../../src/gpu/dawn-polling.js';
+import { dawnPollingCounts, installDawnPollingPacer, isAddonCallback, isCpuAdapter } from '../../src/gpu/dawn-polling.js';
 
-const pristine = globalThis.setImmediate;
+const pristineImmediate = globalThis.setImmediate;
+const pristineTimeout = globalThis.setTimeout;
 
 afterEach(() => {
-  // A failed test must not leave the pacer on for the next one.
-  expect(globalThis.setImmediate).toBe(pristine);
+  // A failed test must not leave the pacer (or a fake) on for the next one.
+  globalThis.setTimeout = pristineTimeout;
+  expect(globalThis.setImmediate).toBe(pristineImmediate);
 });
 
 /**
@@ -32,13 +35,15 @@ function submitLongCopies(device: GPUDevice): () => void {
   };
 }
 
-/** dawn.node's polling callback, caught on its way into setImmediate while a real wait is pending. */
-async function catchDawnCallback(): Promise<(...args: unknown[]) => void> {
+const looksNative = (fn: unknown): boolean => typeof fn === 'function' && Function.prototype.toString.call(fn).includes('[native code]');
+
+/** dawn.node's polling callback, caught on its way into setImmediate while a real wait is pending (never called here). */
+async function catchDawnCallback(): Promise<unknown> {
   const gpu = await requestGpu({ polling: 'busy' });
-  const caught: Array<(...args: unknown[]) => void> = [];
+  const caught: unknown[] = [];
   const spy = (fn: (...args: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate => {
     caught.push(fn);
-    return pristine(fn, ...args);
+    return pristineImmediate(fn, ...args);
   };
   globalThis.setImmediate = spy as unknown as typeof setImmediate;
   try {
@@ -46,16 +51,27 @@ async function catchDawnCallback(): Promise<(...args: unknown[]) => void> {
     await gpu.device.queue.onSubmittedWorkDone();
     cleanup();
   } finally {
-    globalThis.setImmediate = pristine;
+    globalThis.setImmediate = pristineImmediate;
     gpu.destroy();
   }
-  expect(caught.length, 'dawn.node queued no callback with setImmediate: its polling changed, and the pacer has nothing to pace').toBeGreaterThan(0);
-  return caught[0]!;
+  const dawn = caught.find(looksNative);
+  expect(dawn, 'dawn.node queued no native callback with setImmediate: its polling changed, and the pacer has nothing to pace').toBeDefined();
+  return dawn;
 }
 
-describe('isAddonCallback', () => {
+/** A stand-in that passes for dawn.node's callback (a Proxy of an anonymous function reads as native) and counts its calls. */
+function standIn(): { fn: () => void; calls: () => number } {
+  let calls = 0;
+  const fn = new Proxy(function () {}, { apply: () => void calls++ });
+  return { fn, calls: () => calls };
+}
+
+const nextTurns = (ms: number): Promise<void> => new Promise((resolve) => pristineTimeout(resolve, ms));
+
+describe('isAddonCallback and isCpuAdapter', () => {
   it("tells dawn.node's polling callback from JavaScript, bound and built-in functions", async () => {
     expect(isAddonCallback(await catchDawnCallback())).toBe(true);
+    expect(isAddonCallback(standIn().fn), 'the stand-in the routing tests use').toBe(true);
     function named(): void {}
     expect(isAddonCallback(named)).toBe(false);
     expect(isAddonCallback(() => {})).toBe(false);
@@ -67,80 +83,137 @@ describe('isAddonCallback', () => {
     expect(isAddonCallback(undefined)).toBe(false);
     expect(isAddonCallback('function () { [native code] }')).toBe(false);
   });
+
+  it('counts fallback adapters and the known CPU Vulkan drivers as CPU adapters, and nothing else', () => {
+    const facts = { isFallbackAdapter: false, vendor: 'nvidia', device: '', description: 'NVIDIA H100' };
+    expect(isCpuAdapter(facts)).toBe(false);
+    expect(isCpuAdapter({ ...facts, isFallbackAdapter: true })).toBe(true);
+    expect(isCpuAdapter({ ...facts, vendor: 'google', description: 'SwiftShader driver 5.0.0' })).toBe(true);
+    expect(isCpuAdapter({ ...facts, vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+  });
 });
 
 describe('installDawnPollingPacer', () => {
   it('counts its users, restores the original setImmediate with the last release, and ignores a second release', () => {
     const a = installDawnPollingPacer();
-    expect(globalThis.setImmediate).not.toBe(pristine);
+    expect(globalThis.setImmediate).not.toBe(pristineImmediate);
     const b = installDawnPollingPacer();
     a();
     a();
-    expect(globalThis.setImmediate, 'one release of two (a released twice) must keep the pacer').not.toBe(pristine);
+    expect(globalThis.setImmediate, 'one release of two (a released twice) must keep the pacer').not.toBe(pristineImmediate);
     expect(dawnPollingCounts()).toBeDefined();
     b();
-    expect(globalThis.setImmediate).toBe(pristine);
+    expect(globalThis.setImmediate).toBe(pristineImmediate);
     expect(dawnPollingCounts()).toBeUndefined();
   });
 
-  it('passes JavaScript callbacks and their arguments through on the next turn, inside a polling burst too', async () => {
+  it('leaves a wrapper installed over it in place and only forwards once released', async () => {
     const release = installDawnPollingPacer({ spinMs: 0 });
+    const paced = globalThis.setImmediate;
+    const outer = (fn: (...args: unknown[]) => void, ...args: unknown[]): unknown => (paced as unknown as (...a: unknown[]) => unknown)(fn, ...args);
+    globalThis.setImmediate = outer as unknown as typeof setImmediate;
+    release();
+    expect(globalThis.setImmediate, "someone else's wrapper").toBe(outer);
+    const dawn = standIn();
+    setImmediate(dawn.fn);
+    await nextTurns(0);
+    expect(dawn.calls(), 'forwarded to the original setImmediate: run on the next turn, not by a timer').toBe(1);
+    globalThis.setImmediate = pristineImmediate;
+  });
+
+  it('passes JavaScript callbacks and their arguments through on the next turn, inside a polling burst too', async () => {
+    let clock = 0;
+    const release = installDawnPollingPacer({ spinMs: 2, now: () => clock });
     try {
-      const order: string[] = [];
+      const dawn = standIn();
+      setImmediate(dawn.fn);
+      clock = 3;
+      setImmediate(dawn.fn);
+      expect(dawnPollingCounts(), 'a burst past its spin').toEqual({ immediate: 1, timer: 1 });
       const got = await new Promise<unknown[]>((resolve) => setImmediate((...args: unknown[]) => resolve(args), 1, 'two'));
       expect(got).toEqual([1, 'two']);
-      setImmediate(() => order.push('immediate'));
-      setTimeout(() => order.push('timeout 5'), 5);
-      await new Promise((r) => setTimeout(r, 20));
-      expect(order).toEqual(['immediate', 'timeout 5']);
-      expect(dawnPollingCounts()).toEqual({ immediate: 0, timer: 0 });
+      const order: string[] = [];
+      setImmediate(function () {
+        order.push('anonymous function');
+      });
+      setImmediate(() => order.push('arrow'));
+      await new Promise((r) => setImmediate(r));
+      expect(order).toEqual(['anonymous function', 'arrow']);
+      expect(dawnPollingCounts(), 'JavaScript callbacks are not counted as paced').toEqual({ immediate: 1, timer: 1 });
+      await nextTurns(5);
+      expect(dawn.calls()).toBe(2);
     } finally {
       release();
     }
   });
 
-  it("paces dawn.node's callback: the first of a burst on the next turn, later ones a millisecond apart", async () => {
-    const dawn = await catchDawnCallback();
+  it("paces dawn.node's callback: a burst's first ones on the next turn, later ones by a timer that a later fake cannot strand", async () => {
     let clock = 0;
     const release = installDawnPollingPacer({ spinMs: 2, burstGapMs: 5, now: () => clock });
     try {
-      // Calling dawn's callback outside a pending wait does nothing; only the routing is observed.
-      setImmediate(dawn);
+      const dawn = standIn();
+      setImmediate(dawn.fn);
       clock = 1;
-      setImmediate(dawn);
+      setImmediate(dawn.fn);
       expect(dawnPollingCounts()).toEqual({ immediate: 2, timer: 0 });
+      await nextTurns(0);
+      expect(dawn.calls()).toBe(2);
+      // A test faking setTimeout after the pacer was installed must not keep Dawn's polling from running.
+      globalThis.setTimeout = ((): unknown => 0) as unknown as typeof setTimeout;
       clock = 3;
-      setImmediate(dawn);
-      clock = 7.5;
-      setImmediate(dawn);
-      expect(dawnPollingCounts(), 'past spinMs within a burst: by timer').toEqual({ immediate: 2, timer: 2 });
+      setImmediate(dawn.fn);
+      expect(dawnPollingCounts(), 'past spinMs within a burst: by timer').toEqual({ immediate: 2, timer: 1 });
+      // The timer fires "late" (the clock jumps past burstGapMs before it runs): its run, not its queueing, counts.
       clock = 20;
-      setImmediate(dawn);
-      expect(dawnPollingCounts(), 'after a gap longer than burstGapMs, a new burst starts unpaced').toEqual({ immediate: 3, timer: 2 });
-      await new Promise((r) => setTimeout(r, 10));
+      await nextTurns(10);
+      expect(dawn.calls(), 'the timer ran with the real setTimeout').toBe(3);
+      setImmediate(dawn.fn);
+      expect(dawnPollingCounts(), 'queued right after a late run: still the same burst, by timer').toEqual({ immediate: 2, timer: 2 });
+      clock = 40;
+      setImmediate(dawn.fn);
+      expect(dawnPollingCounts(), 'after a pause longer than burstGapMs, a new burst starts unpaced').toEqual({ immediate: 3, timer: 2 });
+      await nextTurns(10);
+      expect(dawn.calls()).toBe(5);
     } finally {
+      globalThis.setTimeout = pristineTimeout;
       release();
     }
   });
 });
 
-describe('requestGpu in Node with paced polling (the default)', () => {
-  it('settles waits through the timer path and uninstalls on destroy', async () => {
+describe('requestGpu in Node and the pacer', () => {
+  it('paces a CPU adapter by default (a long wait goes through the timer path and settles), and uninstalls on destroy', async () => {
     const gpu = await requestGpu();
     try {
-      expect(globalThis.setImmediate).not.toBe(pristine);
+      if (!isCpuAdapter(gpu.facts)) {
+        expect(globalThis.setImmediate, `a GPU (${gpu.facts.description}) keeps Dawn's busy polling by default`).toBe(pristineImmediate);
+        return;
+      }
+      expect(globalThis.setImmediate).not.toBe(pristineImmediate);
       const before = dawnPollingCounts()!;
-      const t0 = performance.now();
       const cleanup = submitLongCopies(gpu.device);
       await gpu.device.queue.onSubmittedWorkDone();
-      const waitedMs = performance.now() - t0;
-      const after = dawnPollingCounts()!;
-      expect(after.immediate).toBeGreaterThan(before.immediate);
-      if (waitedMs > 10) expect(after.timer, `a ${waitedMs.toFixed(0)} ms wait polled only unpaced`).toBeGreaterThan(before.timer);
       cleanup();
+      const after = dawnPollingCounts()!;
+      expect(after.timer, 'hundreds of MB copied on a CPU adapter take far longer than the 2 ms of unpaced polling').toBeGreaterThan(before.timer);
     } finally {
       gpu.destroy();
     }
-    expect(globalThis.setImmediate).toBe(pristine);
+    expect(globalThis.setImmediate).toBe(pristineImmediate);
+  });
+
+  it("takes the pacer off when the device is lost, though the Gpu's destroy() is never called", async () => {
+    const gpu = await requestGpu({ polling: 'paced' });
+    expect(globalThis.setImmediate).not.toBe(pristineImmediate);
+    gpu.device.destroy();
+    await gpu.device.lost;
+    await nextTurns(0);
+    expect(globalThis.setImmediate).toBe(pristineImmediate);
+  });
+
+  it("polling: 'busy' leaves setImmediate alone", async () => {
+    const gpu = await requestGpu({ polling: 'busy' });
+    expect(globalThis.setImmediate).toBe(pristineImmediate);
+    gpu.destroy();
   });
 });
