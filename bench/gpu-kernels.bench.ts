@@ -11,6 +11,11 @@
  * Each number is the median of timed repeats (timestamp queries around the
  * dispatch where the adapter has them, else wall time to onSubmittedWorkDone)
  * after a warm-up. The layer's data is random: times do not depend on values.
+ *
+ * The last columns judge each shape in the run itself: the chosen path's peak
+ * kernel (shaders/peak.wgsl at its best chain count) timed in the same turns as
+ * the shape's kernels, the form the engine runs (im2col for a stem with few
+ * channels) as a percentage of it, int8 against f32, and 4-bit against 8-bit weights.
  */
 import { formatAdapterFacts } from '../src/gpu/adapter-info.js';
 import { BufferTracker } from '../src/gpu/buffer-tracker.js';
@@ -21,7 +26,7 @@ import { im2colConv } from '../src/gpu/ops/im2col.js';
 import { planQuantize, quantizeKernel } from '../src/gpu/ops/quantize.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { chooseKernels } from '../src/gpu/kernel-choice.js';
-import { measurePeaks } from '../src/gpu/peaks.js';
+import { measurePeaks, peakKernel, peakSmallPlan } from '../src/gpu/peaks.js';
 import { formatTable } from './table.js';
 import { timeKernels, type TimedKernel } from '../src/gpu/time-kernels.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
@@ -65,15 +70,15 @@ for (const s of selected) {
   const candidates: TimedKernel[] = [];
   for (const bits of [8, 4, 2]) {
     const q = layer(s, bits);
-    const paths = bits === 8 ? [...dotPaths, { label: `${chosen ? 'dot4I8Packed' : 'vec4<i32>'} tiled`, dot4: chosen, tiled: true }] : dotPaths.filter((p) => p.dot4 === chosen);
+    // The depthwise kernel has one path: it is timed once per weight width.
+    const paths = s.depthwise ? dotPaths.slice(0, 1) : bits === 8 ? [...dotPaths, { label: `${chosen ? 'dot4I8Packed' : 'vec4<i32>'} tiled`, dot4: chosen, tiled: true }] : dotPaths.filter((p) => p.dot4 === chosen);
     for (const path of paths) {
       const label = `w${bits}a8 ${s.depthwise ? 'depthwise' : path.label}`;
       if (s.depthwise) {
-        if ((!path.dot4 && dotPaths.length > 1) || path.tiled) continue; // the depthwise kernel has one path
         const plan = planDepthwise(q, act('affine'), act('affine'), { n, c: s.c, h: s.hw, w: s.hw }, 65535);
         candidates.push({ label, kernel: depthwiseKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       } else {
-        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 } : { fitWorkgroup: tuneAt < 0, ...TUNE }) });
+        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 } : { rows: choice.tiled ? 4 : choice.rows, fitWorkgroup: tuneAt < 0, ...TUNE }) });
         candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       }
     }
@@ -97,14 +102,29 @@ for (const s of selected) {
   const w = { shape: [s.m, s.depthwise ? 1 : s.c, s.k, s.k], data: Float32Array.from({ length: s.m * (s.depthwise ? 1 : s.c) * s.k * s.k }, () => rnd() - 0.5) };
   const fplan = planFloatConv(conv, inShape, w, undefined, 65535);
   candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: fplan, inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
+  // The chosen path's peak, timed in the same turns as the kernels: a slow spell moves both.
+  const peak = chosen ? peakSmallPlan(2, true, peaks.chains.dot4 ?? 8, 64 * 256, 64) : peakSmallPlan(1, false, peaks.chains.i32, 64 * 256, 64);
+  candidates.push({ label: 'peak', kernel: peakKernel as unknown as KernelSource<KernelVariant>, plan: peak.plan, inputBytes: peak.srcBytes, outputBytes: peak.dstBytes });
   const seconds = await timeKernels(device, cache, gpu.facts, candidates, REPEATS);
+  const rate: Record<string, number> = {};
   candidates.forEach((c, i) => {
-    if (!c.label.startsWith('quantize')) row[c.label] = Number(gops(seconds[i]!).toFixed(2));
+    rate[c.label] = c.label === 'peak' ? peak.ops / seconds[i]! / 1e9 : gops(seconds[i]!);
+    if (!c.label.startsWith('quantize') && c.label !== 'peak') row[c.label] = Number(rate[c.label]!.toFixed(2));
   });
   if (im !== undefined) {
     const [conv1x1, plain, windowed] = seconds.slice(im2colAt, im2colAt + 3) as [number, number, number];
-    row['w8a8 im2col + extra quantize'] = Number(gops(conv1x1 + windowed - plain).toFixed(2));
+    rate['w8a8 im2col + extra quantize'] = gops(conv1x1 + windowed - plain);
+    row['w8a8 im2col + extra quantize'] = Number(rate['w8a8 im2col + extra quantize']!.toFixed(2));
   }
+  // The criteria of issue 6, worked out in the run: the form the engine runs against its path's
+  // peak, int8 against f32 (the im2col form with what its quantize step costs beyond the plain one),
+  // and 4-bit against 8-bit weights on the chosen path.
+  const path = s.depthwise ? 'depthwise' : chosen ? 'dot4I8Packed' : 'vec4<i32>';
+  const engine = im !== undefined ? rate['w8a8 im2col']! : rate[`w8a8 ${path}`]!;
+  row[`${chosen ? 'dot4' : 'i32'} peak`] = Number(rate['peak']!.toFixed(2));
+  row['% of peak'] = `${Math.round((100 * engine) / rate['peak']!)}%`;
+  row['int8 / f32'] = Number(((im !== undefined ? rate['w8a8 im2col + extra quantize']! : engine) / rate['f32']!).toFixed(2));
+  row['w4 / w8'] = Number((rate[`w4a8 ${path}`]! / rate[`w8a8 ${path}`]!).toFixed(2));
   rows.push(row);
   if (!json) console.error(JSON.stringify(row));
 }

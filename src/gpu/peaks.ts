@@ -13,6 +13,7 @@ import { BufferTracker } from './buffer-tracker.js';
 import { BufferUsage } from './flags.js';
 import type { KernelSource, PipelineCache } from './pipeline-cache.js';
 import { writeUniforms } from './reflect.js';
+import type { SmallPlan } from './ops/small-plan.js';
 import { composeShader } from './shader-parts.js';
 
 export interface PeakVariant {
@@ -46,6 +47,24 @@ export interface AdapterPeaks {
   readonly unpackedDotGops: number;
   /** Copy bandwidth, 10^9 bytes (read plus written) per second. */
   readonly bandwidthGBs: number;
+  /** The chain count that gave each arithmetic peak (null: no dot4I8Packed). */
+  readonly chains: { readonly f32: PeakChains; readonly i32: PeakChains; readonly dot4: PeakChains | null; readonly unpackedDot: PeakChains };
+}
+
+/**
+ * One arithmetic peak kernel as a small op (`src` unused, `dst` one vec4 per
+ * invocation), so that benches can time it by timestamps side by side with
+ * the kernels it is the yardstick of; `ops` is its work in operations.
+ */
+export function peakSmallPlan(mode: 0 | 1 | 2, dot4: boolean, chains: PeakChains, invocations: number, iterations: number): { plan: SmallPlan<PeakVariant>; ops: number; srcBytes: number; dstBytes: number } {
+  const groups = Math.ceil(invocations / WG);
+  const plan: SmallPlan<PeakVariant> = {
+    variant: { kernel: 'peak', mode, dot4, chains },
+    dispatch: [groups, 1, 1],
+    uniforms: { params: { iterations, words: groups * WG, seed: 12345 } },
+    buffers: { src: { role: 'input', tensor: 'x' }, dst: { role: 'output', tensor: 'y', bytes: groups * WG * 16 } },
+  };
+  return { plan, ops: groups * WG * iterations * chains * 8, srcBytes: 16, dstBytes: groups * WG * 16 };
 }
 
 /** The seconds of the fastest of `repeats` runs of `submit` (after one warm-up). */
@@ -102,17 +121,25 @@ export async function measurePeaks(device: GPUDevice, cache: PipelineCache, fact
       return ((mode === 3 ? dispatchGroups * WG : invocations) * workPerInvocation) / seconds / 1e9;
     };
     // Each chain does 8 operations a round in every arithmetic mode.
-    const best = async (mode: 0 | 1 | 2, dot4: boolean): Promise<number> => {
-      let top = 0;
-      for (const chains of PEAK_CHAINS) top = Math.max(top, await rate(mode, dot4, iterations * chains * 8, iterations, chains));
+    const best = async (mode: 0 | 1 | 2, dot4: boolean): Promise<{ rate: number; chains: PeakChains }> => {
+      let top = { rate: 0, chains: PEAK_CHAINS[0] as PeakChains };
+      for (const chains of PEAK_CHAINS) {
+        const r = await rate(mode, dot4, iterations * chains * 8, iterations, chains);
+        if (r > top.rate) top = { rate: r, chains };
+      }
       return top;
     };
+    const f32 = await best(0, false);
+    const i32 = await best(1, false);
+    const dot4 = facts.dot4I8Packed ? await best(2, true) : null;
+    const unpacked = await best(2, false);
     return {
-      f32Gflops: await best(0, false),
-      i32Gops: await best(1, false),
-      dot4Gops: facts.dot4I8Packed ? await best(2, true) : null,
-      unpackedDotGops: await best(2, false),
+      f32Gflops: f32.rate,
+      i32Gops: i32.rate,
+      dot4Gops: dot4?.rate ?? null,
+      unpackedDotGops: unpacked.rate,
       bandwidthGBs: await rate(3, false, 16 * 32, 16),
+      chains: { f32: f32.chains, i32: i32.chains, dot4: dot4?.chains ?? null, unpackedDot: unpacked.chains },
     };
   } finally {
     tracker.destroyAll();

@@ -10,7 +10,7 @@ import { PRESETS, type LayerQuant } from '../../src/quant/config.js';
 import { quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
-import { fitsLimits } from '../../src/gpu/kernel-choice.js';
+import { fitsLimits, pickChoice, UNPACKED_MARGIN } from '../../src/gpu/kernel-choice.js';
 import { planMemory, rootOf } from '../../src/runtime/memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanFacts } from '../../src/runtime/plan-graph.js';
 import { decodeGraph, encodeGraph } from '../../src/runtime/graph-codec.js';
@@ -151,5 +151,13 @@ describe('kernel choice', () => {
     expect(fitsLimits({ tiled: false, workgroupX: 16, workgroupY: 16 }, small)).toBe(false);
     expect(fitsLimits({ tiled: true, workgroupX: 8, workgroupY: 8 }, small)).toBe(false);
     expect(fitsLimits({ tiled: true, workgroupX: 8, workgroupY: 8 }, { ...small, maxComputeWorkgroupStorageSize: 16384 })).toBe(true);
+  });
+
+  it('picks the fastest variant, but dot4I8Packed over an unpacked one less than UNPACKED_MARGIN faster', () => {
+    const choices = [{ dot4: true }, { dot4: true }, { dot4: false }, { dot4: false }];
+    expect(pickChoice(choices, [1.0, 0.9, 1.2, 1.1]), 'a dot4I8Packed variant is fastest').toBe(1);
+    expect(pickChoice(choices, [1.0, 0.9, 0.85, 1.1]), 'unpacked 5.6% faster: within the margin').toBe(1);
+    expect(pickChoice(choices, [1.0, 0.9, 1.2, 0.9 * (1 - UNPACKED_MARGIN) - 0.01]), 'unpacked clearly faster').toBe(3);
+    expect(pickChoice([{ dot4: false }, { dot4: false }], [1.0, 0.8]), 'no dot4I8Packed on the adapter').toBe(1);
   });
 });
