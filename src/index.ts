@@ -22,6 +22,7 @@ export { fakeQuantGraph, runFakeQuant } from './quant/fake-quant.js';
 export { costReport, type CostReport } from './quant/cost.js';
 export { tensorSqnr, agreement } from './quant/measures.js';
 export { requestGpu, type Gpu, type RequestGpuOptions } from './gpu/device.js';
+export type { DawnPolling } from './gpu/dawn-polling.js';
 export { formatAdapterFacts, type AdapterFacts } from './gpu/adapter-info.js';
 export { createSession, Session, type SessionOptions, type SessionResult, type MemoryReport } from './runtime/session.js';
 export { formatProfile, type SessionProfile, type LayerProfile } from './runtime/profile.js';
