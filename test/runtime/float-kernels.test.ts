@@ -12,7 +12,8 @@ import { runGraph } from '../../src/cpu/float-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
 import type { Constant, Graph } from '../../src/ir/graph.js';
 import { inferGraphShapes } from '../../src/ir/infer-shapes.js';
-import type { Activation, Layer } from '../../src/ir/layers.js';
+import type { Activation, ConvLayer, Layer } from '../../src/ir/layers.js';
+import { planFloatConv } from '../../src/gpu/ops/float-conv.js';
 import { mulberry32 } from '../helpers/random.js';
 import { describeOnRunners } from '../helpers/runners.js';
 
@@ -42,6 +43,10 @@ const CASES: Case[] = [
   { name: 'conv 2 groups of 2 outputs (blocks of 1), leaky ReLU', input: [1, 6, 5, 5], ...conv(6, 4, 3, 2, 1, 1, 1, { kind: 'leakyRelu', alpha: 0.1 }) },
   { name: 'conv 2 groups of 4 outputs (blocks of 4), sigmoid', input: [1, 6, 5, 5], ...conv(6, 8, 3, 2, 1, 1, 1, { kind: 'sigmoid' }) },
   { name: 'depthwise 3x3 stride 2, 6 channels, HardSwish', input: [2, 6, 7, 7], ...conv(6, 6, 3, 6, 2, 1, 1, { kind: 'hardSwish' }) },
+  { name: 'conv 1x1 pointwise, 5->6, rows of 7 (the last block of a row reads past it), batch 2, ReLU', input: [2, 5, 3, 7], ...conv(5, 6, 1, 1, 1, 0, 1, { kind: 'relu' }) },
+  { name: 'conv 1x1 pointwise, 2 groups of 3 outputs (blocks of 1)', input: [1, 6, 4, 5], ...conv(6, 6, 1, 2) },
+  { name: 'conv 1x1 stride 2 (not pointwise)', input: [1, 4, 5, 5], ...conv(4, 8, 1, 1, 2) },
+  { name: 'conv 1x1 pad 1 (not pointwise)', input: [1, 4, 3, 3], ...conv(4, 4, 1, 1, 1, 1) },
   { name: 'conv to a 1x1 output through padding, batch 5 (columns across the batch)', input: [5, 3, 1, 1], ...conv(3, 6, 3, 1, 1, 1, 1, { kind: 'hardSigmoid', alpha: 0.2, beta: 0.5 }) },
   { name: 'dense 7 -> 3, batch 5, ReLU', input: [5, 7], layer: { op: 'dense', activation: { kind: 'relu' } } as LayerSpec, constants: [[3, 7], [3]] },
   { name: 'maxPool 3x3 stride 2 pad 1, ceil mode', input: [2, 3, 8, 7], layer: pool('maxPool', 3, 2, 1, { ceilMode: true }) },
@@ -96,4 +101,20 @@ describeOnRunners('float32 kernels', (runner) => {
       expect(worst / scale, `max |gpu - cpu| / max |cpu|`).toBeLessThan(1e-5);
     });
   });
+});
+
+it('takes the pointwise form of the float kernel exactly for 1x1 windows at stride 1 without padding over spatial columns', () => {
+  const pointwise = (c: Case): boolean => {
+    const { graph } = build(c, 1);
+    const layer = graph.layers[0] as ConvLayer;
+    const w = graph.constants.get('c0')!;
+    return planFloatConv(layer, c.input, { shape: w.shape, data: w.data as Float32Array }, undefined, 65535).variant.pointwise;
+  };
+  const byName = (part: string): Case => CASES.find((c) => c.name.includes(part))!;
+  expect(pointwise(byName('pointwise, 5->6'))).toBe(true);
+  expect(pointwise(byName('pointwise, 2 groups'))).toBe(true);
+  expect(pointwise(byName('1x1 stride 2'))).toBe(false);
+  expect(pointwise(byName('1x1 pad 1'))).toBe(false);
+  expect(pointwise(byName('conv 3x3 pad 1'))).toBe(false);
+  expect(pointwise(byName('1x1 output through padding')), 'columns across the batch').toBe(false);
 });

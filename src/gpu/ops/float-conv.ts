@@ -18,12 +18,15 @@ export interface FloatConvVariant {
   readonly batchColumns: boolean;
   /** Output channels per invocation: 4 where a block of 4 shares its group, else 1. */
   readonly chBlock: 1 | 4;
+  /** A 1x1 window at stride 1 without padding over spatial columns: no tap loops, no padding tests. */
+  readonly pointwise: boolean;
 }
 
 export const floatConvKernel: KernelSource<FloatConvVariant> = smallKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({
   ACT: v.act,
   BATCH_COLUMNS: v.batchColumns ? 1 : 0,
   CH_BLOCK: v.chBlock,
+  POINTWISE: v.pointwise ? 1 : 0,
 }));
 
 export interface FloatTensorData {
@@ -63,11 +66,12 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
   const mg = m / group;
   const batchColumns = g.oh * g.ow === 1;
   const chBlock = group === 1 || mg % 4 === 0 ? 4 : 1;
+  const pointwise = !batchColumns && kh === 1 && kw === 1 && sh === 1 && sw === 1 && g.pad_top === 0 && g.pad_left === 0 && g.oh === h && g.ow === wd;
   const colBlocks = Math.ceil((batchColumns ? n : g.ow) / 4);
   const invocations = colBlocks * Math.ceil(m / chBlock) * g.oh * (batchColumns ? g.ow : n);
   const outShape = dense ? [...x.slice(0, -1), m] : [n, m, g.oh, g.ow];
   return {
-    variant: { kernel: 'fconv', act: act.act, batchColumns, chBlock },
+    variant: { kernel: 'fconv', act: act.act, batchColumns, chBlock, pointwise },
     dispatch: dispatch1d(invocations, maxWorkgroups),
     uniforms: {
       params: { invocations, n, c_in: cIn, h, w: wd, c_out: m, ...g, cg, mg, kh, kw, sh, sw, dh, dw, has_bias: b ? 1 : 0, act_a: act.act_a, act_b: act.act_b },
