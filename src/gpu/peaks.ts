@@ -2,7 +2,8 @@
  * The adapter's measured peaks (shaders/peak.wgsl): float32 FMA, vec4<i32>
  * multiply-add, each dot path's dot_lanes (dot4I8Packed where the adapter has
  * it, the unpacked vec4<i32> dot always), and copy bandwidth. bench/ prints
- * kernels' rates next to them, and `chooseDotPath` uses the two dot rates.
+ * kernels' rates next to them (the engine's own choice of dot path times the
+ * kernels themselves: kernel-choice.ts).
  * Each is the best of a few timed dispatches (wall time to
  * onSubmittedWorkDone, so no timestamp-query is needed), after one warm-up,
  * and an arithmetic peak the best over 2, 4 and 8 independent chains.

@@ -45,6 +45,7 @@ const CASES: Case[] = [
   { name: 'depthwise 3x3 stride 2, 6 channels, HardSwish', input: [2, 6, 7, 7], ...conv(6, 6, 3, 6, 2, 1, 1, { kind: 'hardSwish' }) },
   { name: 'conv 1x1 pointwise, 5->6, rows of 7 (the last block of a row reads past it), batch 2, ReLU', input: [2, 5, 3, 7], ...conv(5, 6, 1, 1, 1, 0, 1, { kind: 'relu' }) },
   { name: 'conv 1x1 pointwise, 2 groups of 3 outputs (blocks of 1)', input: [1, 6, 4, 5], ...conv(6, 6, 1, 2) },
+  { name: 'conv 1x1 pointwise, 2 groups of 4 outputs (blocks of 4 inside a group)', input: [2, 8, 3, 6], ...conv(8, 8, 1, 2) },
   { name: 'conv 1x1 stride 2 (not pointwise)', input: [1, 4, 5, 5], ...conv(4, 8, 1, 1, 2) },
   { name: 'conv 1x1 pad 1 (not pointwise)', input: [1, 4, 3, 3], ...conv(4, 4, 1, 1, 1, 1) },
   { name: 'conv to a 1x1 output through padding, batch 5 (columns across the batch)', input: [5, 3, 1, 1], ...conv(3, 6, 3, 1, 1, 1, 1, { kind: 'hardSigmoid', alpha: 0.2, beta: 0.5 }) },
@@ -117,4 +118,9 @@ it('takes the pointwise form of the float kernel exactly for 1x1 windows at stri
   expect(pointwise(byName('1x1 pad 1'))).toBe(false);
   expect(pointwise(byName('conv 3x3 pad 1'))).toBe(false);
   expect(pointwise(byName('1x1 output through padding')), 'columns across the batch').toBe(false);
+  const base = byName('pointwise, 5->6');
+  const variant = (layer: Partial<ConvLayer>): Case => ({ ...base, layer: { ...base.layer, ...layer } as LayerSpec });
+  expect(pointwise(variant({ dilations: [2, 2] })), 'dilation means nothing to a 1x1 window').toBe(true);
+  expect(pointwise(variant({ autoPad: 'SAME_UPPER' })), 'SAME with a 1x1 window pads nothing').toBe(true);
+  expect(pointwise(variant({ pads: [0, 0, 1, 1] })), 'padding at the bottom and right only').toBe(false);
 });

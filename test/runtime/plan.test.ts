@@ -156,8 +156,9 @@ describe('kernel choice', () => {
   it('picks the fastest variant, but dot4I8Packed over an unpacked one less than UNPACKED_MARGIN faster', () => {
     const choices = [{ dot4: true }, { dot4: true }, { dot4: false }, { dot4: false }];
     expect(pickChoice(choices, [1.0, 0.9, 1.2, 1.1]), 'a dot4I8Packed variant is fastest').toBe(1);
-    expect(pickChoice(choices, [1.0, 0.9, 0.85, 1.1]), 'unpacked 5.6% faster: within the margin').toBe(1);
-    expect(pickChoice(choices, [1.0, 0.9, 1.2, 0.9 * (1 - UNPACKED_MARGIN) - 0.01]), 'unpacked clearly faster').toBe(3);
+    expect(pickChoice(choices, [1.0, 0.9, 0.85, 1.1]), 'unpacked 6% faster: within the margin').toBe(1);
+    expect(pickChoice(choices, [1.0, 0.9, 1.2, 0.9 / (1 + UNPACKED_MARGIN) + 0.001]), 'unpacked just under the margin faster (in rate)').toBe(1);
+    expect(pickChoice(choices, [1.0, 0.9, 1.2, 0.9 / (1 + UNPACKED_MARGIN) - 0.001]), 'unpacked more than the margin faster').toBe(3);
     expect(pickChoice([{ dot4: false }, { dot4: false }], [1.0, 0.8]), 'no dot4I8Packed on the adapter').toBe(1);
   });
 });
