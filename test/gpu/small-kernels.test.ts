@@ -272,8 +272,10 @@ function depthwiseCases(): Case[] {
     { s: { n: 1, c: 6, h: 7, w: 6 }, mult: 1, k: [5, 5], strides: [2, 2], pads: [2, 1, 2, 1], dilations: [1, 1] },
     { s: { n: 1, c: 9, h: 7, w: 7 }, mult: 3, k: [3, 2], strides: [1, 2], pads: [2, 0, 2, 1], dilations: [2, 1] },
     { s: { n: 1, c: 2, h: 1, w: 1 }, mult: 1, k: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1] },
+    // Rows of 9 outputs: two full blocks of 4 pixels and one of 1, taps dilated along the row.
+    { s: { n: 2, c: 6, h: 5, w: 9 }, mult: 1, k: [3, 3], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 2] },
   ];
-  for (let i = 0; i < 21; i++) {
+  for (let i = 0; i < 24; i++) {
     const g = geos[i % geos.length]!;
     const [bits, scheme] = combo(i);
     const [outBits, outScheme] = combo(i * 4 + 5);

@@ -19,11 +19,14 @@ export interface DepthwiseVariant {
   readonly wLaneBits: 2 | 4 | 8;
   /** One output channel per input channel: the 4 lanes of an output word read one input word. */
   readonly mult1: boolean;
+  /** Output pixels of a row per invocation (1..4): each tap's weights loaded once for all of them. */
+  readonly cols: 1 | 2 | 3 | 4;
 }
 
 export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
   W_LANE_BITS: v.wLaneBits,
   MULT1: v.mult1 ? 1 : 0,
+  COLS: v.cols,
 }));
 
 /**
@@ -62,12 +65,14 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
   const words = packedWords(outShape);
   if (layer.weightBits > 8) throw new RangeError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);
   const packed = packDepthwiseWeights(layer.weights, m, kh, kw, layer.weightBits);
+  const cols = Math.min(4, ow) as 1 | 2 | 3 | 4;
+  const invocations = s.n * oh * Math.ceil(ow / cols) * Math.ceil(m / 4);
   return {
-    variant: { kernel: 'depthwise', wLaneBits: packed.laneBits as 2 | 4 | 8, mult1: m === s.c },
-    dispatch: dispatch1d(words, maxWorkgroups),
+    variant: { kernel: 'depthwise', wLaneBits: packed.laneBits as 2 | 4 | 8, mult1: m === s.c, cols },
+    dispatch: dispatch1d(invocations, maxWorkgroups),
     uniforms: {
       params: {
-        words, h: s.h, w: s.w, c_in: s.c, oh, ow, c_out: m, mult: m / s.c,
+        invocations, h: s.h, w: s.w, c_in: s.c, oh, ow, c_out: m, mult: m / s.c,
         kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, w_words_per_row: packed.wordsPerRow,
         in_off: laneOffset(inP), in_zero_point: inP.zeroPoint,
         out_zero_point: outP.zeroPoint, out_lo: outP.lo, out_hi: outP.hi, out_off: laneOffset(outP),
