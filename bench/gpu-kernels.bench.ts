@@ -80,7 +80,7 @@ for (const s of selected) {
         const plan = planDepthwise(q, act('affine'), act('affine'), { n, c: s.c, h: s.hw, w: s.hw }, 65535);
         candidates.push({ label, kernel: depthwiseKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       } else {
-        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 } : { rows: choice.tiled ? 4 : choice.rows, fitWorkgroup: tuneAt < 0, ...TUNE }) });
+        const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? (choice.tiled ? engineTile : { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 }) : { rows: choice.tiled ? 4 : choice.rows, fitWorkgroup: tuneAt < 0, ...TUNE }) });
         candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       }
     }

@@ -1,5 +1,5 @@
-// Micro-benchmarks of the adapter's peaks, the yardsticks of bench/ and of the
-// dot-path choice (src/gpu/peaks.ts). MODE picks the loop body; each
+// Micro-benchmarks of the adapter's peaks, the yardsticks of bench/
+// (src/gpu/peaks.ts). MODE picks the loop body; each
 // invocation runs `iterations` rounds of CHAINS independent chains, and stores
 // one value so that no work is dead code. Which chain count is fastest
 // depends on the adapter (more chains hide latency, too many spill registers:

@@ -30,6 +30,10 @@ export const PEAK_CHAINS = [2, 4, 8] as const;
 export type PeakChains = (typeof PEAK_CHAINS)[number];
 
 const WG = 64;
+/** Operations one chain does in a round, in every arithmetic mode of peak.wgsl. */
+const OPS_PER_CHAIN_ROUND = 8;
+/** Seeds the peak kernels' operands (any value: they only keep the work from folding away). */
+const SEED = 12345;
 
 export const peakKernel: KernelSource<PeakVariant> = {
   shader: (v) => composeShader([v.dot4 ? 'dot4_packed.wgsl' : 'dot4_unpacked.wgsl', 'peak.wgsl']),
@@ -62,10 +66,10 @@ export function peakSmallPlan(mode: 0 | 1 | 2, dot4: boolean, chains: PeakChains
   const plan: SmallPlan<PeakVariant> = {
     variant: { kernel: 'peak', mode, dot4, chains },
     dispatch: [groups, 1, 1],
-    uniforms: { params: { iterations, words: groups * WG, seed: 12345 } },
+    uniforms: { params: { iterations, words: groups * WG, seed: SEED } },
     buffers: { src: { role: 'input', tensor: 'x' }, dst: { role: 'output', tensor: 'y', bytes: groups * WG * 16 } },
   };
-  return { plan, ops: groups * WG * iterations * chains * 8, srcBytes: 16, dstBytes: groups * WG * 16 };
+  return { plan, ops: groups * WG * iterations * chains * OPS_PER_CHAIN_ROUND, srcBytes: 16, dstBytes: groups * WG * 16 };
 }
 
 /** The seconds of the fastest of `repeats` runs of `submit` (after one warm-up). */
@@ -102,7 +106,7 @@ export async function measurePeaks(device: GPUDevice, cache: PipelineCache, fact
     const dst = tracker.create({ label: 'peak:dst', size: copyWords * 16, usage: BufferUsage.STORAGE });
     const rate = async (mode: PeakVariant['mode'], dot4: boolean, workPerInvocation: number, rounds: number, chains: PeakChains = 8): Promise<number> => {
       const kernel = await cache.get(peakKernel, { kernel: 'peak', mode, dot4, chains });
-      const uniforms = tracker.createWithData('peak:params', BufferUsage.UNIFORM, new Uint8Array(writeUniforms(kernel.reflection.uniforms['params']!, { iterations: rounds, words: copyWords, seed: 12345 })));
+      const uniforms = tracker.createWithData('peak:params', BufferUsage.UNIFORM, new Uint8Array(writeUniforms(kernel.reflection.uniforms['params']!, { iterations: rounds, words: copyWords, seed: SEED })));
       const bindGroup = createBindGroup(device, kernel, 0, { params: uniforms, src, dst });
       const dispatchGroups = mode === 3 ? Math.ceil(copyWords / rounds / WG) : groups;
       const seconds = await bestSeconds(
@@ -121,11 +125,10 @@ export async function measurePeaks(device: GPUDevice, cache: PipelineCache, fact
       uniforms.destroy();
       return ((mode === 3 ? dispatchGroups * WG : invocations) * workPerInvocation) / seconds / 1e9;
     };
-    // Each chain does 8 operations a round in every arithmetic mode.
     const best = async (mode: 0 | 1 | 2, dot4: boolean): Promise<{ rate: number; chains: PeakChains }> => {
       let top = { rate: 0, chains: PEAK_CHAINS[0] as PeakChains };
       for (const chains of PEAK_CHAINS) {
-        const r = await rate(mode, dot4, iterations * chains * 8, iterations, chains);
+        const r = await rate(mode, dot4, iterations * chains * OPS_PER_CHAIN_ROUND, iterations, chains);
         if (r > top.rate) top = { rate: r, chains };
       }
       return top;

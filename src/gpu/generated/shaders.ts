@@ -1291,8 +1291,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   y[i] = pack_a8(v);
 }
 `,
-  "peak.wgsl": `// Micro-benchmarks of the adapter's peaks, the yardsticks of bench/ and of the
-// dot-path choice (src/gpu/peaks.ts). MODE picks the loop body; each
+  "peak.wgsl": `// Micro-benchmarks of the adapter's peaks, the yardsticks of bench/
+// (src/gpu/peaks.ts). MODE picks the loop body; each
 // invocation runs \`iterations\` rounds of CHAINS independent chains, and stores
 // one value so that no work is dead code. Which chain count is fastest
 // depends on the adapter (more chains hide latency, too many spill registers:
