@@ -13,9 +13,11 @@ const pristineImmediate = globalThis.setImmediate;
 const pristineTimeout = globalThis.setTimeout;
 
 afterEach(() => {
-  // A failed test must not leave the pacer (or a fake) on for the next one.
+  // A failed test must not leave the pacer (or a fake) on for the next one, and its failure must not spread to them.
+  const left = globalThis.setImmediate;
   globalThis.setTimeout = pristineTimeout;
-  expect(globalThis.setImmediate).toBe(pristineImmediate);
+  globalThis.setImmediate = pristineImmediate;
+  expect(left, 'the test left its own setImmediate installed').toBe(pristineImmediate);
 });
 
 /**
@@ -68,6 +70,13 @@ function standIn(): { fn: () => void; calls: () => number } {
 
 const nextTurns = (ms: number): Promise<void> => new Promise((resolve) => pristineTimeout(resolve, ms));
 
+/**
+ * Resolves once every callback queued so far with the original setImmediate
+ * has run: immediates run in the order they were queued. (A timer of 0 ms is
+ * no such fence: when the loop is slow it fires before the check phase.)
+ */
+const afterImmediates = (): Promise<void> => new Promise((resolve) => pristineImmediate(resolve));
+
 describe('isAddonCallback and isCpuAdapter', () => {
   it("tells dawn.node's polling callback from JavaScript, bound and built-in functions", async () => {
     expect(isAddonCallback(await catchDawnCallback())).toBe(true);
@@ -108,17 +117,29 @@ describe('installDawnPollingPacer', () => {
   });
 
   it('leaves a wrapper installed over it in place and only forwards once released', async () => {
+    // The pacer keeps the setTimeout it found at install: a spy there sees every callback it would pace.
+    const paced: unknown[] = [];
+    globalThis.setTimeout = ((fn: unknown): unknown => paced.push(fn)) as unknown as typeof setTimeout;
     const release = installDawnPollingPacer({ spinMs: 0 });
-    const paced = globalThis.setImmediate;
-    const outer = (fn: (...args: unknown[]) => void, ...args: unknown[]): unknown => (paced as unknown as (...a: unknown[]) => unknown)(fn, ...args);
+    globalThis.setTimeout = pristineTimeout;
+    const pacer = globalThis.setImmediate;
+    const outer = (fn: (...args: unknown[]) => void, ...args: unknown[]): unknown => (pacer as unknown as (...a: unknown[]) => unknown)(fn, ...args);
     globalThis.setImmediate = outer as unknown as typeof setImmediate;
-    release();
-    expect(globalThis.setImmediate, "someone else's wrapper").toBe(outer);
-    const dawn = standIn();
-    setImmediate(dawn.fn);
-    await nextTurns(0);
-    expect(dawn.calls(), 'forwarded to the original setImmediate: run on the next turn, not by a timer').toBe(1);
-    globalThis.setImmediate = pristineImmediate;
+    try {
+      const before = standIn();
+      setImmediate(before.fn);
+      expect(paced, 'installed with spinMs 0, the pacer sends it to the timer').toHaveLength(1);
+      release();
+      expect(globalThis.setImmediate, "someone else's wrapper").toBe(outer);
+      const after = standIn();
+      setImmediate(after.fn);
+      expect(paced, 'released, the pacer forwards without pacing').toHaveLength(1);
+      await afterImmediates();
+      expect(after.calls(), 'forwarded to the original setImmediate: run on the next turn').toBe(1);
+      expect(before.calls(), 'the paced one went to the spy timer, which never runs it').toBe(0);
+    } finally {
+      globalThis.setImmediate = pristineImmediate;
+    }
   });
 
   it('passes JavaScript callbacks and their arguments through on the next turn, inside a polling burst too', async () => {
@@ -156,7 +177,7 @@ describe('installDawnPollingPacer', () => {
       clock = 1;
       setImmediate(dawn.fn);
       expect(dawnPollingCounts()).toEqual({ immediate: 2, timer: 0 });
-      await nextTurns(0);
+      await afterImmediates();
       expect(dawn.calls()).toBe(2);
       // A test faking setTimeout after the pacer was installed must not keep Dawn's polling from running.
       globalThis.setTimeout = ((): unknown => 0) as unknown as typeof setTimeout;
