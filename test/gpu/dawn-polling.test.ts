@@ -17,7 +17,12 @@ afterEach(() => {
   const left = globalThis.setImmediate;
   globalThis.setTimeout = pristineTimeout;
   globalThis.setImmediate = pristineImmediate;
+  // A pacer a failed test never released would otherwise be counted on by the next install.
+  const pacerKey = Symbol.for('quantgpu.dawnPollingPacer');
+  const leftPacer = pacerKey in globalThis;
+  Reflect.deleteProperty(globalThis, pacerKey);
   expect(left, 'the test left its own setImmediate installed').toBe(pristineImmediate);
+  expect(leftPacer, 'the test left a pacer installed').toBe(false);
 });
 
 /**
