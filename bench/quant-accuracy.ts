@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { calibrateModel, setupModel } from '../src/cli/model-setup.js';
 import { openDataset } from '../src/data/open-dataset.js';
-import { cpuBackend } from '../src/eval/backends.js';
+import { openCpuBackend } from '../src/eval/backends.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { PRESETS, type LayerQuant, type QuantConfig } from '../src/quant/config.js';
 import { agreement } from '../src/quant/measures.js';
@@ -39,17 +39,21 @@ const quiet = { update() {}, stop() {} };
 for (const path of models) {
   const m = setupModel(path);
   const dataset = m.card?.dataset ?? 'fashion-mnist';
-  const stats = await calibrateModel(m, dataset, calib, quiet);
+  const stats = (await calibrateModel(m, dataset, calib, quiet)).tensors;
   const test = () => openDataset(dataset, 'test', images);
-  const run = async (backend: Parameters<typeof cpuBackend>[0], qg?: Parameters<typeof cpuBackend>[2]) => {
-    const b = cpuBackend(backend, m.graph, qg);
+  const run = async (backend: Parameters<typeof openCpuBackend>[0], qg?: Parameters<typeof openCpuBackend>[2]) => {
+    const b = await openCpuBackend(backend, m.graph, qg);
     const digits: Int32Array[] = [];
-    const r = await evaluate((x) => {
-      const o = b(x);
-      digits.push(o.digestWords);
-      return o.logits;
-    }, await test(), m.size, m.pre, { batchSize: 100 });
-    return { ...r, words: digits };
+    try {
+      const r = await evaluate(async (x) => {
+        const o = await b.run(x);
+        digits.push(o.digestWords);
+        return o.logits;
+      }, await test(), m.size, m.pre, { batchSize: 100 });
+      return { ...r, words: digits };
+    } finally {
+      await b.dispose();
+    }
   };
   const float = await run('cpu-float');
   for (const preset of ['w8a8', 'w4a8', 'w8a8-pow2']) {

@@ -75,3 +75,14 @@ export class DeviceLostError extends QuantGpuError {
     super(`the GPU device was lost (${reason})${detail ? `: ${detail}` : ''}; create a new session`);
   }
 }
+
+/** ONNX Runtime (the fast float and fake-quant executor) could not be loaded or could not run the model; the message lists every attempt. */
+export class ExecutorUnavailableError extends QuantGpuError {
+  override name = 'ExecutorUnavailableError';
+  constructor(
+    readonly reason: string,
+    readonly tried: readonly string[],
+  ) {
+    super(tried.length > 0 ? `${reason}; tried: ${tried.join('; ')}` : reason);
+  }
+}

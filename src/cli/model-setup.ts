@@ -7,10 +7,12 @@ import type { Graph } from '../ir/graph.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../io/image.js';
 import { cardPreprocessing, readModelCard, type ModelCard } from '../model/model-card.js';
 import { loadModelFile } from '../model/load-model-file.js';
-import { collectStats } from '../quant/calibrate-graph.js';
+import type { ExecutorChoice } from '../executor/executor.js';
+import { collectStats, type CalibrationStats } from '../quant/calibrate-graph.js';
 import { statsFromFile } from '../quant/calibration/stats-file.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
+import { noteFallback } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /** A model as the quantizing commands use it: prepared graph, card, preprocessing and image size. */
@@ -34,13 +36,12 @@ export function setupModel(path: string): ModelSetup {
 }
 
 /** Calibration statistics over the first `images` training images of a dataset. */
-export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress): Promise<Map<string, TensorStats>> {
+export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto'): Promise<CalibrationStats> {
   const ds = await openDataset(data, 'train', images);
   async function* batches() {
     for await (const b of ds.batches(64, m.size, m.pre)) yield b.x;
   }
-  const stats = await collectStats(m.graph, batches(), (n) => bar.update(n, ds.count));
-  return stats.tensors;
+  return collectStats(m.graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
 }
 
 export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
@@ -62,12 +63,15 @@ export function readStatsFile(path: string): { tensors: Map<string, TensorStats>
  * calibration now on the first `images` training images of `data` (with a
  * progress bar), and the calibrator the file records.
  */
-export async function statsFor(m: ModelSetup, o: { stats?: string; data?: string; images: number; json?: boolean }): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
+export async function statsFor(
+  m: ModelSetup,
+  o: { stats?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice },
+): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
   if (o.data === undefined) throw new InputError('calibration needs --stats or --data');
   const bar = progressBar('calibrate', Boolean(o.json));
   try {
-    return { tensors: await calibrateModel(m, o.data, o.images, bar) };
+    return { tensors: (await calibrateModel(m, o.data, o.images, bar, o.executor)).tensors };
   } finally {
     bar.stop();
   }

@@ -1,4 +1,6 @@
+import type { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { EXECUTOR_CHOICES, parseExecutorChoice, type ExecutorChoice } from '../executor/executor.js';
 import type { Dim } from '../ir/shape.js';
 
 /**
@@ -29,4 +31,19 @@ export function positiveInt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InputError(`${flag} ${v}: give a positive integer`);
   return n;
+}
+
+/** `--executor auto|ort|js`: where the float and fake-quant passes run. */
+export function executorOption(command: Command): Command {
+  return command.option(
+    '--executor <name>',
+    `float and fake-quant passes on ${EXECUTOR_CHOICES.join(', ')} (auto: ONNX Runtime where it loads, else quantgpu's own TypeScript executor)`,
+    (v: string) => parseExecutorChoice(v, '--executor'),
+    'auto' as ExecutorChoice,
+  );
+}
+
+/** Tells stderr why `--executor auto` fell back to our executor. */
+export function noteFallback(reason: string): void {
+  process.stderr.write(`note: ${reason}\n`);
 }

@@ -6,7 +6,7 @@ import { weightThresholds } from './calibration/weights.js';
 import type { LayerQuant, QuantConfig } from './config.js';
 import { quantizeGraph, type RangeOf, type WeightThresholds } from './quantize-graph.js';
 import type { QuantizedGraph } from './quantized-graph.js';
-import { collectStats } from './calibrate-graph.js';
+import { collectStats, type CollectOptions } from './calibrate-graph.js';
 import { prepareForQuantization } from './prepare.js';
 import type { Tensor } from '../cpu/tensor.js';
 
@@ -45,12 +45,15 @@ export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, 
  * (an NCHW float tensor, preprocessed as the model expects) or a stream of
  * them. One calibration serves every config: the calibrator (max,
  * percentile, entropy, MSE), bitwidths and schemes are applied by `quantize`.
+ * The float passes run on ONNX Runtime where it loads (`executor: 'js'`
+ * for our own executor, the reference); the statistics agree within float
+ * rounding.
  */
 export async function calibrate(
   graph: Graph,
   images: Tensor | AsyncIterable<Tensor> | Iterable<Tensor>,
-  options: { onProgress?: (images: number) => void } = {},
+  options: CollectOptions = {},
 ): Promise<Map<string, TensorStats>> {
   const batches = 'shape' in images && 'data' in images ? [images] : images;
-  return (await collectStats(prepareForQuantization(graph), batches, options.onProgress)).tensors;
+  return (await collectStats(prepareForQuantization(graph), batches, options)).tensors;
 }

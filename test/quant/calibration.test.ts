@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QuantConfigError } from '../../src/errors.js';
@@ -5,7 +6,9 @@ import { calibrateRange, type CalibrationMethod } from '../../src/quant/calibrat
 import { entropyThresholdBins } from '../../src/quant/calibration/entropy.js';
 import { mseThreshold } from '../../src/quant/calibration/mse.js';
 import { statsFromFile, statsToFile } from '../../src/quant/calibration/stats-file.js';
-import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
+import { TensorStats, useHistogramKernel } from '../../src/quant/calibration/tensor-stats.js';
+import { histogramKernel } from '../../src/quant/calibration/histogram-kernels.js';
+import { GENERATED_WASM_FILE, generateWasmModule } from '../../tools/gen-wasm.js';
 import { mulberry32 } from '../helpers/random.js';
 
 // ---------------------------------------------------------------------------
@@ -133,6 +136,39 @@ describe('TensorStats', () => {
       ),
       { seed: 20240601, numRuns: 300 },
     );
+  });
+
+  for (const kind of ['wasm', 'js'] as const) {
+    it(`the fast path of large batches (${kind} kernel) counts exactly what the one-by-one path counts (property)`, () => {
+      // Batches of 2^14 values and more take the four-way fast path; 1,000-value chunks take the other.
+      const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 2 ** -20, 3e5];
+      const before = useHistogramKernel(kind);
+      try {
+        fc.assert(
+          fc.property(fc.integer({ min: 1 << 14, max: 300000 }), fc.nat(), fc.constantFrom(8, 2048), fc.double({ min: 0, max: 0.6, noNaN: true }), (n, seed, bins, zeroShare) => {
+            const rng = mulberry32(seed);
+            const data = new Float32Array(n);
+            for (let i = 0; i < n; i++) {
+              const u = rng();
+              // Zeros in runs and alone, specials, and a range that grows along the batch (past the kernels' slabs).
+              data[i] = u < zeroShare ? 0 : u < zeroShare + 0.001 ? special[Math.floor(rng() * special.length)]! : (rng() - 0.45) * 2 ** Math.floor((i / n) * 12 - 4);
+            }
+            const fast = statsOf(data, bins);
+            const slow = new TensorStats(bins);
+            for (let i = 0; i < n; i += 1000) slow.observe(data.subarray(i, i + 1000));
+            expect(fast.toJSON()).toEqual(slow.toJSON());
+          }),
+          { seed: 20261202, numRuns: 30 },
+        );
+      } finally {
+        useHistogramKernel(before);
+      }
+    });
+  }
+
+  it('runs the WebAssembly kernel here, from a module generated from histogram.wat now (if not: npm run gen:wasm)', async () => {
+    expect(histogramKernel('wasm').name).toBe('wasm');
+    expect(readFileSync(GENERATED_WASM_FILE, 'utf8')).toBe(await generateWasmModule());
   });
 
   it('counts NaN and infinities apart and keeps them out of min, max and the histogram', () => {

@@ -3,35 +3,43 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { statsToFile } from '../../quant/calibration/stats-file.js';
 import { calibrateModel, setupModel } from '../model-setup.js';
-import { positiveInt } from '../options.js';
+import type { ExecutorChoice } from '../../executor/executor.js';
+import { executorOption, positiveInt } from '../options.js';
 import { progressBar } from '../progress.js';
 
 const CALIBRATORS = ['max', 'percentile', 'entropy', 'mse'];
 
 export function registerCalibrate(program: Command): void {
-  program
+  executorOption(program
     .command('calibrate')
     .description('collect activation statistics on calibration images (the training split), for quantize and eval')
     .argument('<model>', 'model file (.onnx)')
     .requiredOption('--data <dataset>', 'fashion-mnist, digits, or a folder (IDX files, or labelled image subfolders)')
     .requiredOption('-o, --output <file>', 'where to write the statistics (JSON)')
     .option('--images <n>', 'calibration images (the first N of the training split)', (v) => positiveInt(v, '--images'), 512)
-    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`)
-    .action(async (modelPath: string, opts: { data: string; output: string; images: number; calibrator?: string }) => {
+    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`))
+    .action(async (modelPath: string, opts: { data: string; output: string; images: number; calibrator?: string; executor: ExecutorChoice }) => {
       if (opts.calibrator && !CALIBRATORS.includes(opts.calibrator.split(':')[0]!)) {
         throw new InputError(`--calibrator ${opts.calibrator}: choose one of ${CALIBRATORS.join(', ')}`);
       }
       const m = setupModel(modelPath);
       const bar = progressBar('calibrate', false);
       const t0 = performance.now();
-      let tensors;
+      let stats;
       try {
-        tensors = await calibrateModel(m, opts.data, opts.images, bar);
+        stats = await calibrateModel(m, opts.data, opts.images, bar, opts.executor);
       } finally {
         bar.stop();
       }
-      const file = { ...statsToFile(tensors), model: modelPath, images: opts.images, ...(opts.calibrator ? { calibrator: opts.calibrator } : {}) };
+      const file = {
+        ...statsToFile(stats.tensors),
+        model: modelPath,
+        images: stats.images,
+        executor: stats.runtime,
+        ...(opts.calibrator ? { calibrator: opts.calibrator } : {}),
+      };
       writeFileSync(opts.output, JSON.stringify(file) + '\n');
-      process.stderr.write(`calibrate: ${tensors.size} tensors over ${opts.images} images in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${opts.output}\n`);
+      const seconds = (performance.now() - t0) / 1000;
+      process.stderr.write(`calibrate: ${stats.tensors.size} tensors over ${stats.images} images in ${seconds.toFixed(1)} s on ${stats.runtime} -> ${opts.output}\n`);
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../cpu/tensor.js';
-import { CPU_BACKENDS, cpuBackend, type BackendRun, type CpuBackend } from '../../eval/backends.js';
+import { CPU_BACKENDS, openCpuBackend, type BackendRun, type CpuBackend } from '../../eval/backends.js';
+import type { ExecutorChoice } from '../../executor/executor.js';
 import { describeAdapter, gpuBackend, type GpuBackend } from '../../eval/gpu-backend.js';
 import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
 import type { Graph } from '../../ir/graph.js';
@@ -15,7 +16,7 @@ import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
-import { positiveInt } from '../options.js';
+import { executorOption, noteFallback, positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -29,12 +30,18 @@ interface EvalOptions {
   stats?: string;
   calibImages: number;
   json?: boolean;
+  executor: ExecutorChoice;
 }
 
 const BACKENDS = [...CPU_BACKENDS, 'gpu'] as const;
 
-async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: QuantizedGraph): Promise<EvalResult & { digest: string }> {
-  return runEvalWith(cpuBackend(backend, m.graph, qg), m, opts, label);
+async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: QuantizedGraph): Promise<EvalResult & { digest: string; runtime: string }> {
+  const b = await openCpuBackend(backend, m.graph, qg, { executor: opts.executor, onFallback: noteFallback });
+  try {
+    return { ...(await runEvalWith((x) => b.run(x), m, opts, label)), runtime: b.runtime };
+  } finally {
+    await b.dispose();
+  }
 }
 
 async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>, m: ModelSetup, opts: EvalOptions, label: string): Promise<EvalResult & { digest: string }> {
@@ -60,7 +67,7 @@ async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>,
 }
 
 export function registerEval(program: Command): void {
-  program
+  executorOption(program
     .command('eval')
     .description('top-1 accuracy of a model on a labelled dataset, float or quantized, with size and cost')
     .argument('<model>', 'model file (.onnx)')
@@ -72,7 +79,7 @@ export function registerEval(program: Command): void {
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
-    .option('--json', 'print one JSON document on stdout')
+    .option('--json', 'print one JSON document on stdout'))
     .action(async (modelPath: string, opts: EvalOptions) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
       if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
@@ -109,7 +116,7 @@ export function registerEval(program: Command): void {
         let doc: Record<string, unknown>;
         if (floatOnly) {
           const { r, gpu } = backend === 'gpu' ? await onGpu(await openGpu(m.graph)) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
-          doc = { model: modelPath, dataset: opts.data, backend, images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
+          doc = { model: modelPath, dataset: opts.data, backend, ...executorField(r), images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
         } else {
           const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
           const config = withStatsCalibrator(parsed!, configSpec, calibrator);
@@ -127,11 +134,13 @@ export function registerEval(program: Command): void {
             model: modelPath,
             dataset: opts.data,
             backend,
+            ...executorField(r),
             images: r.images,
             accuracy: r.accuracy,
             seconds: r.seconds,
             config: config.name ?? config,
             floatAccuracy: floatRun.accuracy,
+            floatExecutor: floatRun.runtime,
             agreement: r.images ? agree / r.images : 0,
             sizeBytes: cost.sizeBytes,
             sizeVsInt8: cost.sizeBytes / cost.int8Bytes,
@@ -151,12 +160,17 @@ export function registerEval(program: Command): void {
     });
 }
 
+/** What ran a CPU backend (`executor` in the JSON); GPU runs report their adapter instead. */
+function executorField(r: object): { executor?: string } {
+  return 'runtime' in r && typeof r.runtime === 'string' ? { executor: r.runtime } : {};
+}
+
 function formatEval(doc: Record<string, unknown>): string {
   const pct = (v: unknown): string => `${(100 * (v as number)).toFixed(2)}%`;
   const rows: Array<[string, string]> = [
     ['model', String(doc.model)],
     ['dataset', String(doc.dataset)],
-    ['backend', String(doc.backend)],
+    ['backend', `${String(doc.backend)}${doc.executor ? ` on ${String(doc.executor)}` : ''}`],
     ['config', typeof doc.config === 'string' ? doc.config : 'custom'],
     ['images', String(doc.images)],
     ['accuracy', pct(doc.accuracy)],

@@ -8,7 +8,8 @@ import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
-import { positiveInt } from '../options.js';
+import type { ExecutorChoice } from '../../executor/executor.js';
+import { executorOption, positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 
 interface ProfileOptions {
@@ -21,6 +22,7 @@ interface ProfileOptions {
   repeats: number;
   gpu: string;
   json?: boolean;
+  executor: ExecutorChoice;
 }
 
 /** The first `batch` test images of the dataset, or (with none) a seeded uniform [0, 1) input: the times hardly depend on the values. */
@@ -41,7 +43,7 @@ async function profileInput(m: ModelSetup, data: string | undefined, batch: numb
 }
 
 export function registerProfile(program: Command): void {
-  program
+  executorOption(program
     .command('profile')
     .description('per-layer GPU time of a model (timestamp queries): op, shape, bits, MACs, median time, GOP/s')
     .argument('<model>', 'model file (.onnx)')
@@ -53,7 +55,7 @@ export function registerProfile(program: Command): void {
     .option('--warmup <n>', 'runs before timing', (v) => positiveInt(v, '--warmup'), 3)
     .option('--repeats <n>', 'timed runs (the median is reported)', (v) => positiveInt(v, '--repeats'), 20)
     .option('--gpu <runner>', `${GPU_RUNNERS.join(' or ')}`, 'chromium')
-    .option('--json', 'print one JSON document on stdout (layers as an array)')
+    .option('--json', 'print one JSON document on stdout (layers as an array)'))
     .action(async (modelPath: string, opts: ProfileOptions) => {
       if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
       const m = setupModel(modelPath);

@@ -1,22 +1,22 @@
 import type { Command } from 'commander';
-import { runGraph } from '../../cpu/float-executor.js';
 import type { Tensor } from '../../cpu/tensor.js';
 import { InputError } from '../../errors.js';
 import { formatShape } from '../../ir/shape.js';
 import { cardPreprocessing, readModelCard } from '../../model/model-card.js';
 import { loadModelFile } from '../../model/load-model-file.js';
 import { readInputFile } from '../input-file.js';
-import { collect } from '../options.js';
+import { createFloatExecutor, type ExecutorChoice } from '../../executor/executor.js';
+import { collect, executorOption, noteFallback } from '../options.js';
 import { printJson } from '../output.js';
 
 export function registerRun(program: Command): void {
-  program
+  executorOption(program
     .command('run')
-    .description('run a model on the CPU float executor and print its outputs')
+    .description('run a model in float on the CPU (ONNX Runtime, or quantgpu\'s own executor) and print its outputs')
     .argument('<model>', 'model file (.onnx)')
     .requiredOption('--input <file>', 'input tensor: .npy, .pb (ONNX TensorProto) or .png/.jpg; name=file for a model with several inputs (repeatable)', collect, [])
-    .option('--json', 'print one JSON document on stdout')
-    .action((modelPath: string, opts: { input: string[]; json?: boolean }) => {
+    .option('--json', 'print one JSON document on stdout'))
+    .action(async (modelPath: string, opts: { input: string[]; json?: boolean; executor: ExecutorChoice }) => {
       const graph = loadModelFile(modelPath);
       const card = readModelCard(modelPath);
       const inputs: Record<string, Tensor> = {};
@@ -27,13 +27,20 @@ export function registerRun(program: Command): void {
         if (!info) throw new InputError(`--input ${spec}: the model has only ${graph.inputs.length} input(s): ${graph.inputs.map((x) => x.name).join(', ')}`);
         inputs[info.name] = readInputFile(named ? spec.slice(eq + 1) : spec, info, cardPreprocessing(card));
       });
+      const exec = await createFloatExecutor(graph, { executor: opts.executor, onFallback: noteFallback });
+      let outputs: Record<string, Tensor>;
       const t0 = performance.now();
-      const outputs = runGraph(graph, inputs);
+      try {
+        outputs = await exec.run(inputs);
+      } finally {
+        await exec.dispose();
+      }
       const ms = performance.now() - t0;
       if (opts.json) {
         printJson({
           model: modelPath,
           backend: 'cpu-float',
+          executor: exec.runtime,
           milliseconds: ms,
           outputs: Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.data) }])),
         });
@@ -54,7 +61,7 @@ export function registerRun(program: Command): void {
           process.stdout.write(line + '\n');
         }
       }
-      process.stderr.write(`cpu-float: ${ms.toFixed(1)} ms\n`);
+      process.stderr.write(`cpu-float on ${exec.runtime}: ${ms.toFixed(1)} ms\n`);
     });
 }
 

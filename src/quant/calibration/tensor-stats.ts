@@ -1,4 +1,5 @@
 import { QuantConfigError } from '../../errors.js';
+import { histogramKernel, type HistogramKernel } from './histogram-kernels.js';
 
 /**
  * Streaming statistics of one tensor over many calibration batches, in a
@@ -101,12 +102,69 @@ export class TensorStats {
   }
 
   /**
-   * Add a batch of values. One pass over the data; the rare growth of the
-   * range happens inside the loop, so no second pass is needed. The common
-   * path has no data-dependent branch (signs and zeros come in random
-   * order, and mispredicted branches were a third of the time).
+   * Add a batch of values, in one pass over the data. Large batches take the
+   * fast path (a `HistogramKernel`, WebAssembly where it runs): blocks of four
+   * values counted into four interleaved scratch histograms, with no
+   * data-dependent branch. Values it cannot take (NaN, infinities, a value
+   * that outgrows the range, zeros before any non-zero value) end its run;
+   * the block they sit in goes through `observeSlow`, which grows the range,
+   * and the fast path resumes. Both paths count the same values into the
+   * same bins.
    */
   observe(data: Float32Array): void {
+    const n = data.length;
+    if (n < FAST_PATH_MIN) {
+      this.observeSlow(data, 0, n);
+      return;
+    }
+    const scratch = kernel.scratch(this.bins);
+    const state = runState;
+    let i = 0;
+    while (i < n) {
+      if (this.rangeValue > 0) {
+        state[0] = this.minValue;
+        state[1] = this.maxValue;
+        state[2] = 0;
+        i = kernel.run(data, i, n, this.bins, this.rangeValue, state);
+        this.minValue = state[0]!;
+        this.maxValue = state[1]!;
+        this.zerosValue += state[2]!;
+        this.countValue += state[3]!;
+      }
+      if (i >= n) break;
+      // The block that stopped the run (or the last values, fewer than a block): one by one.
+      const stop = Math.min(i + 4, n);
+      this.observeSlow(data, i, stop, scratch);
+      i = stop;
+    }
+    this.flush(scratch);
+    // `+ 0` turns -0 into 0, so that a JSON round trip (which drops the sign of zero) is exact.
+    this.minValue += 0;
+    this.maxValue += 0;
+  }
+
+  /** Add the scratch histograms into the counts (at the current range) and clear them. */
+  private flush(scratch: Int32Array): void {
+    const h = this.counts;
+    const width = 2 * this.bins;
+    for (let copy = 0; copy < 4; copy++) {
+      const base = copy * width;
+      for (let k = 0; k < width; k++) {
+        const c = scratch[base + k]!;
+        if (c !== 0) {
+          h[k]! += c;
+          scratch[base + k] = 0;
+        }
+      }
+    }
+  }
+
+  /**
+   * Values [start, end) one at a time; the rare growth of the range happens
+   * inside the loop. Scratch counts of the fast path are flushed before the
+   * range grows, since they were binned at the old range.
+   */
+  private observeSlow(data: Float32Array, start: number, end: number, scratch?: Int32Array): void {
     const h = this.counts;
     const bins = this.bins;
     let range = this.rangeValue;
@@ -115,8 +173,7 @@ export class TensorStats {
     let mx = this.maxValue;
     let bad = 0;
     let zeros = 0;
-    const n = data.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const x = data[i]!;
       const a = Math.abs(x);
       if (!(a < range)) {
@@ -126,6 +183,7 @@ export class TensorStats {
           continue;
         }
         if (a > 0) {
+          if (scratch) this.flush(scratch);
           this.grow(a);
           range = this.rangeValue;
           scale = bins / range;
@@ -137,10 +195,9 @@ export class TensorStats {
       mn = x < mn ? x : mn;
       mx = x > mx ? x : mx;
     }
-    // `+ 0` turns -0 into 0, so that a JSON round trip (which drops the sign of zero) is exact.
     this.minValue = mn + 0;
     this.maxValue = mx + 0;
-    this.countValue += n - bad;
+    this.countValue += end - start - bad;
     this.zerosValue += zeros;
     this.nonFiniteValue += bad;
   }
@@ -242,6 +299,21 @@ export class TensorStats {
     s.maxValue = max;
     return s;
   }
+}
+
+/** Below this many values a batch takes the one-by-one path (a flush of the scratch costs 8 * bins additions). */
+const FAST_PATH_MIN = 1 << 14;
+
+/** In: min, max so far. Out: min, max, zeros and values counted by a kernel run. */
+const runState = new Float64Array(4);
+
+let kernel: HistogramKernel = histogramKernel('wasm');
+
+/** Which fast-path kernel `observe` uses (tests and benches compare them); returns the one it replaces. */
+export function useHistogramKernel(kind: 'wasm' | 'js'): 'wasm' | 'js' {
+  const before = kernel.name;
+  kernel = histogramKernel(kind);
+  return before;
 }
 
 /** The plain JSON form of one tensor's statistics (see `TensorStats` for the layout). */
