@@ -2,12 +2,13 @@
  * A folder of real photos for the benches that calibrate 224x224 models: the
  * colour photos scikit-image ships (python3-skimage), as seeded random crops
  * (half to all of the short side, anywhere, mirrored half the time) resized
- * to `size` x `size` and written as JPEG, one label subfolder per source
- * photo: the layout `--data FOLDER` reads. Made once; kept until deleted.
+ * to `size` x `size` and written as PNG (the sources are PNG; no second
+ * lossy step), one label subfolder per source photo: the layout
+ * `--data FOLDER` reads. Made once; kept until deleted.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { decodeImage } from '../src/io/image.js';
 
 export const PHOTO_DIR = '/usr/lib/python3/dist-packages/skimage/data';
@@ -28,7 +29,7 @@ function countImages(dir: string): number {
   if (!existsSync(dir)) return 0;
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .reduce((n, d) => n + readdirSync(join(dir, d.name)).filter((f) => f.endsWith('.jpg')).length, 0);
+    .reduce((n, d) => n + readdirSync(join(dir, d.name)).filter((f) => f.endsWith('.png')).length, 0);
 }
 
 /** `count` photos of `size` x `size` under `dir` (made now unless already there); returns `dir`. */
@@ -57,7 +58,9 @@ export function makePhotoSet(dir: string, count: number, size = 224, seed = 7): 
       }
     }
     mkdirSync(join(dir, name), { recursive: true });
-    writeFileSync(join(dir, name, `${String(i).padStart(5, '0')}.jpg`), jpeg.encode({ data: out, width: size, height: size }, 90).data);
+    const png = new PNG({ width: size, height: size });
+    png.data = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    writeFileSync(join(dir, name, `${String(i).padStart(5, '0')}.png`), PNG.sync.write(png));
   }
   return dir;
 }

@@ -49,7 +49,7 @@ for (const path of models) {
         const o = await b.run(x);
         digits.push(o.digestWords);
         return o.logits;
-      }, await test(), m.size, m.pre, { batchSize: 100 });
+      }, await test(), m.size, m.pre, { batchSize: 100, layout: m.layout });
       return { ...r, words: digits };
     } finally {
       await b.dispose();

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { ImageSize } from '../data/dataset.js';
+import type { ImageLayout, ImageSize } from '../data/dataset.js';
 import { openDataset } from '../data/open-dataset.js';
 import { InputError, QuantConfigError } from '../errors.js';
-import { imageInputSize } from '../eval/evaluate.js';
+import { imageInput } from '../eval/evaluate.js';
 import type { Graph } from '../ir/graph.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../io/image.js';
 import { cardPreprocessing, readModelCard, type ModelCard } from '../model/model-card.js';
@@ -22,6 +22,8 @@ export interface ModelSetup {
   card: ModelCard | undefined;
   pre: Preprocessing;
   size: ImageSize;
+  /** The input's layout: datasets hand out batches in it (`ds.batches(n, m.size, m.pre, m.layout)`). */
+  layout: ImageLayout;
 }
 
 export function setupModel(path: string): ModelSetup {
@@ -32,14 +34,14 @@ export function setupModel(path: string): ModelSetup {
     pre = DEFAULT_PREPROCESSING;
     process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255\n`);
   }
-  return { path, graph, card, pre, size: imageInputSize(graph) };
+  return { path, graph, card, pre, ...imageInput(graph) };
 }
 
 /** Calibration statistics over the first `images` training images of a dataset. */
 export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto'): Promise<CalibrationStats> {
   const ds = await openDataset(data, 'train', images);
   async function* batches() {
-    for await (const b of ds.batches(64, m.size, m.pre)) yield b.x;
+    for await (const b of ds.batches(64, m.size, m.pre, m.layout)) yield b.x;
   }
   return collectStats(m.graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
 }

@@ -2,7 +2,7 @@ import { ShapeError } from '../errors.js';
 import type { Preprocessing } from '../io/image.js';
 import type { Tensor } from '../cpu/tensor.js';
 
-/** A batch of preprocessed images (NCHW) with their labels. */
+/** A batch of preprocessed images (in the layout asked for, NCHW by default) with their labels. */
 export interface ImageBatch {
   x: Tensor;
   labels: Int32Array;
@@ -11,12 +11,36 @@ export interface ImageBatch {
 /** Channels, height, width of the images a model takes. */
 export type ImageSize = readonly [number, number, number];
 
+/** How a model lays out its image input: channels first (ONNX, PyTorch) or last (TF.js, Keras). */
+export type ImageLayout = 'NCHW' | 'NHWC';
+
+/** The input shape of `batch` images of `size` in a layout. */
+export function layoutShape(batch: number, [c, h, w]: ImageSize, layout: ImageLayout): number[] {
+  return layout === 'NCHW' ? [batch, c, h, w] : [batch, h, w, c];
+}
+
+/** An NCHW image batch in another layout (for one channel only the shape changes). */
+export function toLayout(x: Tensor, layout: ImageLayout): Tensor {
+  if (layout === 'NCHW') return x;
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const plane = h * w;
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < n; i++) {
+    const base = i * c * plane;
+    for (let ch = 0; ch < c; ch++) {
+      const from = base + ch * plane;
+      for (let p = 0; p < plane; p++) out[base + p * c + ch] = x.data[from + p]!;
+    }
+  }
+  return { shape: [n, h, w, c], data: out };
+}
+
 /** A labelled image set that hands out preprocessed batches in a fixed order. */
 export interface ImageDataset {
   name: string;
   count: number;
   classes?: string[];
-  batches(batchSize: number, size: ImageSize, pre: Preprocessing): AsyncGenerator<ImageBatch>;
+  batches(batchSize: number, size: ImageSize, pre: Preprocessing, layout?: ImageLayout): AsyncGenerator<ImageBatch>;
 }
 
 /** Images already in memory as raw pixels (IDX files, the digits CSV). */
@@ -51,14 +75,14 @@ export function inMemoryDataset(set: LabelledImages): ImageDataset {
     name: set.name,
     count: set.count,
     ...(set.classes ? { classes: set.classes } : {}),
-    async *batches(batchSize, size, pre) {
+    async *batches(batchSize, size, pre, layout = 'NCHW') {
       const [c, h, w] = size;
       if (c !== set.channels || h !== set.height || w !== set.width) {
         throw new ShapeError(`${set.name} holds ${set.channels}x${set.height}x${set.width} images, the model takes ${c}x${h}x${w}`);
       }
       for (let start = 0; start < set.count; start += batchSize) {
         const n = Math.min(batchSize, set.count - start);
-        yield { x: batchTensor(set, start, n, pre), labels: Int32Array.from(set.labels.subarray(start, start + n)) };
+        yield { x: toLayout(batchTensor(set, start, n, pre), layout), labels: Int32Array.from(set.labels.subarray(start, start + n)) };
       }
     },
   };

@@ -1,5 +1,6 @@
 import type { Tensor } from '../cpu/tensor.js';
-import { imageInputSize } from '../eval/evaluate.js';
+import { imageInput } from '../eval/evaluate.js';
+import { layoutShape } from './dataset.js';
 import type { Graph } from '../ir/graph.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../io/image.js';
 import { cardPreprocessing, readModelCard } from '../model/model-card.js';
@@ -16,14 +17,14 @@ export interface LoadImagesOptions {
 
 /**
  * The first `count` images of a dataset (`fashion-mnist`, `digits`, or a
- * folder) as one NCHW batch sized and preprocessed for `graph`, with their
+ * folder) as one batch sized, laid out (NCHW or NHWC) and preprocessed for `graph`, with their
  * labels: calibration or test input in one call.
  */
 export async function loadImages(data: string, graph: Graph, options: LoadImagesOptions): Promise<{ x: Tensor; labels: Int32Array }> {
-  const size = imageInputSize(graph);
+  const { size, layout } = imageInput(graph);
   const pre: Preprocessing = (options.modelPath !== undefined ? cardPreprocessing(readModelCard(options.modelPath)) : undefined) ?? DEFAULT_PREPROCESSING;
   const ds = await openDataset(data, options.split ?? 'test', options.count);
   const n = Math.min(options.count, ds.count);
-  for await (const b of ds.batches(n, size, pre)) return { x: b.x, labels: Int32Array.from(b.labels) };
-  return { x: { shape: [0, ...size], data: new Float32Array(0) }, labels: new Int32Array(0) };
+  for await (const b of ds.batches(n, size, pre, layout)) return { x: b.x, labels: Int32Array.from(b.labels) };
+  return { x: { shape: layoutShape(0, size, layout), data: new Float32Array(0) }, labels: new Int32Array(0) };
 }

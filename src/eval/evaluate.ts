@@ -1,5 +1,5 @@
 import type { Tensor } from '../cpu/tensor.js';
-import type { ImageDataset, ImageSize } from '../data/dataset.js';
+import type { ImageDataset, ImageLayout, ImageSize } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Preprocessing } from '../io/image.js';
@@ -23,15 +23,24 @@ export interface EvalResult {
   predictions: Int32Array;
 }
 
-/** Channels, height and width of a graph's single NCHW image input. */
-export function imageInputSize(graph: Graph): ImageSize {
+/**
+ * The size and layout of a graph's single image input: [N, C, H, W] with 1 or
+ * 3 channels is NCHW; [N, H, W, C] with 1 or 3 channels last is NHWC (TF.js
+ * models). Height and width must be known (fix them with `--shape`).
+ */
+export function imageInput(graph: Graph): { size: ImageSize; layout: ImageLayout } {
   if (graph.inputs.length !== 1) throw new InputError(`evaluation needs a model with one image input; this one has ${graph.inputs.length}`);
   const s = graph.inputs[0]!.shape;
-  const [, c, h, w] = s;
-  if (s.length !== 4 || typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
-    throw new InputError(`evaluation needs an NCHW input of known size; '${graph.inputs[0]!.name}' is [${s.join(',')}]`);
-  }
-  return [c, h, w];
+  const known = s.length === 4 && s.slice(1).every((d) => typeof d === 'number');
+  const [, a, b, c] = s as [unknown, number, number, number];
+  if (known && (a === 1 || a === 3)) return { size: [a, b, c], layout: 'NCHW' };
+  if (known && (c === 1 || c === 3)) return { size: [c, a, b], layout: 'NHWC' };
+  throw new InputError(`evaluation needs an image input of known size with 1 or 3 channels, first (NCHW) or last (NHWC); '${graph.inputs[0]!.name}' is [${s.join(',')}]`);
+}
+
+/** Channels, height and width of a graph's single image input (either layout). */
+export function imageInputSize(graph: Graph): ImageSize {
+  return imageInput(graph).size;
 }
 
 export function argmaxRows(t: Tensor): Int32Array {
@@ -46,19 +55,19 @@ export function argmaxRows(t: Tensor): Int32Array {
   return out;
 }
 
-/** Top-1 accuracy of a predictor over a dataset, batch by batch. */
+/** Top-1 accuracy of a predictor over a dataset, batch by batch (fed in the model's `layout`, default NCHW). */
 export async function evaluate(
   predict: Predictor,
   dataset: ImageDataset,
   size: ImageSize,
   pre: Preprocessing,
-  options: { batchSize?: number; onProgress?: (p: EvalProgress) => void } = {},
+  options: { batchSize?: number; onProgress?: (p: EvalProgress) => void; layout?: ImageLayout } = {},
 ): Promise<EvalResult> {
   const t0 = performance.now();
   const predictions = new Int32Array(dataset.count);
   let done = 0;
   let correct = 0;
-  for await (const batch of dataset.batches(options.batchSize ?? 64, size, pre)) {
+  for await (const batch of dataset.batches(options.batchSize ?? 64, size, pre, options.layout)) {
     const top = argmaxRows(await predict(batch.x));
     top.forEach((p, i) => {
       predictions[done + i] = p;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../cpu/tensor.js';
 import { ExecutorUnavailableError } from '../errors.js';
+import { ORT_SESSION_OPTIONS } from './ort-session-options.js';
 import { firstLine, type OrtSession, type OrtSessionOptions } from './ort-session.js';
 
 /**
@@ -88,13 +89,7 @@ export async function openNodeOrtSession(model: Uint8Array, options: OrtSessionO
   };
   let version: string;
   try {
-    const sessionOptions = {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      extra: { session: { disable_quant_qdq: '1' } },
-      interOpNumThreads: 1,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-    };
+    const sessionOptions = { ...ORT_SESSION_OPTIONS, ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}) };
     version = (await call({ type: 'create', model, options: sessionOptions })).version ?? '';
   } catch (e) {
     await worker.terminate();

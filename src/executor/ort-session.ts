@@ -1,5 +1,6 @@
 import type { Tensor } from '../cpu/tensor.js';
 import { ExecutorUnavailableError } from '../errors.js';
+import { ORT_SESSION_OPTIONS } from './ort-session-options.js';
 
 /** One ONNX Runtime session, wherever it runs (a worker thread in Node, this thread in a page). */
 export interface OrtSession {
@@ -66,7 +67,7 @@ async function openWebOrtSession(model: Uint8Array, options: OrtSessionOptions):
   // Threads need SharedArrayBuffer: a cross-origin isolated page. Node runs the single-threaded build.
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = isolated ? Math.max(1, options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(model, { ...ORT_SESSION_OPTIONS, executionProviders: ['wasm'] });
   return {
     runtime: `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm)`.replace('  ', ' '),
     async run(feeds) {

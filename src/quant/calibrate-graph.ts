@@ -1,7 +1,8 @@
 import { runGraph } from '../cpu/float-executor.js';
 import type { Tensor } from '../cpu/tensor.js';
-import { QuantConfigError } from '../errors.js';
+import { QuantConfigError, QuantGpuError } from '../errors.js';
 import { createFloatExecutor, type ExecutorChoice, type ExecutorKind, type GraphExecutor } from '../executor/executor.js';
+import { writeGraph } from '../export/onnx/float-graph.js';
 import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { knownNumel } from '../ir/shape.js';
@@ -11,7 +12,7 @@ import { TensorStats } from './calibration/tensor-stats.js';
 export interface CalibrationStats {
   images: number;
   tensors: Map<string, TensorStats>;
-  /** Which executor ran the float passes, and its runtime (`onnxruntime-node 1.30.0`). */
+  /** Which executor ran the float passes, and its runtime (`onnxruntime-node 1.30.0 (2 worker threads)`). */
   executor: ExecutorKind;
   runtime: string;
 }
@@ -23,31 +24,82 @@ export interface CollectOptions {
   executor?: ExecutorChoice;
   /** Told why `auto` fell back to our executor. */
   onFallback?: (reason: string) => void;
+  /** Node: calibration worker threads on onnxruntime-node (default: one per core, at most four). */
+  workers?: number;
 }
 
 /** Layers whose output is their input under another name: its statistics are a copy, not a second pass. */
 const ALIASES = new Set<Layer['op']>(['identity', 'flatten', 'reshape', 'squeeze', 'unsqueeze']);
 
-/** Activation bytes one image may hold per ONNX Runtime call: batches are split to stay near it. */
+/** Activation bytes one ONNX Runtime call may return: batches are split to stay near it. */
 const BYTES_PER_CALL = 128 * 2 ** 20;
+
+const IS_NODE = typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
+// A variable specifier: bundlers for the browser leave this Node-only module alone.
+const PARALLEL_MODULE = './calibration/parallel-calibration.js';
+type ParallelModule = typeof import('./calibration/parallel-calibration.js');
 
 /**
  * Run the float graph over a stream of calibration batches and fold every
  * tensor (graph inputs and each layer's outputs) into streaming statistics;
- * memory stays that of one batch plus a fixed histogram per tensor.
+ * memory stays that of a few batches plus a fixed histogram per tensor.
  *
  * On ONNX Runtime every observed tensor is an extra output of the written
- * graph, and the runs are pipelined: in Node the session works in its own
- * thread on the next batch while this thread counts the histograms of the
- * last one (ONNX Runtime on one thread, the histograms on the other core).
+ * graph. In Node, worker threads each run onnxruntime-node and count the
+ * statistics of the batches they get, and the statistics merge exactly; in
+ * a page (onnxruntime-web), runs are pipelined with the counting. Our own
+ * executor hands each layer's output over as it is made.
  */
 export async function collectStats(graph: Graph, batches: AsyncIterable<Tensor> | Iterable<Tensor>, options: CollectOptions = {}): Promise<CalibrationStats> {
   const inputName = graph.inputs[0]!.name;
   const observed = graph.layers.filter((l) => !ALIASES.has(l.op)).flatMap((l) => l.outputs);
+  const perImage = 4 * observed.reduce((n, t) => n + knownNumel(graph.shapes.get(t) ?? []), 0);
+  const chunk = Math.max(1, Math.floor(BYTES_PER_CALL / Math.max(1, perImage)));
+  const choice = options.executor ?? 'auto';
+  let result: Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> } | undefined;
+
+  if (choice !== 'js' && IS_NODE && options.workers !== 0) {
+    let workers: Awaited<ReturnType<ParallelModule['startCalibrationWorkers']>> | undefined;
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = writeGraph(graph, { extraOutputs: observed }).bytes;
+      const m = (await import(/* @vite-ignore */ PARALLEL_MODULE)) as ParallelModule;
+      workers = await m.startCalibrationWorkers(bytes, inputName, observed, options.workers);
+    } catch (e) {
+      // Not a bug of ours: the executor below tries onnxruntime-web, then says why it falls back.
+      if (!(e instanceof QuantGpuError) && !isModuleMissing(e)) throw e;
+    }
+    if (workers) {
+      try {
+        const r = await workers.run(batches, chunk, options.onProgress);
+        result = { ...r, executor: 'ort', runtime: workers.runtime };
+      } finally {
+        await workers.dispose();
+      }
+    }
+  }
+  if (!result) result = await collectOnExecutor(graph, batches, observed, chunk, options);
+  if (result.images === 0) throw new QuantConfigError('calibration saw no images');
+  // Aliases (in graph order, so chains resolve): the same values as their input.
+  for (const l of graph.layers) {
+    if (!ALIASES.has(l.op)) continue;
+    const src = result.tensors.get(l.inputs[0]!);
+    if (src) result.tensors.set(l.outputs[0]!, src.clone());
+  }
+  return result;
+}
+
+function isModuleMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+}
+
+async function collectOnExecutor(graph: Graph, batches: AsyncIterable<Tensor> | Iterable<Tensor>, observed: readonly string[], chunk: number, options: CollectOptions): Promise<CalibrationStats> {
+  const inputName = graph.inputs[0]!.name;
   const exec = await createFloatExecutor(graph, {
     ...(options.executor ? { executor: options.executor } : {}),
     outputs: observed,
-    // The histograms take this thread; ONNX Runtime gets one of its own.
+    // The histograms take this thread.
     threads: 1,
     ...(options.onFallback ? { onFallback: options.onFallback } : {}),
   });
@@ -60,7 +112,6 @@ export async function collectStats(graph: Graph, batches: AsyncIterable<Tensor> 
   let images = 0;
   try {
     if (exec.kind === 'js') {
-      // Our executor hands each layer's output over as it is made, so no batch holds every tensor at once.
       for await (const x of batches) {
         stat(inputName).observe(x.data);
         runGraph(graph, { [inputName]: x }, {
@@ -73,32 +124,24 @@ export async function collectStats(graph: Graph, batches: AsyncIterable<Tensor> 
         options.onProgress?.(images);
       }
     } else {
-      images = await collectPipelined(graph, exec, batches, observed, stat, options.onProgress);
+      images = await collectPipelined(inputName, exec, batches, observed, chunk, stat, options.onProgress);
     }
   } finally {
     await exec.dispose();
   }
-  if (images === 0) throw new QuantConfigError('calibration saw no images');
-  // Aliases (in graph order, so chains resolve): the same values as their input.
-  for (const l of graph.layers) {
-    if (!ALIASES.has(l.op)) continue;
-    const src = tensors.get(l.inputs[0]!);
-    if (src) tensors.set(l.outputs[0]!, src.clone());
-  }
   return { images, tensors, executor: exec.kind, runtime: exec.runtime };
 }
 
+/** ONNX Runtime runs the next chunk while this thread counts the last one's histograms. */
 async function collectPipelined(
-  graph: Graph,
+  inputName: string,
   exec: GraphExecutor,
   batches: AsyncIterable<Tensor> | Iterable<Tensor>,
   observed: readonly string[],
+  chunk: number,
   stat: (name: string) => TensorStats,
   onProgress: ((images: number) => void) | undefined,
 ): Promise<number> {
-  const inputName = graph.inputs[0]!.name;
-  const perImage = 4 * observed.reduce((n, t) => n + knownNumel(graph.shapes.get(t) ?? []), 0);
-  const chunk = Math.max(1, Math.floor(BYTES_PER_CALL / Math.max(1, perImage)));
   let images = 0;
   let inFlight: Promise<{ n: number; out: Record<string, Tensor> }> | undefined;
   const drain = async (): Promise<void> => {
@@ -116,7 +159,6 @@ async function collectPipelined(
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       const part: Tensor = { shape: [m, ...x.shape.slice(1)], data: x.data.subarray(start * per, (start + m) * per) };
-      // Start the next run, then count the last one's histograms while it works.
       const next = exec.run({ [inputName]: part }).then((out) => ({ n: m, out }));
       // A run that fails while the previous one is being counted is reported by the await below, not as unhandled.
       next.catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { layoutShape } from '../../data/dataset.js';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../cpu/tensor.js';
@@ -58,7 +59,7 @@ async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>,
       dataset,
       m.size,
       m.pre,
-      { batchSize: opts.batch, onProgress: (p) => bar.update(p.done, p.total, `acc ${((100 * p.correct) / p.done).toFixed(2)}%`) },
+      { batchSize: opts.batch, layout: m.layout, onProgress: (p) => bar.update(p.done, p.total, `acc ${((100 * p.correct) / p.done).toFixed(2)}%`) },
     );
     return { ...r, digest: digest.hex() };
   } finally {
@@ -98,7 +99,7 @@ export function registerEval(program: Command): void {
         const openGpu = async (model: Graph | QuantizedGraph): Promise<GpuBackend> => {
           const g = await gpuBackend(runner!, model);
           try {
-            await g.prepare([opts.batch, ...m.size]);
+            await g.prepare(layoutShape(opts.batch, m.size, m.layout));
           } catch (e) {
             await g.dispose();
             throw e;
@@ -124,7 +125,7 @@ export function registerEval(program: Command): void {
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test batch.
-          const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre).next();
+          const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre, m.layout).next();
           const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
           const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
           const { r, gpu } = planned !== undefined ? await onGpu(planned) : { r: await runEval(m, backend as CpuBackend, opts, `eval ${backend}`, qg), gpu: {} };

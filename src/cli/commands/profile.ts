@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Tensor } from '../../cpu/tensor.js';
+import { layoutShape } from '../../data/dataset.js';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import { describeAdapter } from '../../eval/gpu-backend.js';
@@ -27,19 +28,19 @@ interface ProfileOptions {
 
 /** The first `batch` test images of the dataset, or (with none) a seeded uniform [0, 1) input: the times hardly depend on the values. */
 async function profileInput(m: ModelSetup, data: string | undefined, batch: number): Promise<Tensor> {
-  const [c, h, w] = m.size;
   if (data !== undefined) {
     const ds = await openDataset(data, 'test', batch);
-    for await (const b of ds.batches(batch, m.size, m.pre)) if (b.x.shape[0] === batch) return b.x;
+    for await (const b of ds.batches(batch, m.size, m.pre, m.layout)) if (b.x.shape[0] === batch) return b.x;
     throw new InputError(`--data ${data}: fewer than ${batch} test images for --batch ${batch}`);
   }
-  const x = new Float32Array(batch * c * h * w);
+  const shape = layoutShape(batch, m.size, m.layout);
+  const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let s = 0x9e3779b9;
   for (let i = 0; i < x.length; i++) {
     s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
     x[i] = s / 2 ** 32;
   }
-  return { shape: [batch, c, h, w], data: x };
+  return { shape, data: x };
 }
 
 export function registerProfile(program: Command): void {
