@@ -68,19 +68,26 @@ async function openWebOrtSession(model: Uint8Array, options: OrtSessionOptions):
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = isolated ? Math.max(1, options.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
   const session = await ort.InferenceSession.create(model, { ...ORT_SESSION_OPTIONS, executionProviders: ['wasm'] });
+  // One run at a time: onnxruntime-web's session state does not survive two runs interleaving.
+  let queue: Promise<unknown> = Promise.resolve();
+  const runOne = async (feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> => {
+    const inputs: Record<string, InstanceType<OrtWeb['Tensor']>> = {};
+    for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, t.shape);
+    const out = await session.run(inputs);
+    const result: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(out)) {
+      result[name] = { shape: t.dims.map(Number), data: t.data as Float32Array };
+      t.dispose();
+    }
+    return result;
+  };
   return {
     runtime: `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm)`.replace('  ', ' '),
-    async run(feeds) {
-      const inputs: Record<string, InstanceType<OrtWeb['Tensor']>> = {};
-      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, t.shape);
-      const out = await session.run(inputs);
-      const result: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(out)) {
-        result[name] = { shape: t.dims.map(Number), data: t.data as Float32Array };
-        t.dispose();
-      }
+    run(feeds) {
+      const result = queue.then(() => runOne(feeds));
+      queue = result.catch(() => undefined);
       return result;
     },
-    release: () => session.release(),
+    release: () => queue.then(() => session.release()),
   };
 }

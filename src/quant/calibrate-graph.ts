@@ -1,7 +1,7 @@
 import { runGraph } from '../cpu/float-executor.js';
 import type { Tensor } from '../cpu/tensor.js';
 import { QuantConfigError, QuantGpuError } from '../errors.js';
-import { createFloatExecutor, type ExecutorChoice, type ExecutorKind, type GraphExecutor } from '../executor/executor.js';
+import { createFloatExecutor, type ExecutorChoice, type ExecutorKind, type ExecutorOptions, type GraphExecutor } from '../executor/executor.js';
 import { writeGraph } from '../export/onnx/float-graph.js';
 import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
@@ -24,8 +24,10 @@ export interface CollectOptions {
   executor?: ExecutorChoice;
   /** Told why `auto` fell back to our executor. */
   onFallback?: (reason: string) => void;
-  /** Node: calibration worker threads on onnxruntime-node (default: one per core, at most four). */
+  /** Node: calibration worker threads on onnxruntime-node (default: one per core, at most four; 0: none, one session pipelined with this thread). */
   workers?: number;
+  /** Which ONNX Runtime package runs the session when there are no workers (see `ExecutorOptions`). */
+  ortPackage?: ExecutorOptions['ortPackage'];
 }
 
 /** Layers whose output is their input under another name: its statistics are a copy, not a second pass. */
@@ -102,6 +104,7 @@ async function collectOnExecutor(graph: Graph, batches: AsyncIterable<Tensor> | 
     // The histograms take this thread.
     threads: 1,
     ...(options.onFallback ? { onFallback: options.onFallback } : {}),
+    ...(options.ortPackage ? { ortPackage: options.ortPackage } : {}),
   });
   const tensors = new Map<string, TensorStats>();
   const stat = (name: string): TensorStats => {

@@ -5,6 +5,9 @@ import { cli } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 import { decodeTensorFile } from '../../src/import/onnx/tensor-proto.js';
 import { writeNpy } from '../../src/io/npy.js';
+import { calibrateRange } from '../../src/quant/calibration/calibrators.js';
+import { statsFromFile } from '../../src/quant/calibration/stats-file.js';
+import type { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { BAD_MODELS } from '../helpers/bad-models.js';
 import { buildModel, randomArray } from '../helpers/onnx-builder.js';
 import { allClose, ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
@@ -156,5 +159,59 @@ describe('CLI calibrate and eval', () => {
     const r = await cli('eval', model, '--data', 'fashion-mnist', '--limit', '8', '--backend', 'cpu-golden', '--config', '{"default":{"weightBits":9,"activationBits":8}}');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^QuantConfigError: --config: default.weightBits must be one of/);
+  });
+});
+
+describe('CLI executors (--executor)', () => {
+  const model = 'models/fashion-vgg.onnx';
+
+  it('run: ONNX Runtime (the default) and our executor print the same outputs, and say which ran', async () => {
+    const npy = join(dir, 'vgg-input.npy');
+    writeFileSync(npy, readFileSync('models/fashion-vgg.input.npy'));
+    const outs = [];
+    for (const executor of ['auto', 'js']) {
+      const r = await cli('run', model, '--input', npy, '--executor', executor, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      outs.push(JSON.parse(r.stdout));
+    }
+    expect(outs[0].executor).toMatch(/^onnxruntime-node /);
+    expect(outs[1].executor).toBe('quantgpu js');
+    const [a, b] = [outs[0].outputs.logits.data as number[], outs[1].outputs.logits.data as number[]];
+    const peak = Math.max(...b.map(Math.abs));
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))) / peak).toBeLessThan(1e-4);
+  });
+
+  it('calibrate on either executor gives statistics that calibrate to the same ranges', async () => {
+    const files = [];
+    for (const executor of ['ort', 'js']) {
+      const file = join(dir, `stats-${executor}.json`);
+      const r = await cli('calibrate', model, '--data', 'fashion-mnist', '--images', '128', '--executor', executor, '-o', file);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(executor === 'ort' ? /on onnxruntime-node \S+ \(\d worker threads?\)/ : /on quantgpu js/);
+      files.push(statsFromFile(JSON.parse(readFileSync(file, 'utf8'))));
+    }
+    const [a, b] = files as [Map<string, TensorStats>, Map<string, TensorStats>];
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [name, s] of a) {
+      expect(s.count, name).toBe(b.get(name)!.count);
+      for (const method of [{ kind: 'max' }, { kind: 'mse' }] as const) {
+        const [ra, rb] = [calibrateRange(s, method, 8, false), calibrateRange(b.get(name)!, method, 8, false)];
+        expect(Math.abs(ra.hi - rb.hi) + Math.abs(ra.lo - rb.lo), `${name} ${method.kind}`).toBeLessThanOrEqual(1e-4 * (rb.hi - rb.lo));
+      }
+    }
+  });
+
+  it('eval --backend fake-quant names the executor in its JSON', async () => {
+    const r = await cli('eval', model, '--data', 'fashion-mnist', '--limit', '32', '--calib-images', '64', '--backend', 'fake-quant', '--config', 'w4a8', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.executor).toMatch(/^onnxruntime-node /);
+    expect(doc.floatExecutor).toMatch(/^onnxruntime-node /);
+  });
+
+  it('an unknown --executor is an InputError naming the choices', async () => {
+    const r = await cli('calibrate', model, '--data', 'fashion-mnist', '--executor', 'tvm', '-o', join(dir, 'x.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('InputError: --executor tvm: choose one of auto, ort, js');
   });
 });

@@ -1,7 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ModelFormatError, UnsupportedOperatorError } from '../../src/errors.js';
+import { importOnnx, SUPPORTED_ONNX_OPS } from '../../src/import/onnx/import-onnx.js';
 import { onnx } from '../../src/import/onnx/proto.js';
-import { decodeTensorFile, type DecodedTensor } from '../../src/import/onnx/tensor-proto.js';
+import { dataTypeKind, decodeTensorFile, type DecodedTensor } from '../../src/import/onnx/tensor-proto.js';
+import type { Graph } from '../../src/ir/graph.js';
 
 /** Debian's `libonnx-testdata`: ONNX's own single-operator (and small model) cases. */
 export const ONNX_TESTDATA = '/usr/share/libonnx-testdata/data';
@@ -82,4 +85,34 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
     }
   }
   return { ok, worst };
+}
+
+/** A case imported for our executor, or why it cannot be. */
+export type Classified = { tc: TestCase; graph: Graph } | { id: string; skip: string };
+
+export function classify(id: string): Classified {
+  const tc = loadCase(id);
+  const unsupportedOps = tc.opTypes.filter((op) => !SUPPORTED_ONNX_OPS.includes(op));
+  if (unsupportedOps.length > 0) return { id, skip: `operator ${unsupportedOps.join(', ')}` };
+  try {
+    if (tc.sets.length === 0) return { id, skip: 'no test data set' };
+  } catch (e) {
+    if (e instanceof ModelFormatError) return { id, skip: `test data: ${e.message.replace(/^.*: /, '')}` };
+    throw e;
+  }
+  if (tc.sets[0]!.outputs.some((t) => t.kind !== 'float')) return { id, skip: 'non-float output' };
+  // Parameters that the cases feed as graph inputs (integer shapes, axes and pads; scalar clip
+  // bounds and pad values) are frozen to the test's values: the IR is a static float graph.
+  const constantInputs: Record<string, (typeof tc.sets)[0]['inputs'][0]> = {};
+  tc.inputs.forEach((inp, i) => {
+    const t = tc.sets[0]!.inputs[i]!;
+    if (dataTypeKind(inp.elemType) === 'int' || t.dims.length === 0) constantInputs[inp.name] = t;
+  });
+  try {
+    return { tc, graph: importOnnx(tc.modelBytes, { constantInputs }) };
+  } catch (e) {
+    if (e instanceof UnsupportedOperatorError) return { id, skip: e.message.replace(/^node '[^']*': /, '') };
+    if (e instanceof ModelFormatError && /opset/.test(e.message)) return { id, skip: e.message };
+    throw new Error(`${id}: import failed: ${(e as Error).name}: ${(e as Error).message}`);
+  }
 }

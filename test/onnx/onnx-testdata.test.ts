@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runGraph } from '../../src/cpu/float-executor.js';
-import { ModelFormatError, UnsupportedOperatorError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { simplify } from '../../src/ir/simplify.js';
-import { importOnnx, SHAPE_ARITHMETIC_OPS, SUPPORTED_ONNX_OPS } from '../../src/import/onnx/import-onnx.js';
-import { dataTypeKind } from '../../src/import/onnx/tensor-proto.js';
-import { allClose, listCases, loadCase, requireTestdata, type TestCase } from '../helpers/onnx-testdata.js';
+import { SHAPE_ARITHMETIC_OPS, SUPPORTED_ONNX_OPS } from '../../src/import/onnx/import-onnx.js';
+import { allClose, classify, listCases, requireTestdata, type TestCase } from '../helpers/onnx-testdata.js';
 
 /**
  * Every case of ONNX's own test data whose operators quantgpu reads is
@@ -15,35 +13,6 @@ import { allClose, listCases, loadCase, requireTestdata, type TestCase } from '.
  * operators we claim must pass.
  */
 requireTestdata();
-
-type Classified = { tc: TestCase; graph: Graph } | { id: string; skip: string };
-
-function classify(id: string): Classified {
-  const tc = loadCase(id);
-  const unsupportedOps = tc.opTypes.filter((op) => !SUPPORTED_ONNX_OPS.includes(op));
-  if (unsupportedOps.length > 0) return { id, skip: `operator ${unsupportedOps.join(', ')}` };
-  try {
-    if (tc.sets.length === 0) return { id, skip: 'no test data set' };
-  } catch (e) {
-    if (e instanceof ModelFormatError) return { id, skip: `test data: ${e.message.replace(/^.*: /, '')}` };
-    throw e;
-  }
-  if (tc.sets[0]!.outputs.some((t) => t.kind !== 'float')) return { id, skip: 'non-float output' };
-  // Parameters that the cases feed as graph inputs (integer shapes, axes and pads; scalar clip
-  // bounds and pad values) are frozen to the test's values: the IR is a static float graph.
-  const constantInputs: Record<string, (typeof tc.sets)[0]['inputs'][0]> = {};
-  tc.inputs.forEach((inp, i) => {
-    const t = tc.sets[0]!.inputs[i]!;
-    if (dataTypeKind(inp.elemType) === 'int' || t.dims.length === 0) constantInputs[inp.name] = t;
-  });
-  try {
-    return { tc, graph: importOnnx(tc.modelBytes, { constantInputs }) };
-  } catch (e) {
-    if (e instanceof UnsupportedOperatorError) return { id, skip: e.message.replace(/^node '[^']*': /, '') };
-    if (e instanceof ModelFormatError && /opset/.test(e.message)) return { id, skip: e.message };
-    throw new Error(`${id}: import failed: ${(e as Error).name}: ${(e as Error).message}`);
-  }
-}
 
 function runCase(tc: TestCase, graph: Graph): void {
   for (const set of tc.sets) {

@@ -9,11 +9,11 @@ const IR_VERSION = 10;
 const DT = onnx.TensorProto.DataType;
 
 /** The element types we write: float activations and weights, int64 shapes and axes, 8-bit QDQ tensors, int32 biases. */
-export type ElemType = 'float32' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8';
+export type ElemType = 'float32' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8';
 
-const ELEM: Record<ElemType, number> = { float32: DT.FLOAT, int64: DT.INT64, int32: DT.INT32, int16: DT.INT16, int8: DT.INT8, uint8: DT.UINT8 };
+const ELEM: Record<ElemType, number> = { float32: DT.FLOAT, float64: DT.DOUBLE, int64: DT.INT64, int32: DT.INT32, int16: DT.INT16, int8: DT.INT8, uint8: DT.UINT8 };
 
-type TypedData = Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+type TypedData = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 
 /** An attribute value: ints and floats are told apart by the wrapper, since JavaScript numbers are both. */
 export type AttrValue = { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string };
@@ -85,10 +85,16 @@ export class OnnxModelBuilder {
 
   /** A float32 scalar initializer, shared by every node that needs the same value. */
   floatScalar(value: number): string {
-    const key = `f:${Object.is(value, -0) ? '-0' : String(value)}`;
+    return this.scalar(value, 'float32');
+  }
+
+  /** A float scalar initializer of either width, shared by every node that needs the same value. */
+  scalar(value: number, elem: 'float32' | 'float64'): string {
+    const key = `${elem}:${Object.is(value, -0) ? '-0' : String(value)}`;
     let name = this.scalars.get(key);
     if (!name) {
-      name = this.initializer(this.fresh(`const_${this.scalars.size}`), [], 'float32', Float32Array.of(value));
+      const data = elem === 'float32' ? Float32Array.of(value) : Float64Array.of(value);
+      name = this.initializer(this.fresh(`const_${this.scalars.size}`), [], elem, data);
       this.scalars.set(key, name);
     }
     return name;

@@ -1,6 +1,7 @@
-import { fakeQuantGraph } from '../../quant/fake-quant.js';
+import { fakeQuantGraph, requantizedLayers } from '../../quant/fake-quant.js';
 import type { QParams } from '../../quant/qparams.js';
-import type { QuantizedGraph } from '../../quant/quantized-graph.js';
+import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
+import type { OnnxModelBuilder } from './builder.js';
 import { writeGraph, type TensorRewrite, type WrittenGraph } from './float-graph.js';
 
 /**
@@ -10,12 +11,57 @@ import { writeGraph, type TensorRewrite, type WrittenGraph } from './float-graph
  * graph rounded to its grid where it is produced (graph inputs included).
  */
 export function fakeQuantToOnnx(qg: QuantizedGraph): WrittenGraph {
-  return writeGraph(fakeQuantGraph(qg), {
+  const fq = fakeQuantGraph(qg);
+  const matmuls = requantizedLayers(qg);
+  return writeGraph(fq, {
     rewrite: (t) => {
       const p = qg.tensors.get(t);
+      const l = matmuls.get(t);
+      if (l) return requantizeLike(l, qg.tensors.get(l.inputs[0]!)!, p!, fq.shapes.get(t)!.length);
       return p ? roundToGrid(p) : undefined;
     },
   });
+}
+
+/**
+ * Nodes for the golden model's requantization of a convolution or dense
+ * output (see `fakeQuantGraph`), in float64 so that acc * m0 stays exact:
+ *   acc = round(x / (S_in * S_w[c]))                        the accumulator, read back
+ *   y   = floor(acc * m0[c] * 2^left[c] / 2^31 + 1/2)        high_mul, ties up (eq. 13)
+ *   z   = sign(y) * floor(|y| * 2^-right[c] + 1/2)           rounding_shift, ties away (eq. 14)
+ *   out = (clamp(z + Z_out, lo, hi) - Z_out) * S_out
+ * with left = max(-shift, 0) and right = max(shift, 0) per output channel,
+ * broadcast along the channel axis (1 for NCHW convolutions, last for dense).
+ * The saturations of eq. 13 and 15 are left out: no calibrated layer comes
+ * near them.
+ */
+function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: number): TensorRewrite {
+  const m = l.weightShape[0]!;
+  const perChannel = (b: OnnxModelBuilder, base: string, f: (c: number) => number, elem: 'float32' | 'float64'): string => {
+    const dims = l.kind === 'conv' ? [1, m, ...Array<number>(Math.max(0, rank - 2)).fill(1)] : [m];
+    const data = Float64Array.from({ length: m }, (_, c) => f(c));
+    return b.initializer(b.fresh(`${l.name}/${base}`), dims, elem, elem === 'float32' ? Float32Array.from(data) : data);
+  };
+  return (b, raw, out) => {
+    const step = (op: string, inputs: string[], name: string, attrs: Parameters<OnnxModelBuilder['node']>[3] = {}): string => {
+      const t = b.fresh(`${out}/${name}`);
+      b.node(op, inputs, [t], attrs);
+      return t;
+    };
+    const half = b.scalar(0.5, 'float64');
+    const accScale = perChannel(b, 'acc_scale', (c) => pIn.scale * l.weightScales[c]!, 'float32');
+    const acc = step('Cast', [step('Round', [step('Div', [raw, accScale], 'acc_scaled')], 'acc_float')], 'acc', { to: { int: 11 } });
+    const high = perChannel(b, 'high_mul', (c) => (l.requant.m0[c]! * 2 ** Math.max(-l.requant.shift[c]!, 0)) / 2 ** 31, 'float64');
+    const y = step('Floor', [step('Add', [step('Mul', [acc, high], 'high_product'), half], 'high_nudged')], 'high');
+    const shifts = perChannel(b, 'shift', (c) => 2 ** -Math.max(l.requant.shift[c]!, 0), 'float64');
+    const shifted = step('Mul', [y, shifts], 'shifted');
+    const magnitude = step('Floor', [step('Add', [step('Abs', [shifted], 'shifted_abs'), half], 'shifted_nudged')], 'rounded_abs');
+    let q = step('Mul', [step('Sign', [shifted], 'sign'), magnitude], 'rounded');
+    if (pOut.zeroPoint !== 0) q = step('Add', [q, b.scalar(pOut.zeroPoint, 'float64')], 'code');
+    q = step('Clip', [q, b.scalar(pOut.lo, 'float64'), b.scalar(pOut.hi, 'float64')], 'clamped');
+    if (pOut.zeroPoint !== 0) q = step('Sub', [q, b.scalar(pOut.zeroPoint, 'float64')], 'centred');
+    b.node('Mul', [step('Cast', [q], 'centred_float', { to: { int: 1 } }), b.floatScalar(pOut.scale)], [out]);
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A folder of real photos for the benches that calibrate 224x224 models: the
+ * A folder of real photos for the tests and benches that read image folders: the
  * colour photos scikit-image ships (python3-skimage), as seeded random crops
  * (half to all of the short side, anywhere, mirrored half the time) resized
  * to `size` x `size` and written as PNG (the sources are PNG; no second
@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { decodeImage } from '../src/io/image.js';
+import { decodeImage } from '../../src/io/image.js';
 
 export const PHOTO_DIR = '/usr/lib/python3/dist-packages/skimage/data';
 const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png', 'motorcycle_left.png', 'motorcycle_right.png', 'retina.jpg', 'rocket.jpg', 'grass.png', 'gravel.png', 'brick.png', 'camera.png', 'moon.png', 'coins.png'];
