@@ -19,6 +19,18 @@ export type { QuantizedGraph, QLayer } from './quant/quantized-graph.js';
 export type { QParams } from './quant/qparams.js';
 export { runQuantized, type GoldenResult } from './cpu/golden/golden-executor.js';
 export { fakeQuantGraph, runFakeQuant } from './quant/fake-quant.js';
+export {
+  createFloatExecutor,
+  createFakeQuantExecutor,
+  EXECUTOR_CHOICES,
+  type GraphExecutor,
+  type ExecutorChoice,
+  type ExecutorKind,
+  type ExecutorOptions,
+} from './executor/executor.js';
+export { graphToOnnx, type WriteGraphOptions } from './export/onnx/float-graph.js';
+export { fakeQuantToOnnx } from './export/onnx/fake-quant.js';
+export type { CollectOptions as CalibrateOptions } from './quant/calibrate-graph.js';
 export { costReport, type CostReport } from './quant/cost.js';
 export { tensorSqnr, agreement } from './quant/measures.js';
 export { requestGpu, type Gpu, type RequestGpuOptions } from './gpu/device.js';

@@ -52,6 +52,8 @@ const JS_RUNTIME = 'quantgpu js';
 /** The float graph on the chosen executor; the extra `outputs` come back with the graph's own. */
 export async function createFloatExecutor(graph: Graph, options: ExecutorOptions = {}): Promise<GraphExecutor> {
   const extra = options.outputs ?? [];
+  const unknown = extra.filter((t) => !graph.shapes.has(t));
+  if (unknown.length > 0) throw new InputError(`outputs: ${unknown.map((t) => `'${t}'`).join(', ')} name no tensor of graph '${graph.name}'`);
   const js = (): GraphExecutor => ({
     kind: 'js',
     runtime: JS_RUNTIME,

@@ -58,11 +58,12 @@ export function firstLine(e: unknown): string {
   return m.split('\n')[0]!.trim();
 }
 
-type OrtWeb = typeof import('onnxruntime-web');
+// The WebAssembly build only: the full package would also ship its WebGPU build (twice the bytes) to every page.
+type OrtWeb = typeof import('onnxruntime-web/wasm');
 let webModule: Promise<OrtWeb> | undefined;
 
 async function openWebOrtSession(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession> {
-  webModule ??= import('onnxruntime-web');
+  webModule ??= import('onnxruntime-web/wasm');
   const ort = await webModule;
   // Threads need SharedArrayBuffer: a cross-origin isolated page. Node runs the single-threaded build.
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;

@@ -40,6 +40,7 @@ const IS_NODE = typeof process === 'object' && typeof process.versions === 'obje
 // A variable specifier: bundlers for the browser leave this Node-only module alone.
 const PARALLEL_MODULE = './calibration/parallel-calibration.js';
 type ParallelModule = typeof import('./calibration/parallel-calibration.js');
+type CalibrationWorkers = import('./calibration/parallel-calibration.js').CalibrationWorkers;
 
 /**
  * Run the float graph over a stream of calibration batches and fold every
@@ -61,7 +62,7 @@ export async function collectStats(graph: Graph, batches: AsyncIterable<Tensor> 
   let result: Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> } | undefined;
 
   if (choice !== 'js' && IS_NODE && options.workers !== 0) {
-    let workers: Awaited<ReturnType<ParallelModule['startCalibrationWorkers']>> | undefined;
+    let workers: CalibrationWorkers | undefined;
     let bytes: Uint8Array | undefined;
     try {
       bytes = writeGraph(graph, { extraOutputs: observed }).bytes;

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { relativeError } from '../helpers/compare.js';
 import { runGraph } from '../../src/cpu/float-executor.js';
 import { ExecutorUnavailableError, InputError, ShapeError, UnsupportedOperatorError } from '../../src/errors.js';
 import { createFakeQuantExecutor, createFloatExecutor, parseExecutorChoice } from '../../src/executor/executor.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { PRESETS } from '../../src/quant/config.js';
 import { calibrate, quantize } from '../../src/quant/pipeline.js';
-import { buildModel, randomArray } from '../helpers/onnx-builder.js';
+import { dilatedAvgPoolGraph, randomArray } from '../helpers/onnx-builder.js';
 import { modelBytes, realInputs, zooModels } from '../helpers/zoo.js';
 
-/** max |a - b| / max |b| over two tensors' values. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let peak = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    peak = Math.max(peak, Math.abs(b[i]!));
-  }
-  return diff / peak;
-}
 
 const mbv2 = zooModels().find((m) => m.name === 'fashion-mbv2')!;
 
@@ -35,7 +26,7 @@ describe('float executors', () => {
         const out = await exec.run({ input: x });
         for (const name of ['logits', ...extra]) {
           expect(out[name]!.shape, name).toEqual(ref[name]!.shape);
-          expect(relativeError(out[name]!.data, ref[name]!.data), `${ortPackage} ${name}`).toBeLessThan(1e-4);
+          expect(relativeError([out[name]!], [ref[name]!]), `${ortPackage} ${name}`).toBeLessThan(1e-4);
         }
       } finally {
         await exec.dispose();
@@ -49,7 +40,7 @@ describe('float executors', () => {
     try {
       const xs = await Promise.all([0, 8, 16].map((start) => realInputs(mbv2, start, 8)));
       const outs = await Promise.all(xs.map((x) => exec.run({ input: x })));
-      outs.forEach((o, i) => expect(relativeError(o.logits!.data, runGraph(graph, { input: xs[i]! }).logits!.data)).toBeLessThan(1e-4));
+      outs.forEach((o, i) => expect(relativeError([o.logits!], [runGraph(graph, { input: xs[i]! }).logits!])).toBeLessThan(1e-4));
     } finally {
       await exec.dispose();
     }
@@ -72,15 +63,7 @@ describe('float executors', () => {
   });
 
   it("auto falls back to our executor, saying why, where ONNX Runtime cannot take a graph; 'ort' throws instead", async () => {
-    const graph = loadModel(
-      buildModel({
-        inputs: [{ name: 'x', shape: ['N', 2, 6, 6] }],
-        outputs: [{ name: 'y' }],
-        nodes: [{ op: 'AveragePool', name: 'pool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } }],
-      }),
-    );
-    const pool = graph.layers[0]!;
-    if (pool.op === 'avgPool') pool.dilations = [2, 2];
+    const graph = dilatedAvgPoolGraph();
     const reasons: string[] = [];
     const exec = await createFloatExecutor(graph, { onFallback: (r) => reasons.push(r) });
     expect(exec.kind).toBe('js');
@@ -118,7 +101,7 @@ describe('fake quantization on ONNX Runtime', () => {
           if (ra.indexOf(Math.max(...ra)) === rb.indexOf(Math.max(...rb))) same++;
         }
         expect(same / 200, preset).toBeGreaterThanOrEqual(0.98);
-        expect(relativeError(a.data, b.data), preset).toBeLessThan(0.05);
+        expect(relativeError([a], [b]), preset).toBeLessThan(0.05);
       } finally {
         await ort.dispose();
         await js.dispose();

@@ -1,4 +1,6 @@
 import { onnx } from '../../src/import/onnx/proto.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { loadModel } from '../../src/model/load-model.js';
 import { mulberry32 } from './random.js';
 
 /** Build small ONNX models in tests, through the same protobuf schema the importer reads. */
@@ -75,4 +77,23 @@ export function seededRandom(seed: number): () => number {
 export function randomArray(n: number, seed: number): Float32Array {
   const r = seededRandom(seed);
   return Float32Array.from({ length: n }, r);
+}
+
+/**
+ * A graph with a dilated average pool: the importer reads none (ONNX gives
+ * AveragePool dilations from opset 19 only) and the writer, at opset 17,
+ * cannot write one, so it stands for any layer ONNX Runtime cannot be given.
+ */
+export function dilatedAvgPoolGraph(): Graph {
+  const graph = loadModel(
+    buildModel({
+      inputs: [{ name: 'x', shape: ['N', 2, 6, 6] }],
+      outputs: [{ name: 'y' }],
+      nodes: [{ op: 'AveragePool', name: 'pool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } }],
+    }),
+  );
+  const pool = graph.layers[0]!;
+  if (pool.op !== 'avgPool') throw new Error(`expected an average pool, got ${pool.op}`);
+  pool.dilations = [2, 2];
+  return graph;
 }

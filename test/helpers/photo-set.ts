@@ -10,20 +10,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { decodeImage } from '../../src/io/image.js';
+import { mulberry32 } from './random.js';
 
 export const PHOTO_DIR = '/usr/lib/python3/dist-packages/skimage/data';
 const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png', 'motorcycle_left.png', 'motorcycle_right.png', 'retina.jpg', 'rocket.jpg', 'grass.png', 'gravel.png', 'brick.png', 'camera.png', 'moon.png', 'coins.png'];
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function countImages(dir: string): number {
   if (!existsSync(dir)) return 0;

@@ -18,10 +18,13 @@ export interface CalibrateWorkerData {
   ortPath: string;
 }
 
-export type CalibrateRequest =
-  | { type: 'create'; id: number; model: Uint8Array; input: string; observed: string[] }
-  | { type: 'batch'; id: number; shape: number[]; data: Float32Array }
-  | { type: 'finish'; id: number };
+/** What a worker is asked: open the session, count a batch, or hand its statistics over. */
+export type CalibrateMessage =
+  | { type: 'create'; model: Uint8Array; input: string; observed: string[] }
+  | { type: 'batch'; shape: number[]; data: Float32Array }
+  | { type: 'finish' };
+
+export type CalibrateRequest = CalibrateMessage & { id: number };
 
 export type CalibrateReply =
   | { id: number; ok: true; version?: string; images?: number; stats?: Record<string, TensorStatsJSON> }

@@ -4,10 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../../cpu/tensor.js';
 import { ExecutorUnavailableError } from '../../errors.js';
 import { nodeWorkerBundle } from '../../util/worker-bundle.js';
-import type { CalibrateReply, CalibrateRequest, CalibrateWorkerData } from './calibrate-worker-entry.js';
+import type { CalibrateMessage, CalibrateReply, CalibrateWorkerData } from './calibrate-worker-entry.js';
 import { TensorStats } from './tensor-stats.js';
-
-type Request = CalibrateRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** One calibration worker: its session and statistics, answering numbered requests. */
 class CalibrationWorker {
@@ -32,7 +30,7 @@ class CalibrationWorker {
     worker.on('exit', (code) => fail(new ExecutorUnavailableError(`a calibration worker stopped (exit code ${code})`, [])));
   }
 
-  call(msg: Request, transfer: ArrayBuffer[] = []): Promise<CalibrateReply & { ok: true }> {
+  call(msg: CalibrateMessage, transfer: ArrayBuffer[] = []): Promise<CalibrateReply & { ok: true }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -48,6 +46,15 @@ class CalibrationWorker {
 /** Batches each worker may hold at once: one running, one waiting, so none idles between them. */
 const QUEUE_PER_WORKER = 2;
 
+export interface CalibrationWorkers {
+  /** `onnxruntime-node 1.30.0 (2 worker threads)`. */
+  readonly runtime: string;
+  /** Feeds every batch (split into `chunk` images) to the workers; returns the merged statistics. */
+  run(batches: AsyncIterable<Tensor> | Iterable<Tensor>, chunk: number, onProgress?: (images: number) => void): Promise<{ images: number; tensors: Map<string, TensorStats> }>;
+  /** Stops the workers (after `run`, or instead of it). */
+  dispose(): Promise<void>;
+}
+
 /**
  * Calibration on onnxruntime-node in worker threads, data-parallel: each
  * worker runs the graph (every observed tensor an output) on the batches it
@@ -56,7 +63,7 @@ const QUEUE_PER_WORKER = 2;
  * end. Throws ExecutorUnavailableError before taking any batch when
  * onnxruntime-node is missing or rejects the model.
  */
-export async function startCalibrationWorkers(model: Uint8Array, input: string, observed: readonly string[], workers = Math.min(4, availableParallelism())) {
+export async function startCalibrationWorkers(model: Uint8Array, input: string, observed: readonly string[], workers = Math.min(4, availableParallelism())): Promise<CalibrationWorkers> {
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
   const code = await nodeWorkerBundle('calibrate-worker-entry', import.meta.url);
   const pool = Array.from({ length: Math.max(1, workers) }, () => new CalibrationWorker(new Worker(code, { eval: true, workerData: { ortPath } satisfies CalibrateWorkerData })));
@@ -71,7 +78,6 @@ export async function startCalibrationWorkers(model: Uint8Array, input: string, 
   return {
     runtime: `onnxruntime-node ${version} (${pool.length} worker thread${pool.length > 1 ? 's' : ''})`,
 
-    /** Feeds every batch (split into `chunk` images) to the workers; returns the merged statistics. */
     async run(batches: AsyncIterable<Tensor> | Iterable<Tensor>, chunk: number, onProgress?: (images: number) => void): Promise<{ images: number; tensors: Map<string, TensorStats> }> {
       let done = 0;
       const running = new Set<Promise<void>>();
@@ -115,7 +121,6 @@ export async function startCalibrationWorkers(model: Uint8Array, input: string, 
       }
     },
 
-    /** Stops the workers (after `run`, or instead of it). */
     async dispose(): Promise<void> {
       await Promise.all(pool.map((w) => w.terminate()));
     },
