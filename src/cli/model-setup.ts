@@ -34,7 +34,7 @@ export function setupModel(path: string): ModelSetup {
     pre = DEFAULT_PREPROCESSING;
     process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255\n`);
   }
-  return { path, graph, card, pre, ...imageInput(graph) };
+  return { path, graph, card, pre, ...imageInput(graph, card?.input?.layout) };
 }
 
 /** Calibration statistics over the first `images` training images of a dataset. */

@@ -1,3 +1,4 @@
+import { transpose } from '../cpu/layout-ops.js';
 import { ShapeError } from '../errors.js';
 import type { Preprocessing } from '../io/image.js';
 import type { Tensor } from '../cpu/tensor.js';
@@ -23,16 +24,7 @@ export function layoutShape(batch: number, [c, h, w]: ImageSize, layout: ImageLa
 export function toLayout(x: Tensor, layout: ImageLayout): Tensor {
   if (layout === 'NCHW') return x;
   const [n, c, h, w] = x.shape as [number, number, number, number];
-  const plane = h * w;
-  const out = new Float32Array(x.data.length);
-  for (let i = 0; i < n; i++) {
-    const base = i * c * plane;
-    for (let ch = 0; ch < c; ch++) {
-      const from = base + ch * plane;
-      for (let p = 0; p < plane; p++) out[base + p * c + ch] = x.data[from + p]!;
-    }
-  }
-  return { shape: [n, h, w, c], data: out };
+  return { shape: [n, h, w, c], data: transpose(x.data, x.shape, [0, 2, 3, 1]) };
 }
 
 /** A labelled image set that hands out preprocessed batches in a fixed order. */

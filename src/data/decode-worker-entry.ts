@@ -6,24 +6,23 @@
 import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { decodeImage, imageToTensor, type Preprocessing } from '../io/image.js';
+import type { RpcReply } from '../util/worker-rpc.js';
 
-export interface DecodeRequest {
-  id: number;
+export interface DecodeMessage {
   path: string;
   size: readonly [number, number, number];
   pre: Preprocessing;
   layout: 'NCHW' | 'NHWC';
 }
 
-export type DecodeReply = { id: number; data: Float32Array } | { id: number; error: { name: string; message: string } };
-
-parentPort!.on('message', (m: DecodeRequest) => {
+parentPort!.on('message', (m: DecodeMessage & { id: number }) => {
   try {
     const [c, h, w] = m.size;
     const { data } = imageToTensor(decodeImage(new Uint8Array(readFileSync(m.path)), m.path), c, h, w, m.pre, m.layout);
-    parentPort!.postMessage({ id: m.id, data } satisfies DecodeReply, [data.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: m.id, ok: true, data } satisfies RpcReply<{ data: Float32Array }>, [data.buffer as ArrayBuffer]);
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    parentPort!.postMessage({ id: m.id, error: { name: err.name, message: err.message } } satisfies DecodeReply);
+    // decodeImage's errors are InputErrors naming the file; a file that cannot be read is one too.
+    const message = e instanceof Error ? e.message : String(e);
+    parentPort!.postMessage({ id: m.id, ok: false, message: /^(ENOENT|EACCES|EISDIR)/.test(message) ? `cannot read ${m.path}: ${message}` : message } satisfies RpcReply);
   }
 });

@@ -40,15 +40,24 @@ export function imageFolderDataset(dir: string, limit = Infinity): ImageDataset 
       const per = c * h * w;
       // Small folders decode here; large ones in worker threads, a batch ahead of the one handed out.
       const workers = picked.length >= DECODE_IN_WORKERS_FROM ? await decodePool() : undefined;
-      const decode = (f: { path: string }): Promise<Float32Array> | Float32Array =>
-        workers ? workers.decode(f.path, size, pre, layout) : imageToTensor(decodeImage(new Uint8Array(readFileSync(f.path)), f.path), c, h, w, pre, layout).data;
-      const request = (start: number) => picked.slice(start, start + batchSize).map((f) => ({ f, data: decode(f) }));
+      const decodeHere = (f: { path: string }): Float32Array => imageToTensor(decodeImage(new Uint8Array(readFileSync(f.path)), f.path), c, h, w, pre, layout).data;
+      const request = (start: number) =>
+        picked.slice(start, start + batchSize).map((f) => {
+          if (!workers) return { f };
+          const data = workers.decode(f.path, size, pre, layout);
+          // A batch decoded ahead may fail before anyone awaits it: its failure is reported by the await below, not as unhandled.
+          data.catch(() => undefined);
+          return { f, data };
+        });
       let next = picked.length > 0 ? request(0) : [];
       for (let start = 0; start < picked.length; start += batchSize) {
         const part = next;
         next = start + batchSize < picked.length ? request(start + batchSize) : [];
         const data = new Float32Array(part.length * per);
-        for (let i = 0; i < part.length; i++) data.set(await part[i]!.data, i * per);
+        for (let i = 0; i < part.length; i++) {
+          const p = part[i]!;
+          data.set(p.data ? await p.data : decodeHere(p.f), i * per);
+        }
         yield { x: { shape: layoutShape(part.length, size, layout), data }, labels: Int32Array.from(part, (p) => p.f.label) };
       }
     },

@@ -26,15 +26,18 @@ export interface EvalResult {
 /**
  * The size and layout of a graph's single image input: [N, C, H, W] with 1 or
  * 3 channels is NCHW; [N, H, W, C] with 1 or 3 channels last is NHWC (TF.js
- * models). Height and width must be known (fix them with `--shape`).
+ * models). `layout` (a model card's `input.layout`) settles shapes that read
+ * both ways. Height and width must be known (fix them with `--shape`).
  */
-export function imageInput(graph: Graph): { size: ImageSize; layout: ImageLayout } {
+export function imageInput(graph: Graph, layout?: string): { size: ImageSize; layout: ImageLayout } {
   if (graph.inputs.length !== 1) throw new InputError(`evaluation needs a model with one image input; this one has ${graph.inputs.length}`);
   const s = graph.inputs[0]!.shape;
   const known = s.length === 4 && s.slice(1).every((d) => typeof d === 'number');
   const [, a, b, c] = s as [unknown, number, number, number];
-  if (known && (a === 1 || a === 3)) return { size: [a, b, c], layout: 'NCHW' };
-  if (known && (c === 1 || c === 3)) return { size: [c, a, b], layout: 'NHWC' };
+  const first = known && (a === 1 || a === 3);
+  const last = known && (c === 1 || c === 3);
+  if (first && (layout !== 'NHWC' || !last)) return { size: [a, b, c], layout: 'NCHW' };
+  if (last) return { size: [c, a, b], layout: 'NHWC' };
   throw new InputError(`evaluation needs an image input of known size with 1 or 3 channels, first (NCHW) or last (NHWC); '${graph.inputs[0]!.name}' is [${s.join(',')}]`);
 }
 

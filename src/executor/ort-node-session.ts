@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../cpu/tensor.js';
 import { ExecutorUnavailableError } from '../errors.js';
 import { ORT_SESSION_OPTIONS } from './ort-session-options.js';
-import { firstLine, type OrtSession, type OrtSessionOptions } from './ort-session.js';
+import { WorkerRpc } from '../util/worker-rpc.js';
+import type { OrtSession, OrtSessionOptions } from './ort-session.js';
 
 /**
  * The worker's whole program (CommonJS, evaluated by Node): it owns one
@@ -46,53 +47,24 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  message?: string;
-  version?: string;
-  outputs?: Record<string, Tensor>;
-}
+type Message =
+  | { type: 'create'; model: Uint8Array; options: Record<string, unknown> }
+  | { type: 'run'; feeds: Record<string, Tensor> }
+  | { type: 'release' };
 
 /** onnxruntime-node in a worker thread; throws when the package is missing or rejects the model. */
 export async function openNodeOrtSession(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession> {
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
-  const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let stopped: Error | undefined;
-  // The worker keeps the process alive only while it has work.
-  worker.unref();
-  const failAll = (e: Error): void => {
-    stopped = e;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  worker.on('message', (r: Reply) => {
-    const p = pending.get(r.id);
-    if (!p) return;
-    pending.delete(r.id);
-    if (pending.size === 0) worker.unref();
-    if (r.ok) p.resolve(r);
-    else p.reject(new ExecutorUnavailableError(`onnxruntime-node: ${r.message ?? 'failed'}`, []));
+  const rpc = new WorkerRpc<Message, { version?: string; outputs?: Record<string, Tensor> }>(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } }), {
+    failed: (m) => new ExecutorUnavailableError(`onnxruntime-node: ${m}`, []),
+    stopped: (d) => new ExecutorUnavailableError(`the onnxruntime-node worker stopped (${d})`, []),
   });
-  worker.on('error', (e) => failAll(new ExecutorUnavailableError(`the onnxruntime-node worker failed: ${firstLine(e)}`, [])));
-  worker.on('exit', (code) => failAll(new ExecutorUnavailableError(`the onnxruntime-node worker stopped (exit code ${code})`, [])));
-  const call = (msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> => {
-    if (stopped) return Promise.reject(stopped);
-    const id = nextId++;
-    if (pending.size === 0) worker.ref();
-    return new Promise<Reply>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ ...msg, id }, transfer);
-    });
-  };
   let version: string;
   try {
     const sessionOptions = { ...ORT_SESSION_OPTIONS, ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}) };
-    version = (await call({ type: 'create', model, options: sessionOptions })).version ?? '';
+    version = (await rpc.call({ type: 'create', model, options: sessionOptions })).version ?? '';
   } catch (e) {
-    await worker.terminate();
+    await rpc.terminate();
     throw e;
   }
   return {
@@ -101,13 +73,11 @@ export async function openNodeOrtSession(model: Uint8Array, options: OrtSessionO
       // Posting a view clones its whole buffer: send views of part of a buffer as copies of their own.
       const compact: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) compact[name] = t.data.byteLength === t.data.buffer.byteLength ? t : { shape: t.shape, data: t.data.slice() };
-      const r = await call({ type: 'run', feeds: compact });
-      return r.outputs!;
+      return (await rpc.call({ type: 'run', feeds: compact })).outputs!;
     },
     async release() {
-      if (!stopped) await call({ type: 'release' }).catch(() => undefined);
-      stopped ??= new ExecutorUnavailableError('the ONNX Runtime session was released', []);
-      await worker.terminate();
+      if (!rpc.stopped) await rpc.call({ type: 'release' }).catch(() => undefined);
+      await rpc.terminate();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Tensor } from '../cpu/tensor.js';
 import { ExecutorUnavailableError } from '../errors.js';
+import { IS_NODE } from '../util/host.js';
 import { ORT_SESSION_OPTIONS } from './ort-session-options.js';
 
 /** One ONNX Runtime session, wherever it runs (a worker thread in Node, this thread in a page). */
@@ -19,8 +20,6 @@ export interface OrtSessionOptions {
   /** Try only this package (tests of the fallback; default: onnxruntime-node, then onnxruntime-web). */
   only?: OrtPackage;
 }
-
-const IS_NODE = typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
 
 // A variable specifier: bundlers for the browser leave this Node-only module alone, and Node loads it on demand.
 const NODE_SESSION_MODULE = './ort-node-session.js';

@@ -1,11 +1,13 @@
-import { runGraph } from '../cpu/float-executor.js';
+import { bindInputs, runGraph } from '../cpu/float-executor.js';
 import type { Tensor } from '../cpu/tensor.js';
 import { QuantConfigError, QuantGpuError } from '../errors.js';
 import { createFloatExecutor, type ExecutorChoice, type ExecutorKind, type ExecutorOptions, type GraphExecutor } from '../executor/executor.js';
 import { writeGraph } from '../export/onnx/float-graph.js';
 import type { Graph } from '../ir/graph.js';
+import { inferGraphShapes } from '../ir/infer-shapes.js';
 import type { Layer } from '../ir/layers.js';
 import { knownNumel } from '../ir/shape.js';
+import { IS_NODE } from '../util/host.js';
 import { TensorStats } from './calibration/tensor-stats.js';
 
 /** Statistics of every tensor of a (prepared) graph over the calibration images. */
@@ -36,7 +38,27 @@ const ALIASES = new Set<Layer['op']>(['identity', 'flatten', 'reshape', 'squeeze
 /** Activation bytes one ONNX Runtime call may return: batches are split to stay near it. */
 const BYTES_PER_CALL = 128 * 2 ** 20;
 
-const IS_NODE = typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
+/**
+ * How many images of a batch one ONNX Runtime call takes: the observed
+ * tensors' bytes per image, from the shapes the batch's own input shape
+ * gives (symbolic heights and widths included), kept near BYTES_PER_CALL.
+ */
+function chunker(graph: Graph, observed: readonly string[]): (x: Tensor) => number {
+  const known = new Map<string, number>();
+  return (x) => {
+    const key = x.shape.slice(1).join(',');
+    let chunk = known.get(key);
+    if (chunk === undefined) {
+      const one: Graph = { ...graph, inputs: [{ name: graph.inputs[0]!.name, shape: [1, ...x.shape.slice(1)] }], shapes: new Map() };
+      inferGraphShapes(one);
+      const perImage = 4 * observed.reduce((n, t) => n + knownNumel(one.shapes.get(t) ?? []), 0);
+      chunk = Math.max(1, Math.floor(BYTES_PER_CALL / Math.max(1, perImage)));
+      known.set(key, chunk);
+    }
+    return chunk;
+  };
+}
+
 // A variable specifier: bundlers for the browser leave this Node-only module alone.
 const PARALLEL_MODULE = './calibration/parallel-calibration.js';
 type ParallelModule = typeof import('./calibration/parallel-calibration.js');
@@ -53,11 +75,18 @@ type CalibrationWorkers = import('./calibration/parallel-calibration.js').Calibr
  * a page (onnxruntime-web), runs are pipelined with the counting. Our own
  * executor hands each layer's output over as it is made.
  */
-export async function collectStats(graph: Graph, batches: AsyncIterable<Tensor> | Iterable<Tensor>, options: CollectOptions = {}): Promise<CalibrationStats> {
+export async function collectStats(graph: Graph, images: AsyncIterable<Tensor> | Iterable<Tensor>, options: CollectOptions = {}): Promise<CalibrationStats> {
   const inputName = graph.inputs[0]!.name;
   const observed = graph.layers.filter((l) => !ALIASES.has(l.op)).flatMap((l) => l.outputs);
-  const perImage = 4 * observed.reduce((n, t) => n + knownNumel(graph.shapes.get(t) ?? []), 0);
-  const chunk = Math.max(1, Math.floor(BYTES_PER_CALL / Math.max(1, perImage)));
+  const chunk = chunker(graph, observed);
+  // Every batch is checked as our executor checks inputs, with its typed errors, before a runtime sees it.
+  async function* checked(): AsyncGenerator<Tensor> {
+    for await (const x of images) {
+      bindInputs(graph, { [inputName]: x });
+      yield x;
+    }
+  }
+  const batches = checked();
   const choice = options.executor ?? 'auto';
   let result: Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> } | undefined;
 
@@ -97,7 +126,13 @@ function isModuleMissing(e: unknown): boolean {
   return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
 }
 
-async function collectOnExecutor(graph: Graph, batches: AsyncIterable<Tensor> | Iterable<Tensor>, observed: readonly string[], chunk: number, options: CollectOptions): Promise<CalibrationStats> {
+async function collectOnExecutor(
+  graph: Graph,
+  batches: AsyncIterable<Tensor>,
+  observed: readonly string[],
+  chunk: (x: Tensor) => number,
+  options: CollectOptions,
+): Promise<CalibrationStats> {
   const inputName = graph.inputs[0]!.name;
   const exec = await createFloatExecutor(graph, {
     ...(options.executor ? { executor: options.executor } : {}),
@@ -140,9 +175,9 @@ async function collectOnExecutor(graph: Graph, batches: AsyncIterable<Tensor> | 
 async function collectPipelined(
   inputName: string,
   exec: GraphExecutor,
-  batches: AsyncIterable<Tensor> | Iterable<Tensor>,
+  batches: AsyncIterable<Tensor>,
   observed: readonly string[],
-  chunk: number,
+  chunkOf: (x: Tensor) => number,
   stat: (name: string) => TensorStats,
   onProgress: ((images: number) => void) | undefined,
 ): Promise<number> {
@@ -160,6 +195,7 @@ async function collectPipelined(
     stat(inputName).observe(x.data);
     const n = x.shape[0]!;
     const per = n === 0 ? 0 : x.data.length / n;
+    const chunk = chunkOf(x);
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       const part: Tensor = { shape: [m, ...x.shape.slice(1)], data: x.data.subarray(start * per, (start + m) * per) };

@@ -139,6 +139,22 @@ describe('ONNX writer on whole models: every tensor, against our executor', () =
     }
   });
 
+  it('ConvTranspose with output_shape: the pads the importer derived, whatever auto_pad split them', async () => {
+    for (const autoPad of ['NOTSET', 'SAME_UPPER', 'SAME_LOWER']) {
+      const bytes = buildModel({
+        inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
+        outputs: [{ name: 'y' }],
+        nodes: [{ op: 'ConvTranspose', name: 'up', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2], output_shape: [6, 6], auto_pad: autoPad } }],
+        initializers: { w: { dims: [2, 3, 3, 3], data: randomArray(54, 5) } },
+      });
+      const x = { shape: [1, 2, 3, 3], data: randomArray(18, 6) };
+      const original = await runOrt(bytes, { x });
+      const graph = loadModel(bytes);
+      expect(relativeError([runGraph(graph, { x }).y!], [original.y!]), `${autoPad}: ours against ONNX Runtime on the original`).toBeLessThan(1e-5);
+      expect(relativeError([(await runOrt(graphToOnnx(graph), { x })).y!], [original.y!]), `${autoPad}: the written graph`).toBeLessThan(1e-5);
+    }
+  });
+
   it('refuses what ONNX at its opset cannot say, naming the layer', () => {
     const graph = dilatedAvgPoolGraph();
     expect(() => graphToOnnx(graph)).toThrow(UnsupportedOperatorError);

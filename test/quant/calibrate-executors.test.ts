@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../src/cpu/tensor.js';
+import { InputError, ShapeError } from '../../src/errors.js';
 import { toLayout } from '../../src/data/dataset.js';
 import { imageFolderDataset } from '../../src/data/image-folder.js';
 import { loadImages } from '../../src/data/load-images.js';
@@ -88,6 +89,17 @@ describe('calibration on each executor', () => {
   });
 });
 
+describe('calibration input checks', () => {
+  it('a batch of the wrong shape is a ShapeError naming the input, on every executor', async () => {
+    const graph = prepareForQuantization(loadModelFile('models/fashion-vgg.onnx'));
+    const bad = { shape: [2, 1, 27, 28], data: new Float32Array(2 * 27 * 28) };
+    for (const options of [{ executor: 'ort' as const }, { executor: 'ort' as const, workers: 0 }, { executor: 'js' as const }]) {
+      await expect(collectStats(graph, [bad], options)).rejects.toThrow(ShapeError);
+      await expect(collectStats(graph, [bad], options)).rejects.toThrow(/input 'input' must have shape/);
+    }
+  });
+});
+
 describe('image folders', () => {
   const dir = makePhotoSet(join(mkdtempSync(join(tmpdir(), 'quantgpu-photos-')), 'photos'), 80, 48);
 
@@ -107,6 +119,23 @@ describe('image folders', () => {
     expect(here[0]!.data).toEqual(inWorkers[0]!.data);
     expect(here[1]!.data).toEqual(inWorkers[1]!.data.subarray(0, 8 * 3 * 40 * 40));
     inWorkers.forEach((x, i) => expect(nhwc[i]!.data).toEqual(toLayout(x, 'NHWC').data));
+  });
+
+  it('a file that cannot be decoded in a large folder is an InputError for the reader, not a crash of the process', async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), 'quantgpu-broken-')), 'photos');
+    makePhotoSet(broken, 80, 16);
+    const [label] = readdirSync(broken);
+    writeFileSync(join(broken, label!, '00001.png'), 'not an image');
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const b of imageFolderDataset(broken).batches(16, [3, 16, 16], { scale: 1 / 255, mean: [0], std: [1] })) {
+          seen.push(b.x.shape[0]!);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })(),
+    ).rejects.toThrow(InputError);
+    expect(seen.length).toBeLessThan(5);
   });
 
   it('feed an NHWC model (nsfwjs, TF.js) for calibration', async () => {

@@ -166,6 +166,23 @@ describe('TensorStats', () => {
     });
   }
 
+  it('counts tensors of a tiny range (bins / range beyond float32) as the one-by-one path does', () => {
+    for (const kind of ['wasm', 'js'] as const) {
+      const before = useHistogramKernel(kind);
+      try {
+        for (const tiny of [1e-37, 1e-38, -1e-40]) {
+          const data = new Float32Array(1 << 15);
+          for (let i = 1; i < data.length; i += 4) data[i] = tiny * (1 + (i % 7) / 8);
+          const slow = new TensorStats();
+          for (let i = 0; i < data.length; i += 1000) slow.observe(data.subarray(i, i + 1000));
+          expect(statsOf(data).toJSON(), `${kind} ${tiny}`).toEqual(slow.toJSON());
+        }
+      } finally {
+        useHistogramKernel(before);
+      }
+    }
+  });
+
   it('runs the WebAssembly kernel here, from a module generated from histogram.wat now (if not: npm run gen:wasm)', async () => {
     expect(histogramKernel('wasm').name).toBe('wasm');
     expect(readFileSync(GENERATED_WASM_FILE, 'utf8')).toBe(await generateWasmModule());

@@ -25,7 +25,8 @@ export function fakeQuantToOnnx(qg: QuantizedGraph): WrittenGraph {
 
 /**
  * Nodes for the golden model's requantization of a convolution or dense
- * output (see `fakeQuantGraph`), in float64 so that acc * m0 stays exact:
+ * output (see `fakeQuantGraph`), in float64, so that acc * m0 is exact for
+ * |acc| < 2^22 and off by far less than a rounding step beyond:
  *   acc = round(x / (S_in * S_w[c]))                        the accumulator, read back
  *   y   = floor(acc * m0[c] * 2^left[c] / 2^31 + 1/2)        high_mul, ties up (eq. 13)
  *   z   = sign(y) * floor(|y| * 2^-right[c] + 1/2)           rounding_shift, ties away (eq. 14)

@@ -142,12 +142,8 @@ function emitLayer(b: OnnxModelBuilder, graph: Graph, layer: Layer, ins: string[
       b.node('Conv', ins, [main], { group: { int: layer.group }, ...windowAttrs(layer) }, layer.name);
       break;
     case 'convTranspose':
-      b.node('ConvTranspose', ins, [main], {
-        group: { int: layer.group },
-        ...windowAttrs(layer),
-        output_padding: { ints: layer.outputPadding },
-        ...(layer.outputShape ? { output_shape: { ints: layer.outputShape } } : {}),
-      }, layer.name);
+      // No output_shape: the importer turned it into pads and output padding, which ONNX would otherwise re-derive with its own split.
+      b.node('ConvTranspose', ins, [main], { group: { int: layer.group }, ...windowAttrs(layer), output_padding: { ints: layer.outputPadding } }, layer.name);
       break;
     case 'dense': {
       if (shapeOf(graph, layer.inputs[0]!).length === 2) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-web';
 import { ORT_SESSION_OPTIONS } from '../../executor/ort-session-options.js';
+import type { RpcReply } from '../../util/worker-rpc.js';
 import { TensorStats, type TensorStatsJSON } from './tensor-stats.js';
 
 export interface CalibrateWorkerData {
@@ -26,9 +27,12 @@ export type CalibrateMessage =
 
 export type CalibrateRequest = CalibrateMessage & { id: number };
 
-export type CalibrateReply =
-  | { id: number; ok: true; version?: string; images?: number; stats?: Record<string, TensorStatsJSON> }
-  | { id: number; ok: false; message: string };
+/** What a successful reply carries besides its number. */
+export interface CalibrateResult {
+  version?: string;
+  images?: number;
+  stats?: Record<string, TensorStatsJSON>;
+}
 
 const { ortPath } = workerData as CalibrateWorkerData;
 // An absolute path resolves from any base: the bundle has no module path of its own.
@@ -45,7 +49,7 @@ const stat = (name: string): TensorStats => {
   return s;
 };
 
-async function handle(m: CalibrateRequest): Promise<CalibrateReply> {
+async function handle(m: CalibrateRequest): Promise<RpcReply<CalibrateResult>> {
   switch (m.type) {
     case 'create':
       session = await ort.InferenceSession.create(m.model, { ...ORT_SESSION_OPTIONS, intraOpNumThreads: 1 });
@@ -76,7 +80,7 @@ async function handle(m: CalibrateRequest): Promise<CalibrateReply> {
 
 parentPort!.on('message', (m: CalibrateRequest) => {
   handle(m).then(
-    (r) => parentPort!.postMessage(r satisfies CalibrateReply),
-    (e: unknown) => parentPort!.postMessage({ id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) } satisfies CalibrateReply),
+    (r) => parentPort!.postMessage(r),
+    (e: unknown) => parentPort!.postMessage({ id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) } satisfies RpcReply),
   );
 });

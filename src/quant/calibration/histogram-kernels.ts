@@ -140,6 +140,10 @@ class WasmHistogramKernel implements HistogramKernel {
   }
 
   run(data: Float32Array, start: number, end: number, bins: number, range: number, state: Float64Array): number {
+    // bins / range must be a finite float32: a range below about 2^-117 (with 2048 bins) is counted in TypeScript, into the same scratch.
+    if (!Number.isFinite(Math.fround(bins / range))) {
+      return histogramRun(data, new Int32Array(data.buffer, data.byteOffset, data.length), start, end, this.scratch(bins), bins, range, state);
+    }
     this.scratch(bins);
     const { slab } = this.views();
     const slabAt = 32 * bins;
