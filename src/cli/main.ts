@@ -3,8 +3,12 @@ import { QuantGpuError } from '../errors.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
+import { registerMerge } from './commands/merge.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRun } from './commands/run.js';
+import { registerSearch } from './commands/search.js';
+import { registerSensitivity } from './commands/sensitivity.js';
+import { registerSweep } from './commands/sweep.js';
 
 /**
  * `quantgpu <command> MODEL [options]`. Failures print one line on stderr
@@ -21,6 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerEval(program);
   registerCalibrate(program);
   registerProfile(program);
+  registerSweep(program);
+  registerSensitivity(program);
+  registerSearch(program);
+  registerMerge(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

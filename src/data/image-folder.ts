@@ -16,7 +16,7 @@ const IMAGE = /\.(png|jpe?g)$/i;
  * a large folder never sits in memory whole; large folders are decoded in
  * worker threads while the model works on the batch before.
  */
-export function imageFolderDataset(dir: string, limit = Infinity): ImageDataset {
+export function imageFolderDataset(dir: string, limit = Infinity, start = 0): ImageDataset {
   const classes = readdirSync(dir)
     .filter((d) => statSync(join(dir, d)).isDirectory())
     .sort();
@@ -30,7 +30,7 @@ export function imageFolderDataset(dir: string, limit = Infinity): ImageDataset 
   const byLabel = classes.map((_, l) => files.filter((f) => f.label === l));
   const ordered: typeof files = [];
   for (let i = 0; ordered.length < files.length; i++) for (const list of byLabel) if (i < list.length) ordered.push(list[i]!);
-  const picked = ordered.slice(0, limit);
+  const picked = ordered.slice(start, start + limit);
   return {
     name: dir,
     count: picked.length,

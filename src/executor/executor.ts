@@ -4,7 +4,7 @@ import { ExecutorUnavailableError, InputError, QuantGpuError } from '../errors.j
 import { writeGraph } from '../export/onnx/float-graph.js';
 import { fakeQuantToOnnx } from '../export/onnx/fake-quant.js';
 import type { Graph } from '../ir/graph.js';
-import { fakeQuantGraph, runFakeQuant } from '../quant/fake-quant.js';
+import { fakeQuantGraph, runFakeQuant, type FakeQuantFidelity } from '../quant/fake-quant.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { firstLine, openOrtSession, type OrtSessionOptions } from './ort-session.js';
 
@@ -40,6 +40,8 @@ export interface ExecutorOptions {
   ortPackage?: OrtSessionOptions['only'];
   /** Told why `auto` fell back to our executor (ONNX Runtime missing, or an operator it lacks). */
   onFallback?: (reason: string) => void;
+  /** The fake-quant executor: how closely it follows the engine (see `FakeQuantFidelity`; default exact). */
+  fidelity?: FakeQuantFidelity;
 }
 
 export function parseExecutorChoice(value: string, where: string): ExecutorChoice {
@@ -76,11 +78,12 @@ export async function createFloatExecutor(graph: Graph, options: ExecutorOptions
  */
 export async function createFakeQuantExecutor(qg: QuantizedGraph, options: ExecutorOptions = {}): Promise<GraphExecutor> {
   if (options.outputs && options.outputs.length > 0) throw new InputError('the fake-quant executor returns the graph outputs only');
+  const fidelity = options.fidelity ?? 'exact';
   const js = (): GraphExecutor => {
-    const fq = fakeQuantGraph(qg);
-    return { kind: 'js', runtime: JS_RUNTIME, run: async (inputs) => runFakeQuant(qg, fq, inputs), dispose: async () => undefined };
+    const fq = fakeQuantGraph(qg, fidelity);
+    return { kind: 'js', runtime: JS_RUNTIME, run: async (inputs) => runFakeQuant(qg, fq, inputs, fidelity), dispose: async () => undefined };
   };
-  return choose(options, js, () => fakeQuantToOnnx(qg), qg.float);
+  return choose(options, js, () => fakeQuantToOnnx(qg, fidelity), qg.float);
 }
 
 async function choose(

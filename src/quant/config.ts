@@ -16,6 +16,15 @@ export interface LayerQuant {
   /** The percentile of the percentile calibrator. */
   calibratorParam?: number;
   weightCalibrator: 'max' | 'mse';
+  /**
+   * pow2 only: the fractional offset n of Qm.n (scale 2^-n) of the weights (every
+   * channel), of the biases (before they join the accumulator, whose scale is
+   * the weights' times the input's) and of the layer's output activations.
+   * Unset, calibration chooses them. Any integer: n may be negative or exceed the bits.
+   */
+  weightFractionalBits?: number;
+  biasFractionalBits?: number;
+  activationFractionalBits?: number;
 }
 
 export type LayerSetting = LayerQuant | 'float';

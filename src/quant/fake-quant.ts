@@ -8,6 +8,15 @@ import type { QMatmulLayer, QuantizedGraph } from './quantized-graph.js';
 import { dequantizeValue, quantizeValue, roundHalfEven } from './rounding.js';
 
 /**
+ * How closely the simulator follows the engine. `exact` requantizes
+ * convolution and dense outputs as the golden model does (below); `fast`
+ * rounds them like every other tensor, but for power-of-two multipliers
+ * (see `requantizedLayers`): 5x faster on ONNX Runtime, and what a search
+ * ranks candidates with before the golden model decides.
+ */
+export type FakeQuantFidelity = 'exact' | 'fast';
+
+/**
  * Fake quantization (the simulation method of Finotti & Albertini, 2021): the
  * float graph runs in float, but with the quantized weights and biases
  * (dequantized back to float) and with every tensor that is an integer in the
@@ -27,9 +36,9 @@ import { dequantizeValue, quantizeValue, roundHalfEven } from './rounding.js';
  * accumulation, and the rounding of the other integer steps (average pools,
  * rescaled additions and products).
  */
-export function fakeQuantGraph(qg: QuantizedGraph): Graph {
+export function fakeQuantGraph(qg: QuantizedGraph, fidelity: FakeQuantFidelity = 'exact'): Graph {
   const constants = new Map<string, Constant>(qg.float.constants);
-  const matmuls = requantizedLayers(qg);
+  const matmuls = requantizedLayers(qg, fidelity);
   for (const l of qg.layers) {
     if (l.kind !== 'conv' && l.kind !== 'dense') continue;
     const m = l.weightShape[0]!;
@@ -65,20 +74,28 @@ export function fakeQuantGraph(qg: QuantizedGraph): Graph {
 const DOUBLE_ROUNDING_MATTERS_BELOW = 12;
 
 /**
- * The integer convolution and dense layers whose outputs are requantized as
- * the golden model does rather than rounded (by output tensor): those with a
- * channel whose requantization shifts right by 1 to 11 bits, and those with
- * power-of-two multipliers (m0 = 2^30), whose outputs land on exact ties
- * often, where the golden model rounds away from zero and float rounding
- * goes to even.
+ * Whether a layer's multipliers are all powers of two (m0 = 2^30, a right
+ * shift): its outputs land on exact ties often, where the golden model rounds
+ * away from zero and float rounding goes to even, so even the `fast`
+ * simulator requantizes them. Every step of that is exact in float32.
  */
-export function requantizedLayers(qg: QuantizedGraph): Map<string, QMatmulLayer> {
+export function powerOfTwoRequant(l: QMatmulLayer): boolean {
+  return l.requant.m0.every((m, c) => m === 2 ** 30 && l.requant.shift[c]! > 0);
+}
+
+/**
+ * The integer convolution and dense layers whose outputs are requantized as
+ * the golden model does rather than rounded (by output tensor). `exact`: those
+ * with a channel whose requantization shifts right by 1 to 11 bits, and those
+ * with power-of-two multipliers. `fast`: the power-of-two ones only (plain
+ * rounding would put the pow2 scheme's outputs off by a step on every tie).
+ */
+export function requantizedLayers(qg: QuantizedGraph, fidelity: FakeQuantFidelity = 'exact'): Map<string, QMatmulLayer> {
   const out = new Map<string, QMatmulLayer>();
   for (const l of qg.layers) {
     if (l.kind !== 'conv' && l.kind !== 'dense') continue;
-    const shifts = l.requant.shift;
-    const powerOfTwo = l.requant.m0.every((m, c) => m === 2 ** 30 && shifts[c]! > 0);
-    if (powerOfTwo || shifts.some((s) => s > 0 && s < DOUBLE_ROUNDING_MATTERS_BELOW)) out.set(l.outputs[0]!, l);
+    const small = l.requant.shift.some((s) => s > 0 && s < DOUBLE_ROUNDING_MATTERS_BELOW);
+    if (powerOfTwoRequant(l) || (fidelity === 'exact' && small)) out.set(l.outputs[0]!, l);
   }
   return out;
 }
@@ -112,7 +129,7 @@ function requantizeLike(t: Tensor, l: QMatmulLayer, pIn: QParams, pOut: QParams)
 }
 
 /** Run the fake-quantized float graph; returns the float outputs. */
-export function runFakeQuant(qg: QuantizedGraph, fq: Graph, inputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+export function runFakeQuant(qg: QuantizedGraph, fq: Graph, inputs: Readonly<Record<string, Tensor>>, fidelity: FakeQuantFidelity = 'exact'): Record<string, Tensor> {
   const fed: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(inputs)) {
     const p = qg.tensors.get(name);
@@ -120,7 +137,7 @@ export function runFakeQuant(qg: QuantizedGraph, fq: Graph, inputs: Readonly<Rec
     if (p) roundToGrid(copy, p);
     fed[name] = copy;
   }
-  const matmuls = requantizedLayers(qg);
+  const matmuls = requantizedLayers(qg, fidelity);
   // Shape-only layers share their input's array; rounding twice to the same grid changes nothing.
   return runGraph(fq, fed, {
     onLayer: (li, outs) =>

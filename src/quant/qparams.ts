@@ -35,8 +35,12 @@ export function pow2FractionalBits(maxAbs: number, bits: number): number {
   return Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs));
 }
 
-/** Activation parameters from a calibrated range [lo, hi] (the range is widened to contain 0). */
-export function activationParams(range: { lo: number; hi: number }, bits: Bits, scheme: Scheme, where: string): QParams {
+/**
+ * Activation parameters from a calibrated range [lo, hi] (the range is widened
+ * to contain 0). pow2: `fractionalBits` fixes n (scale 2^-n) instead of the
+ * range's choice.
+ */
+export function activationParams(range: { lo: number; hi: number }, bits: Bits, scheme: Scheme, where: string, fractionalBits?: number): QParams {
   let lo = Math.min(range.lo, 0);
   let hi = Math.max(range.hi, 0);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new QuantConfigError(`${where}: calibrated range [${range.lo}, ${range.hi}] is not finite`);
@@ -53,7 +57,7 @@ export function activationParams(range: { lo: number; hi: number }, bits: Bits, 
       return { scale: m / (2 ** (bits - 1) - 1), zeroPoint: 0, bits, scheme, ...q };
     }
     case 'pow2': {
-      const n = pow2FractionalBits(Math.max(-lo, hi), bits);
+      const n = fractionalBits ?? pow2FractionalBits(Math.max(-lo, hi), bits);
       return { scale: 2 ** -n, zeroPoint: 0, bits, scheme, ...q, fractionalBits: n };
     }
   }

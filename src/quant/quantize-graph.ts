@@ -63,6 +63,10 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
   const isInt = new Map<string, boolean>(); // by float-graph layer name
   for (const l of graph.layers) {
     const s = layerSetting(config, l.name);
+    if (s !== 'float' && s.scheme !== 'pow2') {
+      const offset = (['weightFractionalBits', 'biasFractionalBits', 'activationFractionalBits'] as const).find((k) => s[k] !== undefined);
+      if (offset) throw new QuantConfigError(`layer '${l.name}': ${offset} needs scheme pow2 (it is ${s.scheme})`);
+    }
     settings.set(l.name, s);
     isInt.set(l.name, s !== 'float' && integerForm(l, graph));
   }
@@ -107,7 +111,7 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
     const ownParams = (): QParams => {
       // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
       const range = rangeOf(out, logits.has(out) ? { ...s, calibrator: 'max' } : s);
-      const p = activationParams(range, s.activationBits, s.scheme, `tensor '${out}'`);
+      const p = activationParams(range, s.activationBits, s.scheme, `tensor '${out}'`, s.activationFractionalBits);
       const a = 'activation' in layer ? layer.activation : undefined;
       if (a?.kind === 'relu') return clampedParams(p, 0, Infinity);
       if (a?.kind === 'clip') return clampedParams(p, a.min, a.max);
@@ -206,7 +210,7 @@ function quantizeMatmul(
   const weights = new Int32Array(w.data.length);
   for (let c = 0; c < m; c++) {
     let t = thresholds[c]!;
-    if (s.scheme === 'pow2') t = qmax * 2 ** -Math.floor(Math.log2(qmax / Math.max(t, 1e-30)));
+    if (s.scheme === 'pow2') t = qmax * 2 ** -(s.weightFractionalBits ?? Math.floor(Math.log2(qmax / Math.max(t, 1e-30))));
     scales[c] = t > 0 ? t / qmax : 1;
     for (let i = 0; i < k; i++) {
       weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
@@ -218,7 +222,11 @@ function quantizeMatmul(
   let biasPeak = 0;
   for (let c = 0; c < m; c++) {
     const sb = scales[c]! * inP.scale;
-    if (bias) qBias[c] = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! / sb)));
+    if (bias && s.biasFractionalBits !== undefined) {
+      // The bias on its own Qm.n grid, saturated at its bits, then on the accumulator's (finer or equal) grid.
+      const own = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! * 2 ** s.biasFractionalBits)));
+      qBias[c] = roundHalfEven((own * 2 ** -s.biasFractionalBits) / sb);
+    } else if (bias) qBias[c] = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! / sb)));
     biasPeak = Math.max(biasPeak, Math.abs(qBias[c]!));
     multipliers[c] = sb / outP.scale;
   }

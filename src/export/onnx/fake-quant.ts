@@ -1,4 +1,4 @@
-import { fakeQuantGraph, requantizedLayers } from '../../quant/fake-quant.js';
+import { fakeQuantGraph, powerOfTwoRequant, requantizedLayers, type FakeQuantFidelity } from '../../quant/fake-quant.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
@@ -10,14 +10,14 @@ import { writeGraph, type TensorRewrite, type WrittenGraph } from './float-graph
  * weights and biases, and every tensor that is an integer in the quantized
  * graph rounded to its grid where it is produced (graph inputs included).
  */
-export function fakeQuantToOnnx(qg: QuantizedGraph): WrittenGraph {
-  const fq = fakeQuantGraph(qg);
-  const matmuls = requantizedLayers(qg);
+export function fakeQuantToOnnx(qg: QuantizedGraph, fidelity: FakeQuantFidelity = 'exact'): WrittenGraph {
+  const fq = fakeQuantGraph(qg, fidelity);
+  const matmuls = requantizedLayers(qg, fidelity);
   return writeGraph(fq, {
     rewrite: (t) => {
       const p = qg.tensors.get(t);
       const l = matmuls.get(t);
-      if (l) return requantizeLike(l, qg.tensors.get(l.inputs[0]!)!, p!, fq.shapes.get(t)!.length);
+      if (l) return requantizeLike(l, qg.tensors.get(l.inputs[0]!)!, p!, fq.shapes.get(t)!.length, powerOfTwoRequant(l) ? 'float32' : 'float64');
       return p ? roundToGrid(p) : undefined;
     },
   });
@@ -33,10 +33,12 @@ export function fakeQuantToOnnx(qg: QuantizedGraph): WrittenGraph {
  *   out = (clamp(z + Z_out, lo, hi) - Z_out) * S_out
  * with left = max(-shift, 0) and right = max(shift, 0) per output channel,
  * broadcast along the channel axis (1 for NCHW convolutions, last for dense).
+ * Power-of-two multipliers (m0 = 2^30) make every step exact in float32,
+ * which `width` then uses: half the bytes and no casts.
  * The saturations of eq. 13 and 15 are left out: no calibrated layer comes
  * near them.
  */
-function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: number): TensorRewrite {
+function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: number, width: 'float32' | 'float64'): TensorRewrite {
   const m = l.weightShape[0]!;
   const perChannel = (b: OnnxModelBuilder, base: string, f: (c: number) => number, elem: 'float32' | 'float64'): string => {
     const dims = l.kind === 'conv' ? [1, m, ...Array<number>(Math.max(0, rank - 2)).fill(1)] : [m];
@@ -49,19 +51,20 @@ function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: numb
       b.node(op, inputs, [t], attrs);
       return t;
     };
-    const half = b.scalar(0.5, 'float64');
+    const half = b.scalar(0.5, width);
     const accScale = perChannel(b, 'acc_scale', (c) => pIn.scale * l.weightScales[c]!, 'float32');
-    const acc = step('Cast', [step('Round', [step('Div', [raw, accScale], 'acc_scaled')], 'acc_float')], 'acc', { to: { int: 11 } });
-    const high = perChannel(b, 'high_mul', (c) => (l.requant.m0[c]! * 2 ** Math.max(-l.requant.shift[c]!, 0)) / 2 ** 31, 'float64');
+    const rounded = step('Round', [step('Div', [raw, accScale], 'acc_scaled')], 'acc_float');
+    const acc = width === 'float64' ? step('Cast', [rounded], 'acc', { to: { int: 11 } }) : rounded;
+    const high = perChannel(b, 'high_mul', (c) => (l.requant.m0[c]! * 2 ** Math.max(-l.requant.shift[c]!, 0)) / 2 ** 31, width);
     const y = step('Floor', [step('Add', [step('Mul', [acc, high], 'high_product'), half], 'high_nudged')], 'high');
-    const shifts = perChannel(b, 'shift', (c) => 2 ** -Math.max(l.requant.shift[c]!, 0), 'float64');
+    const shifts = perChannel(b, 'shift', (c) => 2 ** -Math.max(l.requant.shift[c]!, 0), width);
     const shifted = step('Mul', [y, shifts], 'shifted');
     const magnitude = step('Floor', [step('Add', [step('Abs', [shifted], 'shifted_abs'), half], 'shifted_nudged')], 'rounded_abs');
     let q = step('Mul', [step('Sign', [shifted], 'sign'), magnitude], 'rounded');
-    if (pOut.zeroPoint !== 0) q = step('Add', [q, b.scalar(pOut.zeroPoint, 'float64')], 'code');
-    q = step('Clip', [q, b.scalar(pOut.lo, 'float64'), b.scalar(pOut.hi, 'float64')], 'clamped');
-    if (pOut.zeroPoint !== 0) q = step('Sub', [q, b.scalar(pOut.zeroPoint, 'float64')], 'centred');
-    b.node('Mul', [step('Cast', [q], 'centred_float', { to: { int: 1 } }), b.floatScalar(pOut.scale)], [out]);
+    if (pOut.zeroPoint !== 0) q = step('Add', [q, b.scalar(pOut.zeroPoint, width)], 'code');
+    q = step('Clip', [q, b.scalar(pOut.lo, width), b.scalar(pOut.hi, width)], 'clamped');
+    if (pOut.zeroPoint !== 0) q = step('Sub', [q, b.scalar(pOut.zeroPoint, width)], 'centred');
+    b.node('Mul', [width === 'float64' ? step('Cast', [q], 'centred_float', { to: { int: 1 } }) : q, b.floatScalar(pOut.scale)], [out]);
   };
 }
 

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { InputError, QuantConfigError } from '../../src/errors.js';
+import { loadImages } from '../../src/data/load-images.js';
+import { loadModelFile } from '../../src/model/load-model-file.js';
+import { calibrate, quantize } from '../../src/quant/pipeline.js';
+import { costReport } from '../../src/quant/cost.js';
+import { parseQuantConfig } from '../../src/quant/config-json.js';
+import { CostModel } from '../../src/search/cost-model.js';
+import { paretoFront } from '../../src/search/pareto.js';
+import { mergeResults, type ResultsDoc } from '../../src/search/results.js';
+import { inShard, parseShard } from '../../src/search/shard.js';
+import { assignmentConfig, SEARCH_BASE, searchSpace, type Assignment } from '../../src/search/space.js';
+import { mulberry32 } from '../helpers/random.js';
+import { zooModels } from '../helpers/zoo.js';
+
+describe('search building blocks', () => {
+  it('the cost model gives costReport’s size and bit-operations for any assignment, on every zoo model', async () => {
+    for (const model of zooModels()) {
+      const graph = loadModelFile(model.path);
+      const stats = await calibrate(graph, (await loadImages(model.card.dataset!, graph, { split: 'train', count: 32, modelPath: model.path })).x);
+      const base = SEARCH_BASE.scaled;
+      const reference = quantize(graph, stats, { default: base });
+      const space = searchSpace(reference);
+      const cm = new CostModel(reference, base);
+      const rnd = mulberry32(7);
+      const bits = [8, 6, 5, 4, 3, 2] as const;
+      for (let trial = 0; trial < 4; trial++) {
+        const pick = () => bits[Math.floor(rnd() * bits.length)]!;
+        const a: Assignment = { weights: Object.fromEntries(space.weightLayers.map((l) => [l, pick()])), activations: Object.fromEntries(space.activationLayers.map((l) => [l, pick()])) };
+        const c = costReport(quantize(graph, stats, assignmentConfig(base, a)));
+        expect(cm.sizeBytes(a), `${model.name} size`).toBeCloseTo(c.sizeBytes, 6);
+        expect(cm.bops(a), `${model.name} bit-operations`).toBe(c.bops);
+        expect(cm.int8Bytes).toBeCloseTo(c.int8Bytes, 6);
+        expect(cm.int8Bops).toBe(c.int8Bops);
+      }
+    }
+  });
+
+  it('Pareto front: the points no other beats on both accuracy and cost, by rising cost', () => {
+    const pts = [
+      { accuracy: 0.9, cost: 10 },
+      { accuracy: 0.8, cost: 5 },
+      { accuracy: 0.85, cost: 12 },
+      { accuracy: 0.95, cost: 20 },
+      { accuracy: 0.8, cost: 6 },
+    ];
+    expect(paretoFront(pts)).toEqual([1, 0, 3]);
+  });
+
+  it('shards: K/N splits the items, bad shards are InputErrors naming the flag', () => {
+    const s = parseShard('2/3');
+    expect([0, 1, 2, 3, 4, 5].filter((i) => inShard(i, s))).toEqual([1, 4]);
+    for (const bad of ['0/3', '4/3', '1', 'a/b', '1/0']) expect(() => parseShard(bad)).toThrow(InputError);
+    expect(() => parseShard('4/3')).toThrow('--shard 4/3: give K/N with 1 <= K <= N');
+  });
+
+  it('merging refuses shards of other jobs, missing shards and duplicates', () => {
+    const doc = (index: number, count: number, model = 'm.onnx'): ResultsDoc => ({
+      format: 'quantgpu-search-results', version: 1, command: 'sweep', model, dataset: 'd',
+      sets: { calibration: { split: 'train', start: 0, count: 8 } }, floatAccuracy: {}, environment: {}, shard: { index, count }, points: [],
+    });
+    expect(() => mergeResults([doc(1, 2), doc(2, 2, 'other.onnx')], ['a', 'b'])).toThrow(/b is another job/);
+    expect(() => mergeResults([doc(1, 3), doc(2, 3)], ['a', 'b'])).toThrow(/shards 1, 2 given; a job of 3 needs each of 1, 2, 3 once/);
+    expect(() => mergeResults([doc(1, 2), doc(1, 2)], ['a', 'b'])).toThrow(/shards 1, 1 given/);
+    expect(mergeResults([doc(2, 2), doc(1, 2)], ['a', 'b']).shard).toBeUndefined();
+  });
+
+  it('pow2 offsets given in the config set the scales; on another scheme they are refused, naming the layer', async () => {
+    const model = zooModels().find((m) => m.name === 'digits-vgg')!;
+    const graph = loadModelFile(model.path);
+    const stats = await calibrate(graph, (await loadImages('digits', graph, { split: 'train', count: 32, modelPath: model.path })).x);
+    const conv = graph.layers.find((l) => l.op === 'conv')!.name;
+    const config = parseQuantConfig({ default: { weightBits: 8, activationBits: 8, scheme: 'pow2' }, layers: { [conv]: { weightFractionalBits: 9, activationFractionalBits: 3, biasFractionalBits: 6, biasBits: 12 } } });
+    const qg = quantize(graph, stats, config);
+    const q = qg.layers.find((l) => l.name === conv)!;
+    if (q.kind !== 'conv') throw new Error('expected the conv layer');
+    expect([...q.weightScales].every((s) => s === 2 ** -9)).toBe(true);
+    expect(qg.tensors.get(q.outputs[0]!)!.scale).toBe(2 ** -3);
+    // Biases on a 2^-6 grid, saturated at 12 bits, then in accumulator units (2^-(9 + n_in)).
+    const accScale = 2 ** -9 * qg.tensors.get(q.inputs[0]!)!.scale;
+    for (const b of q.bias) {
+      const real = b * accScale;
+      expect(Math.abs(real * 64 - Math.round(real * 64))).toBeLessThan(1e-9);
+      expect(Math.abs(real * 64)).toBeLessThanOrEqual(2047);
+    }
+    expect(() => quantize(graph, stats, parseQuantConfig({ default: { weightBits: 8, activationBits: 8 }, layers: { [conv]: { weightFractionalBits: 9 } } }))).toThrow(QuantConfigError);
+    expect(() => quantize(graph, stats, parseQuantConfig({ default: { weightBits: 8, activationBits: 8 }, layers: { [conv]: { weightFractionalBits: 9 } } }))).toThrow(`layer '${conv}': weightFractionalBits needs scheme pow2 (it is affine)`);
+  });
+});
