@@ -2,8 +2,9 @@ import { bindInputs, runGraph } from '../cpu/float-executor.js';
 import type { Tensor } from '../cpu/tensor.js';
 import { ExecutorUnavailableError, InputError, QuantGpuError } from '../errors.js';
 import { writeGraph } from '../export/onnx/float-graph.js';
-import { fakeQuantToOnnx } from '../export/onnx/fake-quant.js';
+import { fakeQuantToOnnx, type GraphSlice } from '../export/onnx/fake-quant.js';
 import type { Graph } from '../ir/graph.js';
+import { sliceGraph } from '../ir/slice-graph.js';
 import { fakeQuantGraph, runFakeQuant, type FakeQuantFidelity } from '../quant/fake-quant.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { firstLine, openOrtSession, type OrtSessionOptions } from './ort-session.js';
@@ -76,14 +77,25 @@ export async function createFloatExecutor(graph: Graph, options: ExecutorOptions
  * grid. On ONNX Runtime the rounding is QuantizeLinear/DequantizeLinear at 8
  * bits and Div/Round/Clip/Mul arithmetic elsewhere (see `fakeQuantToOnnx`).
  */
-export async function createFakeQuantExecutor(qg: QuantizedGraph, options: ExecutorOptions = {}): Promise<GraphExecutor> {
-  if (options.outputs && options.outputs.length > 0) throw new InputError('the fake-quant executor returns the graph outputs only');
+export async function createFakeQuantExecutor(qg: QuantizedGraph, options: FakeQuantExecutorOptions = {}): Promise<GraphExecutor> {
+  if (options.outputs && options.outputs.length > 0) throw new InputError('the fake-quant executor returns the graph outputs (a slice gives others: FakeQuantExecutorOptions.slice)');
   const fidelity = options.fidelity ?? 'exact';
-  const js = (): GraphExecutor => {
-    const fq = fakeQuantGraph(qg, fidelity);
-    return { kind: 'js', runtime: JS_RUNTIME, run: async (inputs) => runFakeQuant(qg, fq, inputs, fidelity), dispose: async () => undefined };
-  };
-  return choose(options, js, () => fakeQuantToOnnx(qg, fidelity), qg.float);
+  const whole = fakeQuantGraph(qg, fidelity);
+  const slice = options.slice;
+  const fq = slice ? sliceGraph(whole, slice.from, slice.to, slice.outputs) : whole;
+  // Rounding a tensor at a cut again to its own grid changes nothing: a slice runs like the whole.
+  const js = (): GraphExecutor => ({ kind: 'js', runtime: JS_RUNTIME, run: async (inputs) => runFakeQuant(qg, fq, inputs, fidelity), dispose: async () => undefined });
+  return choose(options, js, () => fakeQuantToOnnx(qg, fidelity, slice), fq);
+}
+
+export interface FakeQuantExecutorOptions extends ExecutorOptions {
+  /**
+   * Run layers [from, to) only (see sliceGraph): fed the tensors at the cut
+   * before `from` as an earlier run rounded them, giving `outputs`. What a
+   * search uses to run only the layers after the first one a candidate
+   * changes.
+   */
+  slice?: GraphSlice;
 }
 
 async function choose(

@@ -3,7 +3,7 @@ import type { QMatmulLayer, QuantizedGraph } from './quantized-graph.js';
 
 /**
  * The cost model of the architecture page. Size: weights at their true
- * bitwidth plus biases plus scales; multiplication cost: MACs x weight bits x
+ * bitwidth plus biases plus the requantization parameters stored (see paramBits); multiplication cost: MACs x weight bits x
  * activation bits (bit-operations), per image. Float layers count 32 x 32.
  */
 export interface CostReport {
@@ -18,8 +18,20 @@ export interface CostReport {
   layers: Array<{ name: string; macs: number; weightBits: number; activationBits: number; sizeBytes: number; bops: number }>;
 }
 
-/** Per output channel: a float32 weight scale, an int32 multiplier and an 8-bit shift. */
-const CHANNEL_PARAM_BITS = 32 + 32 + 8;
+/** Per weight scale of a scaled layer: a float32 weight scale, an int32 multiplier and an 8-bit shift. */
+export const SCALED_PARAM_BITS = 32 + 32 + 8;
+/** Per weight scale of a power-of-two layer: its fractional bits, an 8-bit shift (the requantization is that shift). */
+export const POW2_PARAM_BITS = 8;
+
+/**
+ * The requantization parameters a layer stores: one set per weight scale
+ * (per output channel, or one per tensor), a multiplier and shift for a
+ * scaled layer, a shift alone for a power-of-two one. int8 everywhere, the
+ * reference, is per channel and scaled.
+ */
+export function paramBits(q: Pick<QMatmulLayer, 'weightScales'>, scheme: string | undefined): number {
+  return q.weightScales.length * (scheme === 'pow2' ? POW2_PARAM_BITS : SCALED_PARAM_BITS);
+}
 
 export function costReport(qg: QuantizedGraph): CostReport {
   const g = qg.float;
@@ -34,12 +46,12 @@ export function costReport(qg: QuantizedGraph): CostReport {
     const q = quantized.get(layer.name);
     const s = qg.settings.get(layer.name);
     const matmul = layer.op === 'conv' || layer.op === 'dense';
-    const channelParamBits = matmul ? g.constants.get(layer.inputs[1]!)!.shape[0]! * CHANNEL_PARAM_BITS : 0;
-    const paramBits = q ? channelParamBits : 0;
+    const channelParamBits = matmul ? g.constants.get(layer.inputs[1]!)!.shape[0]! * SCALED_PARAM_BITS : 0;
+    const qParams = q ? paramBits(q, s !== 'float' ? s?.scheme : undefined) : 0;
     const wBits = q ? q.weightBits : 32;
     const aBits = q ? qg.tensors.get(q.inputs[0]!)!.bits : 32;
     const biasBits = q && s !== 'float' && s ? s.biasBits : 32;
-    const bits = weights * wBits + biases * biasBits + paramBits;
+    const bits = weights * wBits + biases * biasBits + qParams;
     const bops = macs * wBits * aBits;
     report.sizeBytes += bits / 8;
     report.float32Bytes += ((weights + biases) * 32) / 8;

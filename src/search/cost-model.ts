@@ -1,19 +1,24 @@
 import { layerMacs } from '../ir/summary.js';
 import type { LayerQuant } from '../quant/config.js';
+import { paramBits, SCALED_PARAM_BITS } from '../quant/cost.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { weightLanes, type LayerTimes } from './sensitivity.js';
 import type { Assignment } from './space.js';
 
-/** What a search minimises. */
-export type Objective = 'size' | 'bops' | 'gpu-time';
-export const OBJECTIVES: readonly Objective[] = ['size', 'bops', 'gpu-time'];
+/**
+ * What a search minimises: size, bit-operations, GPU time, or size and
+ * bit-operations together (the sum of their fractions of int8 everywhere,
+ * for a config that must save both).
+ */
+export type Objective = 'size' | 'bops' | 'size+bops' | 'gpu-time';
+export const OBJECTIVES: readonly Objective[] = ['size', 'bops', 'size+bops', 'gpu-time'];
 
 /** One integer convolution or dense layer, as the cost model sees it. */
 interface MatmulCost {
   readonly name: string;
   readonly weights: number;
   readonly biases: number;
-  /** Per-channel parameter bits (scale, multiplier, shift), fixed. */
+  /** Requantization parameter bits (see paramBits), fixed by the base setting. */
   readonly paramBits: number;
   readonly macs: number;
   /** The layer whose activation bits its input carries (see `inputOwners`). */
@@ -46,17 +51,18 @@ export class CostModel {
     let fixed = 0;
     let int8Bits = 0;
     let int8Bops = 0;
-    const matmuls = new Set(reference.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').map((l) => l.name));
+    const matmuls = new Map(reference.layers.flatMap((l) => (l.kind === 'conv' || l.kind === 'dense' ? [[l.name, l] as const] : [])));
     for (const layer of g.layers) {
       const params = layer.inputs.filter((i) => g.constants.has(i)).map((i) => g.constants.get(i)!.data.length);
       const weights = params[0] ?? 0;
       const biases = params.slice(1).reduce((a, b) => a + b, 0);
       const macs = layerMacs(layer, layer.inputs.map(shape), layer.outputs.map(shape)) ?? 0;
       const matmul = layer.op === 'conv' || layer.op === 'dense';
-      const channelParamBits = matmul ? g.constants.get(layer.inputs[1]!)!.shape[0]! * (32 + 32 + 8) : 0;
+      const channelParamBits = matmul ? g.constants.get(layer.inputs[1]!)!.shape[0]! * SCALED_PARAM_BITS : 0;
       int8Bits += weights * 8 + biases * 32 + channelParamBits;
       int8Bops += macs * 64;
-      if (matmuls.has(layer.name)) this.layers.push({ name: layer.name, weights, biases, paramBits: channelParamBits, macs, inputOwner: owners.get(layer.name)! });
+      const q = matmuls.get(layer.name);
+      if (q) this.layers.push({ name: layer.name, weights, biases, paramBits: paramBits(q, base.scheme), macs, inputOwner: owners.get(layer.name)! });
       else fixed += (weights + biases) * 32;
     }
     this.fixedBits = fixed;
@@ -87,7 +93,16 @@ export class CostModel {
   }
 
   cost(a: Assignment, objective: Objective): number {
-    return objective === 'size' ? this.sizeBytes(a) : objective === 'bops' ? this.bops(a) : this.gpuMs(a);
+    switch (objective) {
+      case 'size':
+        return this.sizeBytes(a);
+      case 'bops':
+        return this.bops(a);
+      case 'size+bops':
+        return this.sizeBytes(a) / this.int8Bytes + this.bops(a) / this.int8Bops;
+      case 'gpu-time':
+        return this.gpuMs(a);
+    }
   }
 
   private wBits(a: Assignment, layer: string): number {

@@ -9,6 +9,8 @@ import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { layerSetting, type QuantConfig } from '../quant/config.js';
 import { costReport } from '../quant/cost.js';
 import { quantize } from '../quant/pipeline.js';
+import { cutTensors } from '../ir/slice-graph.js';
+import { firstChangedLayer, PrefixCache, type Prefix } from './prefix-reuse.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 
 /** Images an evaluation runs on, preprocessed in the model's layout, with their labels. */
@@ -86,6 +88,9 @@ export function configKey(graph: Graph, config: QuantConfig): string {
  */
 export class Evaluator {
   private readonly cache = new Map<string, Promise<Evaluation>>();
+  /** The anchor last named (see evaluate), quantized. */
+  private readonly anchors = new Map<string, QuantizedGraph>();
+  private readonly prefixes = new PrefixCache();
 
   private constructor(
     readonly graph: Graph,
@@ -93,7 +98,7 @@ export class Evaluator {
     readonly set: EvalSet,
     readonly float: FloatReference,
     private readonly options: EvaluatorOptions,
-    private readonly counter: { runs: number } = { runs: 0 },
+    private readonly counter: { runs: number; fromCut: number } = { runs: 0, fromCut: 0 },
   ) {}
 
   /** Runs the float model on the set once (on the chosen executor). */
@@ -113,6 +118,11 @@ export class Evaluator {
   /** Evaluations run so far (cached ones not counted), this evaluator's and its subsets'. */
   get evaluations(): number {
     return this.counter.runs;
+  }
+
+  /** Of those, the ones that ran only the layers after a cut (see `evaluate`'s anchor). */
+  get evaluationsFromCut(): number {
+    return this.counter.fromCut;
   }
 
   /**
@@ -135,11 +145,60 @@ export class Evaluator {
     return quantize(this.graph, this.stats, config);
   }
 
-  evaluate(config: QuantConfig, backend: EvalBackend = 'fake-quant'): Promise<Evaluation> {
+  private executorOptions(): Pick<ExecutorOptions, 'executor' | 'onFallback'> {
+    return { ...(this.options.executor ? { executor: this.options.executor } : {}), ...(this.options.onFallback ? { onFallback: this.options.onFallback } : {}) };
+  }
+
+  /**
+   * The anchor's fake-quant tensors at the cut before the first layer where
+   * `qg` differs from it, for every batch of the set: computed by running
+   * the anchor's layers before the cut, then kept. Undefined where nothing
+   * would be saved (a change in the first layer, or none) or the tensors
+   * would take too much memory.
+   */
+  private async prefixFor(anchor: QuantConfig, qg: QuantizedGraph, fidelity: 'fast' | 'exact'): Promise<Prefix | undefined> {
+    const anchorKey = configKey(this.graph, anchor);
+    let qa = this.anchors.get(anchorKey);
+    if (!qa) {
+      qa = this.quantize(anchor);
+      this.anchors.clear();
+      this.anchors.set(anchorKey, qa);
+    }
+    const at = firstChangedLayer(qa, qg);
+    // Indices and tensors of the prepared float graph that the fake-quant graphs are made from.
+    const prepared = qa.float;
+    if (at <= 0 || at >= prepared.layers.length) return undefined;
+    const key = `${fidelity}:${at}:${anchorKey}`;
+    const known = this.prefixes.get(key);
+    if (known) return known;
+    const cut = cutTensors(prepared, at);
+    const floats = floatsPerImage(prepared, cut) * this.set.labels.length;
+    if (!this.prefixes.fits(floats)) return undefined;
+    const exec = await createFakeQuantExecutor(qa, { fidelity, ...this.executorOptions(), slice: { from: 0, to: at, outputs: cut } });
+    const input = this.graph.inputs[0]!.name;
+    const batches: Array<Record<string, Tensor>> = [];
+    try {
+      for (const x of this.set.batches) batches.push(await exec.run({ [input]: x }));
+    } finally {
+      await exec.dispose();
+    }
+    const prefix: Prefix = { key, at, batches, floats };
+    this.prefixes.put(prefix);
+    return prefix;
+  }
+
+  /**
+   * `anchor`: a config this one differs from in few layers (the search's
+   * current state, the sensitivity table's base). On the fake-quant
+   * backends only the layers from the first one that differs are run, fed
+   * the anchor's tensors at that cut (computed once and kept, see
+   * PrefixCache); the outputs are those of a whole run.
+   */
+  evaluate(config: QuantConfig, backend: EvalBackend = 'fake-quant', options: { anchor?: QuantConfig } = {}): Promise<Evaluation> {
     const key = `${backend}:${configKey(this.graph, config)}`;
     let e = this.cache.get(key);
     if (!e) {
-      e = this.run(config, backend);
+      e = this.run(config, backend, options.anchor);
       this.cache.set(key, e);
       // A failed evaluation is not kept: the caller sees the error, a retry runs again.
       e.catch(() => this.cache.delete(key));
@@ -147,7 +206,7 @@ export class Evaluator {
     return e;
   }
 
-  private async run(config: QuantConfig, backend: EvalBackend): Promise<Evaluation> {
+  private async run(config: QuantConfig, backend: EvalBackend, anchor: QuantConfig | undefined): Promise<Evaluation> {
     const t0 = performance.now();
     const qg = this.quantize(config);
     const input = this.graph.inputs[0]!.name;
@@ -169,13 +228,12 @@ export class Evaluator {
         await session.dispose();
       }
     } else {
-      const exec = await createFakeQuantExecutor(qg, {
-        fidelity: backend === 'fake-quant-fast' ? 'fast' : 'exact',
-        ...(this.options.executor ? { executor: this.options.executor } : {}),
-        ...(this.options.onFallback ? { onFallback: this.options.onFallback } : {}),
-      });
+      const fidelity = backend === 'fake-quant-fast' ? 'fast' : 'exact';
+      const prefix = anchor ? await this.prefixFor(anchor, qg, fidelity) : undefined;
+      const exec = await createFakeQuantExecutor(qg, { fidelity, ...this.executorOptions(), ...(prefix ? { slice: { from: prefix.at } } : {}) });
+      if (prefix) this.counter.fromCut++;
       try {
-        for (const x of this.set.batches) logits.push(Object.values(await exec.run({ [input]: x }))[0]!.data);
+        for (const [b, x] of this.set.batches.entries()) logits.push(Object.values(await exec.run(prefix ? prefix.batches[b]! : { [input]: x }))[0]!.data);
       } finally {
         await exec.dispose();
       }
@@ -223,6 +281,10 @@ export class Evaluator {
       seconds: (performance.now() - t0) / 1000,
     };
   }
+}
+
+function floatsPerImage(graph: Graph, tensors: readonly string[]): number {
+  return tensors.reduce((sum, t) => sum + (graph.shapes.get(t) ?? []).slice(1).reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1), 0);
 }
 
 function concatPredictions(logits: readonly Float32Array[], set: EvalSet): Int32Array {

@@ -107,14 +107,17 @@ class Trace {
     return this.evaluator.float.accuracy - this.options.maxLoss;
   }
 
-  async try(stage: string, a: Assignment, backend: EvalBackend, on: Evaluator = this.evaluator): Promise<{ e: Evaluation; passes: boolean }> {
+  async try(stage: string, a: Assignment, backend: EvalBackend, anchor?: Assignment): Promise<{ e: Evaluation; passes: boolean }> {
+    const on = this.evaluator;
     const config = assignmentConfig(this.options.base, a);
-    const e = await on.evaluate(config, backend);
+    const e = await on.evaluate(config, backend, anchor ? { anchor: assignmentConfig(this.options.base, anchor) } : {});
     // Judged against the float accuracy of the same images, with the margin the measurement's noise calls for.
     const loss = on.float.accuracy - e.accuracy;
     const passes = loss + (this.options.confidence ?? 1) * e.lossStdError <= this.options.maxLoss + 1e-12;
     const int8 = this.model.cost({ weights: {}, activations: {} }, this.options.objective);
-    const cost = a.float && a.float.length > 0 ? (this.options.objective === 'size' ? e.sizeVsInt8 : e.bopsVsInt8) : this.model.cost(a, this.options.objective) / int8;
+    // With layers left in float the cost model does not apply; the evaluation's own cost report does.
+    const measured = { size: e.sizeVsInt8, bops: e.bopsVsInt8, 'size+bops': (e.sizeVsInt8 + e.bopsVsInt8) / 2, 'gpu-time': e.bopsVsInt8 }[this.options.objective];
+    const cost = a.float && a.float.length > 0 ? measured : this.model.cost(a, this.options.objective) / int8;
     this.entries.push({ stage, label: assignmentLabel(this.options.base, a), config, backend, accuracy: e.accuracy, sizeVsInt8: e.sizeVsInt8, bopsVsInt8: e.bopsVsInt8, costVsInt8: cost, passes });
     return { e, passes };
   }
@@ -143,7 +146,9 @@ function bitsOf(a: Assignment, c: Choice, base: LayerQuant): number {
  * bits cost in the layers that read them). (3) A bisection along the path on
  * the whole validation split with the exact simulator finds the cheapest
  * config that keeps the bound, (4) a few further moves are tried one by one,
- * and (5) the golden model confirms, stepping back along the path if it must.
+ * (5) each layer's biases get the fewest bits that hold them exactly (no
+ * change to any output), and (6) the golden model confirms, stepping back
+ * along the path if it must.
  * About a dozen exact evaluations after the table, where the sequential
  * method makes hundreds.
  */
@@ -221,13 +226,32 @@ async function fastSearch(evaluator: Evaluator, space: SearchSpace, model: CostM
   }
   // The decider: the golden model (or the GPU); back along the path while it disagrees.
   const decide = options.decide ?? 'cpu-golden';
+  chosen = tightBiases(evaluator, options.base, chosen);
   let decided = await trace.try('decide', chosen, decide);
   for (let i = lo; !decided.passes && i > 0; ) {
     i = Math.max(0, i - Math.max(1, Math.round((path.length - 1) / 32)));
-    chosen = path[i]!;
+    chosen = tightBiases(evaluator, options.base, path[i]!);
     decided = await trace.try('decide', chosen, decide);
   }
   return { chosen: { config: assignmentConfig(options.base, chosen), label: assignmentLabel(options.base, chosen), validation: decided.e, assignment: chosen }, sensitivity: table.cells, trace: trace.entries };
+}
+
+/**
+ * Each layer's biases at the fewest bits (8 to 32) that hold its quantized
+ * biases as they are: the same integers, so the same outputs, in less
+ * memory. The widths fit these calibration statistics; a config run with
+ * other statistics may saturate a bias (as any width under 32 may).
+ */
+export function tightBiases(evaluator: Evaluator, base: LayerQuant, a: Assignment): Assignment {
+  const qg = evaluator.quantize(assignmentConfig(base, a));
+  const biasBits: Record<string, number> = { ...a.biasBits };
+  for (const l of qg.layers) {
+    if ((l.kind !== 'conv' && l.kind !== 'dense') || l.layer.inputs[2] === undefined) continue;
+    const peak = l.bias.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const need = Math.max(8, Math.ceil(Math.log2(peak + 1)) + 1);
+    if (need < (biasBits[l.name] ?? base.biasBits)) biasBits[l.name] = need;
+  }
+  return { ...a, biasBits };
 }
 
 function diff(a: Assignment, b: Assignment): { c: Choice; bits: Bits } | undefined {
@@ -267,7 +291,7 @@ async function sequentialSearch(evaluator: Evaluator, space: SearchSpace, model:
         let best: { a: Assignment; accuracy: number } | undefined;
         for (const n of pow2 ? defaults.offsets(state, layer, step, b) : [undefined]) {
           const a = place(state, layer, step, b, n);
-          const { e, passes } = await trace.try(`${step}`, a, 'fake-quant-fast');
+          const { e, passes } = await trace.try(`${step}`, a, 'fake-quant-fast', state);
           if (passes && (!best || e.accuracy > best.accuracy)) best = { a, accuracy: e.accuracy };
         }
         if (best) {

@@ -50,12 +50,16 @@ export async function sensitivity(
   options: { bits?: readonly Bits[]; backend?: EvalBackend; shard?: Shard; onCell?: (done: number, total: number) => void } = {},
 ): Promise<{ reference: Evaluation; cells: SensitivityCell[] }> {
   const backend = options.backend ?? 'fake-quant-fast';
-  const reference = await evaluator.evaluate({ default: base }, backend);
+  const anchor = { default: base };
+  const reference = await evaluator.evaluate(anchor, backend);
   const mine = sensitivityCells(space, options.bits).filter((c) => inShard(c.id, options.shard));
+  // Layer by layer in network order, so that the cells of one layer share the tensors before it (see Evaluator.evaluate's anchor).
+  const order = new Map(evaluator.graph.layers.map((l, i) => [l.name, i]));
+  const byLayer = [...mine].sort((x, y) => order.get(x.layer)! - order.get(y.layer)! || x.id - y.id);
   const cells: SensitivityCell[] = [];
-  for (const c of mine) {
+  for (const c of byLayer) {
     const a = c.kind === 'weights' ? { weights: { [c.layer]: c.bits }, activations: {} } : { weights: {}, activations: { [c.layer]: c.bits } };
-    const e = await evaluator.evaluate(assignmentConfig(base, a), backend);
+    const e = await evaluator.evaluate(assignmentConfig(base, a), backend, { anchor });
     cells.push({
       ...c,
       accuracyDelta: e.accuracy - reference.accuracy,
@@ -66,7 +70,7 @@ export async function sensitivity(
     });
     options.onCell?.(cells.length, mine.length);
   }
-  return { reference, cells };
+  return { reference, cells: cells.sort((x, y) => x.id - y.id) };
 }
 
 /** The GPU storage of weights: 3-bit weights travel as 4-bit lanes, 5 to 7 as 8-bit ones (see the architecture page). */

@@ -3,6 +3,7 @@ import { relativeError } from '../helpers/compare.js';
 import { runGraph } from '../../src/cpu/float-executor.js';
 import { ExecutorUnavailableError, InputError, ShapeError, UnsupportedOperatorError } from '../../src/errors.js';
 import { createFakeQuantExecutor, createFloatExecutor, parseExecutorChoice } from '../../src/executor/executor.js';
+import { cutTensors, sliceGraph } from '../../src/ir/slice-graph.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { PRESETS } from '../../src/quant/config.js';
 import { calibrate, quantize } from '../../src/quant/pipeline.js';
@@ -107,5 +108,31 @@ describe('fake quantization on ONNX Runtime', () => {
         await js.dispose();
       }
     }
+  });
+
+  it('a slice run from the tensors at a cut gives exactly the whole run, on both executors, skip connections across the cut included', async () => {
+    const resnet = zooModels().find((m) => m.name === 'fashion-resnet')!;
+    const graph = loadModel(modelBytes(resnet));
+    const stats = await calibrate(graph, await realInputs(resnet, 1000, 64));
+    const x = await realInputs(resnet, 0, 50);
+    const qg = quantize(graph, stats, PRESETS.w4a8!);
+    const layers = qg.float.layers;
+    // A cut where a residual branch is open: more than one tensor crosses it.
+    const at = layers.findIndex((_, i) => i > 0 && cutTensors(qg.float, i).length > 1);
+    expect(at).toBeGreaterThan(0);
+    for (const executor of ['ort', 'js'] as const) {
+      const whole = await createFakeQuantExecutor(qg, { executor });
+      const prefix = await createFakeQuantExecutor(qg, { executor, slice: { from: 0, to: at, outputs: cutTensors(qg.float, at) } });
+      const suffix = await createFakeQuantExecutor(qg, { executor, slice: { from: at } });
+      try {
+        const cut = await prefix.run({ input: x });
+        expect(Object.keys(cut).sort()).toEqual([...cutTensors(qg.float, at)].sort());
+        expect(Array.from((await suffix.run(cut)).logits!.data), executor).toEqual(Array.from((await whole.run({ input: x })).logits!.data));
+      } finally {
+        await Promise.all([whole.dispose(), prefix.dispose(), suffix.dispose()]);
+      }
+    }
+    expect(() => sliceGraph(qg.float, 3, 2)).toThrow(InputError);
+    expect(() => sliceGraph(qg.float, 0, 2)).toThrow(/do not make any output/);
   });
 });

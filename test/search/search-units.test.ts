@@ -6,6 +6,8 @@ import { calibrate, quantize } from '../../src/quant/pipeline.js';
 import { costReport } from '../../src/quant/cost.js';
 import { parseQuantConfig } from '../../src/quant/config-json.js';
 import { CostModel } from '../../src/search/cost-model.js';
+import { Evaluator } from '../../src/search/evaluator.js';
+import { firstChangedLayer } from '../../src/search/prefix-reuse.js';
 import { paretoFront } from '../../src/search/pareto.js';
 import { mergeResults, type ResultsDoc } from '../../src/search/results.js';
 import { inShard, parseShard } from '../../src/search/shard.js';
@@ -14,24 +16,32 @@ import { mulberry32 } from '../helpers/random.js';
 import { zooModels } from '../helpers/zoo.js';
 
 describe('search building blocks', () => {
-  it('the cost model gives costReport’s size and bit-operations for any assignment, on every zoo model', async () => {
+  it('the cost model gives costReport’s size and bit-operations for any assignment, scaled and pow2, on every zoo model', async () => {
     for (const model of zooModels()) {
       const graph = loadModelFile(model.path);
       const stats = await calibrate(graph, (await loadImages(model.card.dataset!, graph, { split: 'train', count: 32, modelPath: model.path })).x);
-      const base = SEARCH_BASE.scaled;
-      const reference = quantize(graph, stats, { default: base });
-      const space = searchSpace(reference);
-      const cm = new CostModel(reference, base);
-      const rnd = mulberry32(7);
-      const bits = [8, 6, 5, 4, 3, 2] as const;
-      for (let trial = 0; trial < 4; trial++) {
-        const pick = () => bits[Math.floor(rnd() * bits.length)]!;
-        const a: Assignment = { weights: Object.fromEntries(space.weightLayers.map((l) => [l, pick()])), activations: Object.fromEntries(space.activationLayers.map((l) => [l, pick()])) };
-        const c = costReport(quantize(graph, stats, assignmentConfig(base, a)));
-        expect(cm.sizeBytes(a), `${model.name} size`).toBeCloseTo(c.sizeBytes, 6);
-        expect(cm.bops(a), `${model.name} bit-operations`).toBe(c.bops);
-        expect(cm.int8Bytes).toBeCloseTo(c.int8Bytes, 6);
-        expect(cm.int8Bops).toBe(c.int8Bops);
+      for (const scheme of ['scaled', 'pow2'] as const) {
+        const base = SEARCH_BASE[scheme];
+        const reference = quantize(graph, stats, { default: base });
+        const space = searchSpace(reference);
+        const cm = new CostModel(reference, base);
+        const rnd = mulberry32(7);
+        const bits = [8, 6, 5, 4, 3, 2] as const;
+        for (let trial = 0; trial < 3; trial++) {
+          const pick = () => bits[Math.floor(rnd() * bits.length)]!;
+          const a: Assignment = {
+            weights: Object.fromEntries(space.weightLayers.map((l) => [l, pick()])),
+            activations: Object.fromEntries(space.activationLayers.map((l) => [l, pick()])),
+            // pow2: the sequential search's bias widths too.
+            ...(scheme === 'pow2' ? { biasBits: Object.fromEntries(space.weightLayers.map((l) => [l, [32, 16, 12][Math.floor(rnd() * 3)]!])) } : {}),
+          };
+          const c = costReport(quantize(graph, stats, assignmentConfig(base, a)));
+          expect(cm.sizeBytes(a), `${model.name} ${scheme} size`).toBeCloseTo(c.sizeBytes, 6);
+          expect(cm.bops(a), `${model.name} ${scheme} bit-operations`).toBe(c.bops);
+          expect(cm.int8Bytes).toBeCloseTo(c.int8Bytes, 6);
+          expect(cm.int8Bops).toBe(c.int8Bops);
+          expect(cm.cost(a, 'size+bops')).toBeCloseTo(c.sizeBytes / c.int8Bytes + c.bops / c.int8Bops, 9);
+        }
       }
     }
   });
@@ -85,5 +95,35 @@ describe('search building blocks', () => {
     }
     expect(() => quantize(graph, stats, parseQuantConfig({ default: { weightBits: 8, activationBits: 8 }, layers: { [conv]: { weightFractionalBits: 9 } } }))).toThrow(QuantConfigError);
     expect(() => quantize(graph, stats, parseQuantConfig({ default: { weightBits: 8, activationBits: 8 }, layers: { [conv]: { weightFractionalBits: 9 } } }))).toThrow(`layer '${conv}': weightFractionalBits needs scheme pow2 (it is affine)`);
+  });
+
+  it('an evaluation anchored on a config that differs in one layer runs from that layer on, with the same numbers', async () => {
+    const model = zooModels().find((m) => m.name === 'fashion-resnet')!;
+    const graph = loadModelFile(model.path);
+    const stats = await calibrate(graph, (await loadImages('fashion-mnist', graph, { split: 'train', count: 64, modelPath: model.path })).x);
+    const v = await loadImages('fashion-mnist', graph, { split: 'train', count: 200, modelPath: model.path });
+    const set = { name: 'validation', batches: [v.x], labels: Int32Array.from(v.labels) };
+    const [plain, anchored] = [await Evaluator.create(graph, stats, set), await Evaluator.create(graph, stats, set)];
+    const base = SEARCH_BASE.scaled;
+    const anchor = { default: base };
+    const reference = plain.quantize(anchor);
+    const space = searchSpace(reference);
+    const cells: Assignment[] = [
+      { weights: { [space.weightLayers[2]!]: 3 }, activations: {} },
+      { weights: { [space.weightLayers[2]!]: 5 }, activations: {} },
+      { weights: {}, activations: { [space.activationLayers.at(-2)!]: 4 } },
+    ];
+    for (const a of cells) {
+      const config = assignmentConfig(base, a);
+      const layer = Object.keys(a.weights)[0] ?? Object.keys(a.activations)[0]!;
+      expect(firstChangedLayer(reference, plain.quantize(config))).toBe(reference.float.layers.findIndex((l) => l.name === layer));
+      for (const backend of ['fake-quant', 'fake-quant-fast'] as const) {
+        const { seconds: _s1, ...whole } = await plain.evaluate(config, backend);
+        const { seconds: _s2, ...fromCut } = await anchored.evaluate(config, backend, { anchor });
+        expect(fromCut, `${layer} ${backend}`).toEqual(whole);
+      }
+    }
+    expect([plain.evaluationsFromCut, anchored.evaluationsFromCut]).toEqual([0, 6]);
+    expect(firstChangedLayer(reference, plain.quantize(anchor))).toBe(reference.float.layers.length);
   });
 });

@@ -56,7 +56,8 @@ export function registerSearch(program: Command): void {
       const validation = await validationSet(ctx.data, ctx.plan, ctx.m);
       const gpu = ctx.runner ? { gpu: ctx.runner } : {};
       const evaluator = await Evaluator.create(ctx.m.graph, ctx.stats, validation, { executor: opts.executor, onFallback: noteFallback, ...gpu });
-      const times = objective === 'gpu-time' ? await gpuLayerTimes(ctx.runner!, evaluator, base, sliceImages(validation.batches[0]!, 8)) : undefined;
+      // Per-layer GPU times by weight lanes: the gpu-time objective's costs, and the report's chart wherever a GPU is at hand.
+      const times = ctx.runner ? await gpuLayerTimes(ctx.runner, evaluator, base, sliceImages(validation.batches[0]!, 8)) : undefined;
       const bars = new Map<string, ReturnType<typeof progressWithEta>>();
       let result;
       try {

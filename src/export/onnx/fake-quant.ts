@@ -1,6 +1,14 @@
 import { fakeQuantGraph, powerOfTwoRequant, requantizedLayers, type FakeQuantFidelity } from '../../quant/fake-quant.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
+
+/** Layers [from, to) of a graph, with the outputs wanted (default: the graph's, when `to` is the end). */
+export interface GraphSlice {
+  readonly from: number;
+  readonly to?: number;
+  readonly outputs?: readonly string[];
+}
+import { sliceGraph } from '../../ir/slice-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
 import { writeGraph, type TensorRewrite, type WrittenGraph } from './float-graph.js';
 
@@ -9,12 +17,18 @@ import { writeGraph, type TensorRewrite, type WrittenGraph } from './float-graph
  * as an ONNX model: the float layers with their quantized-then-dequantized
  * weights and biases, and every tensor that is an integer in the quantized
  * graph rounded to its grid where it is produced (graph inputs included).
+ * With `slice`, only layers [from, to) of it (see sliceGraph), fed the
+ * rounded tensors at the cut and giving `outputs`.
  */
-export function fakeQuantToOnnx(qg: QuantizedGraph, fidelity: FakeQuantFidelity = 'exact'): WrittenGraph {
-  const fq = fakeQuantGraph(qg, fidelity);
+export function fakeQuantToOnnx(qg: QuantizedGraph, fidelity: FakeQuantFidelity = 'exact', slice?: GraphSlice): WrittenGraph {
+  const whole = fakeQuantGraph(qg, fidelity);
+  const fq = slice ? sliceGraph(whole, slice.from, slice.to, slice.outputs) : whole;
+  // A slice's inputs at a cut arrive already rounded (and requantized) by the layers before it.
+  const fedRounded = new Set(slice && slice.from > 0 ? fq.inputs.map((i) => i.name) : []);
   const matmuls = requantizedLayers(qg, fidelity);
   return writeGraph(fq, {
     rewrite: (t) => {
+      if (fedRounded.has(t)) return undefined;
       const p = qg.tensors.get(t);
       const l = matmuls.get(t);
       if (l) return requantizeLike(l, qg.tensors.get(l.inputs[0]!)!, p!, fq.shapes.get(t)!.length, powerOfTwoRequant(l) ? 'float32' : 'float64');
