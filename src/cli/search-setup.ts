@@ -26,13 +26,13 @@ export interface SearchCommandOptions {
   executor: ExecutorChoice;
 }
 
-export function searchOptions(command: Command): Command {
+export function searchOptions(command: Command, validation: { images: number; note?: string } = { images: 2000 }): Command {
   return executorOption(
     command
       .option('--data <dataset>', "fashion-mnist, digits or a folder (default: the model card's dataset)")
       .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now)')
       .option('--calib-images <n>', 'calibration images: the first N of the training split', (v) => positiveInt(v, '--calib-images'), 512)
-      .option('--validation-images <n>', 'validation images: the N training images after the calibration ones (never the test split)', (v) => positiveInt(v, '--validation-images'), 2000)
+      .option('--validation-images <n>', `validation images: the N training images after the calibration ones (never the test split)${validation.note ?? ''}`, (v) => positiveInt(v, '--validation-images'), validation.images)
       .option('--limit <n>', 'test images (the first N of the test split; default all)', (v) => positiveInt(v, '--limit'))
       .option('--gpu <runner>', `run GPU work on ${GPU_RUNNERS.join(' or ')}`)
       .option('--out <dir>', 'write results.json and report.html there')

@@ -33,9 +33,10 @@ export interface ResultsDoc {
   readonly command: 'sweep' | 'sensitivity' | 'search';
   readonly model: string;
   readonly dataset: string;
-  readonly sets: { readonly calibration: SetRecord; readonly validation?: SetRecord; readonly test?: SetRecord };
+  /** search: `validation` the images it chose on, `confirmation` the ones its decider judged on. */
+  readonly sets: { readonly calibration: SetRecord; readonly validation?: SetRecord; readonly confirmation?: SetRecord; readonly test?: SetRecord };
   /** Float accuracy on each set evaluated (fractions). */
-  readonly floatAccuracy: { readonly validation?: number; readonly test?: number };
+  readonly floatAccuracy: { readonly validation?: number; readonly confirmation?: number; readonly test?: number };
   /** What produced the file: the adapter for GPU times, the executor. */
   readonly environment: Readonly<Record<string, string>>;
   readonly shard?: Shard;

@@ -29,6 +29,14 @@ export interface SearchOptions {
   readonly rankImages?: number;
   /** Per-layer GPU times, for the gpu-time objective. */
   readonly times?: LayerTimes;
+  /**
+   * Images the decider judges on, apart from those the search chose on
+   * (default: the same). A choice made among many candidates on the same
+   * images looks better there than it is (the best of many noisy passes);
+   * judged on images nothing else saw, its loss is measured without that
+   * bias.
+   */
+  readonly confirm?: Evaluator;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -50,7 +58,7 @@ export interface SearchResult {
   readonly method: SearchMethod;
   readonly objective: Objective;
   readonly maxLoss: number;
-  /** Float accuracy on the validation split; the bound is this minus maxLoss. */
+  /** Float accuracy on the images the decider judged on (see `confirm`); the bound is this minus maxLoss. */
   readonly floatAccuracy: number;
   readonly chosen: { readonly config: QuantConfig; readonly label: string; readonly validation: Evaluation; readonly costVsInt8: number };
   /** fast: the sensitivity table it ranked with. */
@@ -71,7 +79,8 @@ const DEFAULT_BITS: readonly Bits[] = [8, 6, 5, 4, 3, 2];
  */
 export async function search(evaluator: Evaluator, options: SearchOptions): Promise<SearchResult> {
   const t0 = performance.now();
-  const start = evaluator.evaluations;
+  const runs = (): number => evaluator.evaluations + (options.confirm && options.confirm !== evaluator ? options.confirm.evaluations : 0);
+  const start = runs();
   const reference = evaluator.quantize({ default: options.base });
   const space = searchSpace(reference);
   const model = new CostModel(reference, options.base, options.times);
@@ -82,10 +91,10 @@ export async function search(evaluator: Evaluator, options: SearchOptions): Prom
     method: options.method,
     objective: options.objective,
     maxLoss: options.maxLoss,
-    floatAccuracy: evaluator.float.accuracy,
+    floatAccuracy: (options.confirm ?? evaluator).float.accuracy,
     ...r,
     chosen: { ...r.chosen, costVsInt8: model.cost(r.chosen.assignment, options.objective) / int8 },
-    evaluations: evaluator.evaluations - start,
+    evaluations: runs() - start,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -107,8 +116,7 @@ class Trace {
     return this.evaluator.float.accuracy - this.options.maxLoss;
   }
 
-  async try(stage: string, a: Assignment, backend: EvalBackend, anchor?: Assignment): Promise<{ e: Evaluation; passes: boolean }> {
-    const on = this.evaluator;
+  async try(stage: string, a: Assignment, backend: EvalBackend, anchor?: Assignment, on: Evaluator = this.evaluator): Promise<{ e: Evaluation; passes: boolean }> {
     const config = assignmentConfig(this.options.base, a);
     const e = await on.evaluate(config, backend, anchor ? { anchor: assignmentConfig(this.options.base, anchor) } : {});
     // Judged against the float accuracy of the same images, with the margin the measurement's noise calls for.
@@ -227,11 +235,11 @@ async function fastSearch(evaluator: Evaluator, space: SearchSpace, model: CostM
   // The decider: the golden model (or the GPU); back along the path while it disagrees.
   const decide = options.decide ?? 'cpu-golden';
   chosen = tightBiases(evaluator, options.base, chosen);
-  let decided = await trace.try('decide', chosen, decide);
+  let decided = await trace.try('decide', chosen, decide, undefined, options.confirm);
   for (let i = lo; !decided.passes && i > 0; ) {
     i = Math.max(0, i - Math.max(1, Math.round((path.length - 1) / 32)));
     chosen = tightBiases(evaluator, options.base, path[i]!);
-    decided = await trace.try('decide', chosen, decide);
+    decided = await trace.try('decide', chosen, decide, undefined, options.confirm);
   }
   return { chosen: { config: assignmentConfig(options.base, chosen), label: assignmentLabel(options.base, chosen), validation: decided.e, assignment: chosen }, sensitivity: table.cells, trace: trace.entries };
 }
@@ -303,7 +311,7 @@ async function sequentialSearch(evaluator: Evaluator, space: SearchSpace, model:
     }
   }
   progress('layers', order.length, order.length);
-  const decided = await trace.try('decide', state, options.decide ?? 'cpu-golden');
+  const decided = await trace.try('decide', state, options.decide ?? 'cpu-golden', undefined, options.confirm);
   return { chosen: { config: assignmentConfig(options.base, state), label: assignmentLabel(options.base, state), validation: decided.e, assignment: state }, trace: trace.entries };
 }
 

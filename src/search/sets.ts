@@ -40,3 +40,27 @@ export function validationSet(data: string, plan: SplitPlan, m: ModelInput): Pro
 export function testSet(data: string, plan: SplitPlan, m: ModelInput): Promise<EvalSet> {
   return loadEvalSet(data, 'test', 0, plan.test, m, 'test');
 }
+
+/**
+ * A set cut in two at image `n`: the first `n` images and the rest (a batch
+ * that straddles the cut is sliced). The search chooses on the first part
+ * and confirms on the second, which nothing before the confirmation saw.
+ */
+export function splitEvalSet(set: EvalSet, n: number, names: readonly [string, string]): [EvalSet, EvalSet] {
+  if (!(Number.isInteger(n) && n > 0 && n < set.labels.length)) throw new InputError(`cannot split the ${set.labels.length} images of the ${set.name} set at ${n}`);
+  const first: Tensor[] = [];
+  const rest: Tensor[] = [];
+  let at = 0;
+  for (const b of set.batches) {
+    const rows = b.shape[0]!;
+    const per = b.data.length / rows;
+    const k = Math.max(0, Math.min(rows, n - at));
+    if (k > 0) first.push(k === rows ? b : { shape: [k, ...b.shape.slice(1)], data: b.data.subarray(0, k * per) });
+    if (k < rows) rest.push(k === 0 ? b : { shape: [rows - k, ...b.shape.slice(1)], data: b.data.subarray(k * per) });
+    at += rows;
+  }
+  return [
+    { name: names[0], batches: first, labels: set.labels.subarray(0, n) },
+    { name: names[1], batches: rest, labels: set.labels.subarray(n) },
+  ];
+}

@@ -93,6 +93,11 @@ describe('quantgpu search', () => {
     expect(again.accuracy).toBe(doc.accuracy);
     expect(again.bopsVsInt8).toBeCloseTo(doc.bopsVsInt8 as number, 9);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('quantgpu search');
+    // Chosen on one half of the validation images, judged on the other (disjoint, both from the training split).
+    const sets = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { sets: Record<string, { split: string; start: number; count: number }> }).sets;
+    expect(sets.confirmation!.start).toBe(sets.validation!.start + sets.validation!.count);
+    expect([sets.validation!.split, sets.confirmation!.split]).toEqual(['train', 'train']);
+    expect(doc.validationImages).toEqual({ chosenOn: sets.validation!.count, judgedOn: sets.confirmation!.count });
   });
 
   it('sequential (pow2, Qm.n offsets): keeps the bound too, with many more evaluations', async () => {
@@ -106,7 +111,7 @@ describe('quantgpu search', () => {
   it('an unknown objective is an InputError naming the choices', async () => {
     const r = await cli('search', model, '--objective', 'latency');
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('InputError: --objective latency: each of latency must be one of size, bops, gpu-time');
+    expect(r.stderr.trim()).toBe('InputError: --objective latency: each of latency must be one of size, bops, size+bops, gpu-time');
   });
 
   it('the report opens offline in Chromium with every chart drawn and no console error', async () => {

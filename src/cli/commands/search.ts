@@ -8,7 +8,7 @@ import { Evaluator, type EvalBackend } from '../../search/evaluator.js';
 import { withoutTiming, type ResultsDoc } from '../../search/results.js';
 import { search, SEARCH_METHODS, type SearchMethod } from '../../search/search.js';
 import { gpuLayerTimes } from '../../search/sensitivity.js';
-import { testSet, validationSet } from '../../search/sets.js';
+import { splitEvalSet, testSet, validationSet } from '../../search/sets.js';
 import { SEARCH_BASE, searchSpace } from '../../search/space.js';
 import { printJson } from '../output.js';
 import { noteFallback, progressWithEta, searchContext, searchOptions, writeResults, type SearchCommandOptions } from '../search-setup.js';
@@ -40,6 +40,7 @@ export function registerSearch(program: Command): void {
       .option('--method <name>', `${SEARCH_METHODS.join(' (ours) or ')} (the layer-by-layer method of Layer-wise optimal fixed-point quantization)`, 'fast')
       .option('--backend <name>', 'what decides and evaluates the test split: cpu-golden or gpu', 'cpu-golden')
       .option('-o, --config <file>', 'write the chosen QuantConfig there (also in --out as config.json)'),
+    { images: 4000, note: '; the search chooses on the first half and confirms on the second' },
   ).action(async (modelPath: string, opts: SearchCliOptions) => {
     const maxLoss = Number(opts.maxLoss);
     if (!(maxLoss >= 0 && maxLoss < 100)) throw new InputError(`--max-loss ${opts.maxLoss}: give points of accuracy in [0, 100)`);
@@ -53,9 +54,13 @@ export function registerSearch(program: Command): void {
     try {
       const t0 = performance.now();
       const base = SEARCH_BASE[scheme];
-      const validation = await validationSet(ctx.data, ctx.plan, ctx.m);
+      const whole = await validationSet(ctx.data, ctx.plan, ctx.m);
+      if (whole.labels.length < 2) throw new InputError(`${ctx.data}: ${whole.labels.length} validation image(s) after the ${opts.calibImages} calibration ones; the search needs some to choose on and some to confirm on`);
+      // fast: chosen on the first half, confirmed on the second (see SearchOptions.confirm); sequential, as published, decides on the images it chose on.
+      const [validation, confirmation] = method === 'fast' ? splitEvalSet(whole, Math.ceil(whole.labels.length / 2), ['validation', 'confirmation']) : [whole, undefined];
       const gpu = ctx.runner ? { gpu: ctx.runner } : {};
       const evaluator = await Evaluator.create(ctx.m.graph, ctx.stats, validation, { executor: opts.executor, onFallback: noteFallback, ...gpu });
+      const confirm = confirmation ? await Evaluator.create(ctx.m.graph, ctx.stats, confirmation, { executor: opts.executor, onFallback: noteFallback, ...gpu }) : evaluator;
       // Per-layer GPU times by weight lanes: the gpu-time objective's costs, and the report's chart wherever a GPU is at hand.
       const times = ctx.runner ? await gpuLayerTimes(ctx.runner, evaluator, base, sliceImages(validation.batches[0]!, 8)) : undefined;
       const bars = new Map<string, ReturnType<typeof progressWithEta>>();
@@ -68,6 +73,7 @@ export function registerSearch(program: Command): void {
           confidence,
           base,
           decide: backend,
+          ...(confirmation ? { confirm } : {}),
           ...(times ? { times } : {}),
           onProgress: (stage, done, total) => {
             let bar = bars.get(stage);
@@ -103,9 +109,10 @@ export function registerSearch(program: Command): void {
         sets: {
           calibration: { split: 'train', start: 0, count: opts.calibImages },
           validation: { split: 'train', start: opts.calibImages, count: validation.labels.length },
+          ...(confirmation ? { confirmation: { split: 'train' as const, start: opts.calibImages + validation.labels.length, count: confirmation.labels.length } } : {}),
           test: { split: 'test', start: 0, count: test.labels.length },
         },
-        floatAccuracy: { validation: evaluator.float.accuracy, test: onTest.float.accuracy },
+        floatAccuracy: { validation: evaluator.float.accuracy, ...(confirmation ? { confirmation: confirm.float.accuracy } : {}), test: onTest.float.accuracy },
         environment: { ...ctx.environment, scheme },
         space,
         ...(result.sensitivity ? { sensitivity: { reference: withoutTiming(await evaluator.subset(500).evaluate({ default: base }, 'fake-quant-fast')), cells: result.sensitivity, ...(times ? { gpuMs: times } : {}) } } : {}),
@@ -145,7 +152,8 @@ export function registerSearch(program: Command): void {
         floatAccuracy: onTest.float.accuracy,
         testImages: test.labels.length,
         validationAccuracy: result.chosen.validation.accuracy,
-        validationFloatAccuracy: evaluator.float.accuracy,
+        validationFloatAccuracy: confirm.float.accuracy,
+        validationImages: { chosenOn: validation.labels.length, judgedOn: confirm.set.labels.length },
         sizeVsInt8: result.chosen.validation.sizeVsInt8,
         bopsVsInt8: result.chosen.validation.bopsVsInt8,
         ...(timing.chosen !== undefined ? { gpuMsPerImage: timing.chosen, gpuMsVsInt8: timing.chosen / timing.int8! } : {}),
@@ -159,7 +167,7 @@ export function registerSearch(program: Command): void {
           ['model', modelPath],
           ['search', `${method}, objective ${objective}, scheme ${scheme}, at most ${maxLoss} point lost on validation`],
           ['chosen', result.chosen.label],
-          ['validation', `${pct(summary.validationAccuracy)} (float ${pct(summary.validationFloatAccuracy)}, ${validation.labels.length} images, ${result.chosen.validation.backend})`],
+          ['validation', `${pct(summary.validationAccuracy)} (float ${pct(summary.validationFloatAccuracy)}, ${result.chosen.validation.backend}, ${confirmation ? `on ${confirmation.labels.length} confirmation images; chosen on ${validation.labels.length} others` : `on the ${validation.labels.length} images it chose on`})`],
           ['test', `${pct(summary.accuracy)} (float ${pct(summary.floatAccuracy)}, ${summary.testImages} images, ${backend})`],
           ['size', `${pct(summary.sizeVsInt8)} of int8 everywhere`],
           ['bit-operations', `${pct(summary.bopsVsInt8)} of int8 everywhere`],

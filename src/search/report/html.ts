@@ -24,8 +24,10 @@ function summary(doc: ResultsDoc): string {
     ['calibration images', `${doc.sets.calibration.count} (training split from ${doc.sets.calibration.start})`],
   ];
   if (doc.sets.validation) rows.push(['validation images', `${doc.sets.validation.count} (training split from ${doc.sets.validation.start})`]);
+  if (doc.sets.confirmation) rows.push(['confirmation images', `${doc.sets.confirmation.count} (training split from ${doc.sets.confirmation.start}; the decider judges here)`]);
   if (doc.sets.test) rows.push(['test images', String(doc.sets.test.count)]);
   if (doc.floatAccuracy.validation !== undefined) rows.push(['float accuracy, validation', pct(doc.floatAccuracy.validation)]);
+  if (doc.floatAccuracy.confirmation !== undefined) rows.push(['float accuracy, confirmation', pct(doc.floatAccuracy.confirmation)]);
   if (doc.floatAccuracy.test !== undefined) rows.push(['float accuracy, test', pct(doc.floatAccuracy.test)]);
   for (const [k, v] of Object.entries(doc.environment)) rows.push([k, v]);
   const s = doc.search;
@@ -34,7 +36,7 @@ function summary(doc: ResultsDoc): string {
     rows.push(
       ['method', `${s.method} (objective ${s.objective}, at most ${100 * s.maxLoss} point lost on validation)`],
       ['chosen config', c.label],
-      ['accuracy, validation', `${pct(c.validation.accuracy)} (${c.validation.backend})`],
+      ['accuracy, ' + (doc.sets.confirmation ? 'confirmation' : 'validation'), `${pct(c.validation.accuracy)} (${c.validation.backend})`],
       ...(c.test ? [['accuracy, test', `${pct(c.test.accuracy)} (${c.test.backend}; float ${pct(doc.floatAccuracy.test)})`]] : []),
       ['size', `${pct(c.validation.sizeVsInt8)} of int8 everywhere`],
       ['bit-operations', `${pct(c.validation.bopsVsInt8)} of int8 everywhere`],
