@@ -40,7 +40,7 @@ export function registerSearch(program: Command): void {
       .option('--method <name>', `${SEARCH_METHODS.join(' (ours) or ')} (the layer-by-layer method of Layer-wise optimal fixed-point quantization)`, 'fast')
       .option('--backend <name>', 'what decides and evaluates the test split: cpu-golden or gpu', 'cpu-golden')
       .option('-o, --config <file>', 'write the chosen QuantConfig there (also in --out as config.json)'),
-    { images: 4000, note: '; the search chooses on the first half and confirms on the second' },
+    { images: 8000, note: '; the search chooses on the first half and confirms on the second' },
   ).action(async (modelPath: string, opts: SearchCliOptions) => {
     const maxLoss = Number(opts.maxLoss);
     if (!(maxLoss >= 0 && maxLoss < 100)) throw new InputError(`--max-loss ${opts.maxLoss}: give points of accuracy in [0, 100)`);

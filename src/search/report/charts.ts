@@ -54,6 +54,11 @@ export function tradeoffChart(doc: ResultsDoc, axis: Axis): ChartSpec | undefine
   const lines: Array<{ name: string; yAxis: number }> = [];
   if (float !== undefined) lines.push({ name: 'float', yAxis: 100 * float });
   if (doc.search && float !== undefined) lines.push({ name: `bound (float - ${100 * doc.search.maxLoss} point)`, yAxis: 100 * (float - doc.search.maxLoss) });
+  // Open on the band that matters (a few points under float and the bound); the slider on the right zooms out to every point.
+  const ys = xy.map((p) => p.y);
+  const top = Math.ceil(Math.max(...ys, ...lines.map((l) => l.yAxis)) + 0.5);
+  const floor = Math.floor(Math.min(...ys));
+  const focus = Math.max(floor, Math.floor(Math.min(...lines.map((l) => l.yAxis), top) - 6));
   return {
     id: `tradeoff-${axis}`,
     title: `Accuracy (${split} split) against ${ax.name}`,
@@ -61,16 +66,21 @@ export function tradeoffChart(doc: ResultsDoc, axis: Axis): ChartSpec | undefine
     option: {
       tooltip: { trigger: 'item', formatter: '{b}<br/>x = {c}' },
       legend: { top: 0 },
-      grid: { left: 64, right: 32, top: 40, bottom: 56 },
+      grid: { left: 64, right: 72, top: 40, bottom: 56 },
       xAxis: { type: 'value', name: ax.name, nameLocation: 'middle', nameGap: 32, scale: true },
-      yAxis: { type: 'value', name: 'top-1 accuracy (%)', nameLocation: 'middle', nameGap: 44, scale: true },
+      // The zoom's edges are rarely round numbers: no label there.
+      yAxis: { type: 'value', name: 'top-1 accuracy (%)', nameLocation: 'middle', nameGap: 44, scale: true, axisLabel: { showMinLabel: false, showMaxLabel: false } },
+      dataZoom: [
+        { type: 'inside', yAxisIndex: 0, filterMode: 'none', startValue: focus, endValue: top },
+        { type: 'slider', yAxisIndex: 0, filterMode: 'none', startValue: focus, endValue: top, right: 12, width: 18 },
+      ],
       series: [
         {
           name: 'configs',
           type: 'scatter',
           symbolSize: 8,
           data: pts.map((p, i) => ({ name: p.label, value: [round(xy[i]!.x), round(xy[i]!.y)], ...(p.chosen ? { symbolSize: 18, itemStyle: { color: '#d62728' } } : {}) })),
-          markLine: { symbol: 'none', label: { formatter: '{b}' }, lineStyle: { type: 'dashed' }, data: lines },
+          markLine: { symbol: 'none', label: { formatter: '{b}', position: 'insideStartTop' }, lineStyle: { type: 'dashed' }, data: lines },
         },
         { name: 'Pareto frontier', type: 'line', step: 'end', symbol: 'none', data: front.map(([x, y]) => [round(x!), round(y!)]) },
       ],
@@ -88,20 +98,25 @@ export function chosenBitsChart(doc: ResultsDoc): ChartSpec | undefined {
     return o === 'float' ? undefined : { ...base, ...o };
   };
   const layers = [...new Set([...doc.space.weightLayers, ...doc.space.activationLayers])];
+  return layerBars('chosen-bits', `Bits per layer of the chosen config (${c.label})`, layers, { name: 'bits', min: 0, max: 8, interval: 1 }, [
+    { name: 'weight bits', data: layers.map((l) => (doc.space!.weightLayers.includes(l) ? setting(l)?.weightBits ?? 32 : null)) },
+    { name: 'activation bits', data: layers.map((l) => (doc.space!.activationLayers.includes(l) ? setting(l)?.activationBits ?? 32 : null)) },
+  ]);
+}
+
+/** Grouped bars, one group per layer in network order, layer names slanted under them. */
+function layerBars(id: string, title: string, layers: readonly string[], yAxis: { name: string; min?: number; max?: number; interval?: number }, series: ReadonlyArray<{ name: string; data: Array<number | null> }>): ChartSpec {
   return {
-    id: 'chosen-bits',
-    title: `Bits per layer of the chosen config (${c.label})`,
-    height: 360,
+    id,
+    title,
+    height: 380,
     option: {
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
-      grid: { left: 56, right: 24, top: 40, bottom: 120 },
+      grid: { left: 64, right: 24, top: 40, bottom: 140 },
       xAxis: { type: 'category', data: layers.map(shortName), axisLabel: { rotate: 60, fontSize: 10 } },
-      yAxis: { type: 'value', name: 'bits', min: 0, max: 8, interval: 1 },
-      series: [
-        { name: 'weight bits', type: 'bar', data: layers.map((l) => (doc.space!.weightLayers.includes(l) ? setting(l)?.weightBits ?? 32 : null)) },
-        { name: 'activation bits', type: 'bar', data: layers.map((l) => (doc.space!.activationLayers.includes(l) ? setting(l)?.activationBits ?? 32 : null)) },
-      ],
+      yAxis: { type: 'value', ...yAxis },
+      series: series.map((s) => ({ type: 'bar' as const, ...s })),
     },
   };
 }
@@ -120,8 +135,8 @@ export function sensitivityChart(doc: ResultsDoc, kind: 'weights' | 'activations
     height: 120 + 18 * layers.length,
     option: {
       tooltip: { position: 'top', formatter: '{c}' },
-      grid: { left: 220, right: 80, top: 24, bottom: 56 },
-      xAxis: { type: 'category', name: 'bits', data: bits.map(String), splitArea: { show: true } },
+      grid: { left: 220, right: 96, top: 24, bottom: 56 },
+      xAxis: { type: 'category', name: 'bits', nameLocation: 'middle', nameGap: 28, data: bits.map(String), splitArea: { show: true } },
       yAxis: { type: 'category', data: layers.map(shortName), inverse: true, axisLabel: { fontSize: 10 } },
       visualMap: { min: worst, max: 0, calculable: true, orient: 'vertical', right: 8, top: 'middle', inRange: { color: ['#b2182b', '#f4a582', '#f7f7f7'] } },
       series: [{ name: 'accuracy change (points)', type: 'heatmap', data, label: { show: layers.length <= 40, fontSize: 9 } }],
@@ -135,19 +150,13 @@ export function gpuTimesChart(doc: ResultsDoc): ChartSpec | undefined {
   if (!t) return undefined;
   const lanes = ([8, 4, 2] as const).filter((l) => t[l]);
   const layers = [...new Set(lanes.flatMap((l) => Object.keys(t[l]!)))];
-  return {
-    id: 'gpu-times',
-    title: `GPU time per layer by weight bits (ms per image${doc.environment.adapter ? `, ${doc.environment.adapter}` : ''})`,
-    height: 380,
-    option: {
-      tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      grid: { left: 64, right: 24, top: 40, bottom: 140 },
-      xAxis: { type: 'category', data: layers.map(shortName), axisLabel: { rotate: 60, fontSize: 10 } },
-      yAxis: { type: 'value', name: 'ms per image' },
-      series: lanes.map((l) => ({ name: `${l}-bit weight lanes`, type: 'bar' as const, data: layers.map((n) => round(t[l]![n] ?? 0, 4)) })),
-    },
-  };
+  return layerBars(
+    'gpu-times',
+    `GPU time per layer by weight bits (ms per image${doc.environment.adapter ? `, ${doc.environment.adapter}` : ''})`,
+    layers,
+    { name: 'ms per image' },
+    lanes.map((l) => ({ name: `${l}-bit weight lanes`, data: layers.map((n) => round(t[l]![n] ?? 0, 4)) })),
+  );
 }
 
 /** Every chart a file can give, in the report's order. */
