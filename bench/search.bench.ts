@@ -36,6 +36,7 @@ interface SearchJson {
   bopsVsInt8: number;
   gpuMsVsInt8?: number;
   evaluations: number;
+  imagesEvaluated: number;
   seconds: number;
 }
 
@@ -62,6 +63,7 @@ const rows = runs.map(({ model, method, wallSeconds, result: r }) => ({
   'bops/int8': pct(r.bopsVsInt8),
   ...(r.gpuMsVsInt8 !== undefined ? { 'gpu/int8': pct(r.gpuMsVsInt8) } : {}),
   evaluations: r.evaluations,
+  'images evaluated': r.imagesEvaluated,
   'wall s': wallSeconds.toFixed(0),
 }));
 

@@ -98,7 +98,7 @@ export class Evaluator {
     readonly set: EvalSet,
     readonly float: FloatReference,
     private readonly options: EvaluatorOptions,
-    private readonly counter: { runs: number; fromCut: number } = { runs: 0, fromCut: 0 },
+    private readonly counter: { runs: number; fromCut: number; images: number } = { runs: 0, fromCut: 0, images: 0 },
   ) {}
 
   /** Runs the float model on the set once (on the chosen executor). */
@@ -118,6 +118,11 @@ export class Evaluator {
   /** Evaluations run so far (cached ones not counted), this evaluator's and its subsets'. */
   get evaluations(): number {
     return this.counter.runs;
+  }
+
+  /** Images those evaluations ran (each evaluation runs every image of its set): the work, where evaluations on small subsets and whole sets differ. */
+  get imagesEvaluated(): number {
+    return this.counter.images;
   }
 
   /** Of those, the ones that ran only the layers after a cut (see `evaluate`'s anchor). */
@@ -239,6 +244,7 @@ export class Evaluator {
       }
     }
     this.counter.runs++;
+    this.counter.images += this.set.labels.length;
     const predictions = concatPredictions(logits, this.set);
     let signal = 0;
     let error = 0;

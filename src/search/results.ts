@@ -61,6 +61,7 @@ export interface ResultsDoc {
     };
     readonly trace: readonly TraceEntry[];
     readonly evaluations: number;
+    readonly imagesEvaluated?: number;
     readonly seconds: number;
   };
 }

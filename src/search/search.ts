@@ -66,6 +66,8 @@ export interface SearchResult {
   readonly trace: readonly TraceEntry[];
   /** Model evaluations run (each a pass over a set of images). */
   readonly evaluations: number;
+  /** The images those passes ran, in all. */
+  readonly imagesEvaluated: number;
   readonly seconds: number;
 }
 
@@ -79,8 +81,10 @@ const DEFAULT_BITS: readonly Bits[] = [8, 6, 5, 4, 3, 2];
  */
 export async function search(evaluator: Evaluator, options: SearchOptions): Promise<SearchResult> {
   const t0 = performance.now();
-  const runs = (): number => evaluator.evaluations + (options.confirm && options.confirm !== evaluator ? options.confirm.evaluations : 0);
-  const start = runs();
+  const other = options.confirm && options.confirm !== evaluator ? options.confirm : undefined;
+  const runs = (): number => evaluator.evaluations + (other?.evaluations ?? 0);
+  const images = (): number => evaluator.imagesEvaluated + (other?.imagesEvaluated ?? 0);
+  const [start, startImages] = [runs(), images()];
   const reference = evaluator.quantize({ default: options.base });
   const space = searchSpace(reference);
   const model = new CostModel(reference, options.base, options.times);
@@ -95,11 +99,12 @@ export async function search(evaluator: Evaluator, options: SearchOptions): Prom
     ...r,
     chosen: { ...r.chosen, costVsInt8: model.cost(r.chosen.assignment, options.objective) / int8 },
     evaluations: runs() - start,
+    imagesEvaluated: images() - startImages,
     seconds: (performance.now() - t0) / 1000,
   };
 }
 
-type MethodResult = Omit<SearchResult, 'method' | 'objective' | 'maxLoss' | 'floatAccuracy' | 'evaluations' | 'seconds' | 'chosen'> & {
+type MethodResult = Omit<SearchResult, 'method' | 'objective' | 'maxLoss' | 'floatAccuracy' | 'evaluations' | 'imagesEvaluated' | 'seconds' | 'chosen'> & {
   chosen: { config: QuantConfig; label: string; validation: Evaluation; assignment: Assignment };
 };
 

@@ -130,6 +130,7 @@ export function registerSearch(program: Command): void {
           },
           trace: result.trace,
           evaluations: result.evaluations,
+          imagesEvaluated: result.imagesEvaluated,
           seconds: result.seconds,
         },
       };
@@ -158,6 +159,7 @@ export function registerSearch(program: Command): void {
         bopsVsInt8: result.chosen.validation.bopsVsInt8,
         ...(timing.chosen !== undefined ? { gpuMsPerImage: timing.chosen, gpuMsVsInt8: timing.chosen / timing.int8! } : {}),
         evaluations: result.evaluations,
+        imagesEvaluated: result.imagesEvaluated,
         seconds: (performance.now() - t0) / 1000,
       };
       if (opts.json) printJson(summary);
@@ -173,7 +175,7 @@ export function registerSearch(program: Command): void {
           ['bit-operations', `${pct(summary.bopsVsInt8)} of int8 everywhere`],
         ];
         if (summary.gpuMsVsInt8 !== undefined) lines.push(['GPU time', `${summary.gpuMsPerImage!.toFixed(3)} ms per image, ${pct(summary.gpuMsVsInt8)} of int8 everywhere`]);
-        lines.push(['evaluations', `${summary.evaluations} in ${summary.seconds.toFixed(0)} s`]);
+        lines.push(['evaluations', `${summary.evaluations} (${summary.imagesEvaluated} images) in ${summary.seconds.toFixed(0)} s`]);
         process.stdout.write(lines.map(([k, v]) => `${k.padEnd(15)} ${v}`).join('\n') + '\n');
       }
     } finally {

@@ -31,26 +31,34 @@ interface Point {
   chosen?: boolean;
 }
 
-/** The points a file's trade-off charts plot: a sweep's grid, or every candidate a search evaluated with its choice marked. */
-function points(doc: ResultsDoc): { points: Point[]; split: string } {
-  if (doc.points) return { points: doc.points.map((p) => ({ ...p })), split: doc.points[0]?.split ?? 'test' };
+/**
+ * The points a file's trade-off charts plot: a sweep's grid (accuracy), or
+ * every candidate a search evaluated with its choice marked. A search's
+ * candidates were measured on the validation half and judged on the
+ * confirmation half, whose float accuracies differ: they are plotted as
+ * the change against float on their own images (`relative`).
+ */
+function points(doc: ResultsDoc): { points: Point[]; split: string; relative: boolean } {
+  if (doc.points) return { points: doc.points.map((p) => ({ ...p })), split: doc.points[0]?.split ?? 'test', relative: false };
   if (doc.search) {
     const c = doc.search.chosen;
-    const trace = doc.search.trace.map((t) => ({ label: `${t.label} (${t.stage}, ${t.backend})`, accuracy: t.accuracy, sizeVsInt8: t.sizeVsInt8, bopsVsInt8: t.bopsVsInt8 }));
-    return { points: [...trace, { label: `chosen: ${c.label}`, accuracy: c.validation.accuracy, sizeVsInt8: c.validation.sizeVsInt8, bopsVsInt8: c.validation.bopsVsInt8, chosen: true }], split: 'validation' };
+    const floatOf = (judged: boolean) => (judged && doc.floatAccuracy.confirmation !== undefined ? doc.floatAccuracy.confirmation : doc.floatAccuracy.validation ?? 0);
+    const trace = doc.search.trace.map((t) => ({ label: `${t.label} (${t.stage}, ${t.backend})`, accuracy: t.accuracy - floatOf(t.stage === 'decide'), sizeVsInt8: t.sizeVsInt8, bopsVsInt8: t.bopsVsInt8 }));
+    const chosen = { label: `chosen: ${c.label}`, accuracy: c.validation.accuracy - floatOf(true), sizeVsInt8: c.validation.sizeVsInt8, bopsVsInt8: c.validation.bopsVsInt8, chosen: true };
+    return { points: [...trace, chosen], split: doc.sets.confirmation ? 'validation and confirmation' : 'validation', relative: true };
   }
-  return { points: [], split: '' };
+  return { points: [], split: '', relative: false };
 }
 
 /** Accuracy against one cost, every point labelled on hover, the Pareto frontier drawn, float accuracy (and a search's bound) as lines. */
 export function tradeoffChart(doc: ResultsDoc, axis: Axis): ChartSpec | undefined {
-  const { points: all, split } = points(doc);
+  const { points: all, split, relative } = points(doc);
   const ax = AXES[axis];
   const pts = all.filter((p) => ax.of(p) !== undefined);
   if (pts.length === 0) return undefined;
   const xy = pts.map((p) => ({ x: ax.of(p)!, y: 100 * p.accuracy }));
   const front = paretoFront(xy.map((p) => ({ accuracy: p.y, cost: p.x }))).map((i) => [xy[i]!.x, xy[i]!.y]);
-  const float = split === 'validation' ? doc.floatAccuracy.validation : doc.floatAccuracy.test;
+  const float = relative ? 0 : doc.floatAccuracy.test;
   const lines: Array<{ name: string; yAxis: number }> = [];
   if (float !== undefined) lines.push({ name: 'float', yAxis: 100 * float });
   if (doc.search && float !== undefined) lines.push({ name: `bound (float - ${100 * doc.search.maxLoss} point)`, yAxis: 100 * (float - doc.search.maxLoss) });
@@ -61,7 +69,7 @@ export function tradeoffChart(doc: ResultsDoc, axis: Axis): ChartSpec | undefine
   const focus = Math.max(floor, Math.floor(Math.min(...lines.map((l) => l.yAxis), top) - 6));
   return {
     id: `tradeoff-${axis}`,
-    title: `Accuracy (${split} split) against ${ax.name}`,
+    title: relative ? `Accuracy against float (points, ${split} images) against ${ax.name}` : `Accuracy (${split} split) against ${ax.name}`,
     height: 420,
     option: {
       tooltip: { trigger: 'item', formatter: '{b}<br/>x = {c}' },
@@ -69,7 +77,7 @@ export function tradeoffChart(doc: ResultsDoc, axis: Axis): ChartSpec | undefine
       grid: { left: 64, right: 72, top: 40, bottom: 56 },
       xAxis: { type: 'value', name: ax.name, nameLocation: 'middle', nameGap: 32, scale: true },
       // The zoom's edges are rarely round numbers: no label there.
-      yAxis: { type: 'value', name: 'top-1 accuracy (%)', nameLocation: 'middle', nameGap: 44, scale: true, axisLabel: { showMinLabel: false, showMaxLabel: false } },
+      yAxis: { type: 'value', name: relative ? 'top-1 change against float (points)' : 'top-1 accuracy (%)', nameLocation: 'middle', nameGap: 44, scale: true, axisLabel: { showMinLabel: false, showMaxLabel: false } },
       dataZoom: [
         { type: 'inside', yAxisIndex: 0, filterMode: 'none', startValue: focus, endValue: top },
         { type: 'slider', yAxisIndex: 0, filterMode: 'none', startValue: focus, endValue: top, right: 12, width: 18 },

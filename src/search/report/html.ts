@@ -43,7 +43,7 @@ function summary(doc: ResultsDoc): string {
       ...(c.test?.gpuMsPerImage !== undefined && c.int8Test?.gpuMsPerImage !== undefined
         ? [['GPU time', `${c.test.gpuMsPerImage.toFixed(3)} ms per image, ${pct(c.test.gpuMsPerImage / c.int8Test.gpuMsPerImage)} of int8 everywhere's ${c.int8Test.gpuMsPerImage.toFixed(3)}`]]
         : []),
-      ['evaluations', `${s.evaluations} in ${s.seconds.toFixed(0)} s`],
+      ['evaluations', `${s.evaluations}${s.imagesEvaluated !== undefined ? ` (${s.imagesEvaluated} images)` : ''} in ${s.seconds.toFixed(0)} s`],
     );
   }
   if (doc.shard) rows.push(['shard', `${doc.shard.index} of ${doc.shard.count} (merge the shards with quantgpu merge)`]);
