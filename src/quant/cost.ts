@@ -1,4 +1,5 @@
 import { layerMacs } from '../ir/summary.js';
+import type { LayerQuant } from './config.js';
 import type { QMatmulLayer, QuantizedGraph } from './quantized-graph.js';
 
 /**
@@ -25,12 +26,14 @@ export const POW2_PARAM_BITS = 8;
 
 /**
  * The requantization parameters a layer stores: one set per weight scale
- * (per output channel, or one per tensor), a multiplier and shift for a
+ * (per output channel, or one for a per-tensor layer), a multiplier and shift for a
  * scaled layer, a shift alone for a power-of-two one. int8 everywhere, the
  * reference, is per channel and scaled.
  */
-export function paramBits(q: Pick<QMatmulLayer, 'weightScales'>, scheme: string | undefined): number {
-  return q.weightScales.length * (scheme === 'pow2' ? POW2_PARAM_BITS : SCALED_PARAM_BITS);
+export function paramBits(q: Pick<QMatmulLayer, 'weightScales'>, setting: Pick<LayerQuant, 'scheme' | 'weightGranularity'> | undefined): number {
+  // weightScales has an entry per channel either way; a per-tensor layer stores one set.
+  const sets = setting?.weightGranularity === 'per-tensor' ? 1 : q.weightScales.length;
+  return sets * (setting?.scheme === 'pow2' ? POW2_PARAM_BITS : SCALED_PARAM_BITS);
 }
 
 export function costReport(qg: QuantizedGraph): CostReport {
@@ -47,7 +50,7 @@ export function costReport(qg: QuantizedGraph): CostReport {
     const s = qg.settings.get(layer.name);
     const matmul = layer.op === 'conv' || layer.op === 'dense';
     const channelParamBits = matmul ? g.constants.get(layer.inputs[1]!)!.shape[0]! * SCALED_PARAM_BITS : 0;
-    const qParams = q ? paramBits(q, s !== 'float' ? s?.scheme : undefined) : 0;
+    const qParams = q ? paramBits(q, s !== 'float' ? s : undefined) : 0;
     const wBits = q ? q.weightBits : 32;
     const aBits = q ? qg.tensors.get(q.inputs[0]!)!.bits : 32;
     const biasBits = q && s !== 'float' && s ? s.biasBits : 32;

@@ -62,7 +62,7 @@ export class CostModel {
       int8Bits += weights * 8 + biases * 32 + channelParamBits;
       int8Bops += macs * 64;
       const q = matmuls.get(layer.name);
-      if (q) this.layers.push({ name: layer.name, weights, biases, paramBits: paramBits(q, base.scheme), macs, inputOwner: owners.get(layer.name)! });
+      if (q) this.layers.push({ name: layer.name, weights, biases, paramBits: paramBits(q, base), macs, inputOwner: owners.get(layer.name)! });
       else fixed += (weights + biases) * 32;
     }
     this.fixedBits = fixed;
@@ -102,6 +102,25 @@ export class CostModel {
         return this.sizeBytes(a) / this.int8Bytes + this.bops(a) / this.int8Bops;
       case 'gpu-time':
         return this.gpuMs(a);
+    }
+  }
+
+  /**
+   * The objective's cost as a fraction of int8 everywhere's (per-channel
+   * scaled 8-bit weights and activations, 32-bit biases): size and
+   * bit-operations against `int8Bytes` and `int8Bops`, size+bops their mean,
+   * GPU time against the 8-bit base's (the profiles time no other int8).
+   */
+  vsInt8(a: Assignment, objective: Objective): number {
+    switch (objective) {
+      case 'size':
+        return this.sizeBytes(a) / this.int8Bytes;
+      case 'bops':
+        return this.bops(a) / this.int8Bops;
+      case 'size+bops':
+        return (this.sizeBytes(a) / this.int8Bytes + this.bops(a) / this.int8Bops) / 2;
+      case 'gpu-time':
+        return this.gpuMs(a) / this.gpuMs({ weights: {}, activations: {} });
     }
   }
 

@@ -9,6 +9,7 @@ import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { layerSetting, type QuantConfig } from '../quant/config.js';
 import { costReport } from '../quant/cost.js';
 import { quantize } from '../quant/pipeline.js';
+import { prepareForQuantization } from '../quant/prepare.js';
 import { cutTensors } from '../ir/slice-graph.js';
 import { firstChangedLayer, PrefixCache, type Prefix } from './prefix-reuse.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
@@ -75,9 +76,14 @@ interface FloatReference {
   readonly accuracy: number;
 }
 
-/** A config's identity for caching: every layer's resolved setting, in graph order. */
-export function configKey(graph: Graph, config: QuantConfig): string {
-  return JSON.stringify(graph.layers.map((l) => layerSetting(config, l.name)));
+/**
+ * A config's identity for caching: every layer's resolved setting, in
+ * order, over the graph as quantization sees it (`prepareForQuantization`
+ * splits fused activations such as HardSwish into layers of their own,
+ * which a config can set apart).
+ */
+export function configKey(prepared: Graph, config: QuantConfig): string {
+  return JSON.stringify(prepared.layers.map((l) => layerSetting(config, l.name)));
 }
 
 /**
@@ -91,6 +97,8 @@ export class Evaluator {
   /** The anchor last named (see evaluate), quantized. */
   private readonly anchors = new Map<string, QuantizedGraph>();
   private readonly prefixes = new PrefixCache();
+  /** The graph as quantization sees it: its layer names are what configs, keys and searches walk. */
+  readonly prepared: Graph;
 
   private constructor(
     readonly graph: Graph,
@@ -99,7 +107,10 @@ export class Evaluator {
     readonly float: FloatReference,
     private readonly options: EvaluatorOptions,
     private readonly counter: { runs: number; fromCut: number; images: number } = { runs: 0, fromCut: 0, images: 0 },
-  ) {}
+    prepared?: Graph,
+  ) {
+    this.prepared = prepared ?? prepareForQuantization(graph);
+  }
 
   /** Runs the float model on the set once (on the chosen executor). */
   static async create(graph: Graph, stats: ReadonlyMap<string, TensorStats>, set: EvalSet, options: EvaluatorOptions = {}): Promise<Evaluator> {
@@ -143,7 +154,7 @@ export class Evaluator {
     const set: EvalSet = { name: `${this.set.name} (first ${n})`, batches: this.set.batches.slice(0, k), labels: this.set.labels.subarray(0, n) };
     const predictions = this.float.predictions.subarray(0, n);
     const float = { logits: this.float.logits.slice(0, k), predictions, accuracy: accuracyOf(predictions, set.labels) };
-    return new Evaluator(this.graph, this.stats, set, float, this.options, this.counter);
+    return new Evaluator(this.graph, this.stats, set, float, this.options, this.counter, this.prepared);
   }
 
   quantize(config: QuantConfig): QuantizedGraph {
@@ -162,7 +173,7 @@ export class Evaluator {
    * would take too much memory.
    */
   private async prefixFor(anchor: QuantConfig, qg: QuantizedGraph, fidelity: 'fast' | 'exact'): Promise<Prefix | undefined> {
-    const anchorKey = configKey(this.graph, anchor);
+    const anchorKey = configKey(this.prepared, anchor);
     let qa = this.anchors.get(anchorKey);
     if (!qa) {
       qa = this.quantize(anchor);
@@ -200,7 +211,7 @@ export class Evaluator {
    * PrefixCache); the outputs are those of a whole run.
    */
   evaluate(config: QuantConfig, backend: EvalBackend = 'fake-quant', options: { anchor?: QuantConfig } = {}): Promise<Evaluation> {
-    const key = `${backend}:${configKey(this.graph, config)}`;
+    const key = `${backend}:${configKey(this.prepared, config)}`;
     let e = this.cache.get(key);
     if (!e) {
       e = this.run(config, backend, options.anchor);

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { Bits, LayerQuant, QuantConfig } from '../quant/config.js';
 import { CostModel, type Objective } from './cost-model.js';
 import type { EvalBackend, Evaluation, Evaluator } from './evaluator.js';
@@ -88,7 +89,6 @@ export async function search(evaluator: Evaluator, options: SearchOptions): Prom
   const reference = evaluator.quantize({ default: options.base });
   const space = searchSpace(reference);
   const model = new CostModel(reference, options.base, options.times);
-  const int8 = model.cost({ weights: {}, activations: {} }, options.objective);
   const run = options.method === 'fast' ? fastSearch : sequentialSearch;
   const r = await run(evaluator, space, model, options);
   return {
@@ -97,7 +97,7 @@ export async function search(evaluator: Evaluator, options: SearchOptions): Prom
     maxLoss: options.maxLoss,
     floatAccuracy: (options.confirm ?? evaluator).float.accuracy,
     ...r,
-    chosen: { ...r.chosen, costVsInt8: model.cost(r.chosen.assignment, options.objective) / int8 },
+    chosen: { ...r.chosen, costVsInt8: model.vsInt8(r.chosen.assignment, options.objective) },
     evaluations: runs() - start,
     imagesEvaluated: images() - startImages,
     seconds: (performance.now() - t0) / 1000,
@@ -127,10 +127,9 @@ class Trace {
     // Judged against the float accuracy of the same images, with the margin the measurement's noise calls for.
     const loss = on.float.accuracy - e.accuracy;
     const passes = loss + (this.options.confidence ?? 1) * e.lossStdError <= this.options.maxLoss + 1e-12;
-    const int8 = this.model.cost({ weights: {}, activations: {} }, this.options.objective);
     // With layers left in float the cost model does not apply; the evaluation's own cost report does.
     const measured = { size: e.sizeVsInt8, bops: e.bopsVsInt8, 'size+bops': (e.sizeVsInt8 + e.bopsVsInt8) / 2, 'gpu-time': e.bopsVsInt8 }[this.options.objective];
-    const cost = a.float && a.float.length > 0 ? measured : this.model.cost(a, this.options.objective) / int8;
+    const cost = a.float && a.float.length > 0 ? measured : this.model.vsInt8(a, this.options.objective);
     this.entries.push({ stage, label: assignmentLabel(this.options.base, a), config, backend, accuracy: e.accuracy, sizeVsInt8: e.sizeVsInt8, bopsVsInt8: e.bopsVsInt8, costVsInt8: cost, passes });
     return { e, passes };
   }
@@ -167,6 +166,7 @@ function bitsOf(a: Assignment, c: Choice, base: LayerQuant): number {
  */
 async function fastSearch(evaluator: Evaluator, space: SearchSpace, model: CostModel, options: SearchOptions): Promise<MethodResult> {
   const bits = [...(options.bits ?? DEFAULT_BITS)].sort((a, b) => b - a);
+  if (!bits.some((b) => b < 8)) throw new InputError(`search: bits ${bits.join(', ')} leave nothing below 8 to choose`);
   const ranker = evaluator.subset(options.rankImages ?? 500);
   const trace = new Trace(evaluator, model, options);
   const progress = options.onProgress ?? (() => undefined);
@@ -288,12 +288,15 @@ async function sequentialSearch(evaluator: Evaluator, space: SearchSpace, model:
   const pow2 = options.base.scheme === 'pow2';
   const trace = new Trace(evaluator, model, options);
   const progress = options.onProgress ?? (() => undefined);
-  const order = evaluator.graph.layers.map((l) => l.name).filter((n) => space.weightLayers.includes(n) || space.activationLayers.includes(n));
-  let state: Assignment = { weights: {}, activations: {}, fractional: {}, biasBits: {}, float: [...order] };
+  // Every layer not reached yet stays in float, pools and data movement included.
+  const all = evaluator.prepared.layers.map((l) => l.name);
+  const order = all.filter((n) => space.weightLayers.includes(n) || space.activationLayers.includes(n));
+  let state: Assignment = { weights: {}, activations: {}, fractional: {}, biasBits: {}, float: [...all] };
   const defaults = new FractionalDefaults(evaluator, options.base);
   for (const [i, layer] of order.entries()) {
     progress('layers', i, order.length);
-    state = { ...state, float: state.float!.filter((l) => l !== layer) };
+    const reached = all.indexOf(layer);
+    state = { ...state, float: state.float!.filter((l) => all.indexOf(l) > reached) };
     const steps: Array<'weights' | 'biases' | 'activations'> = [];
     if (space.weightLayers.includes(layer)) steps.push('weights', ...(pow2 && defaults.hasBias(layer) ? ['biases' as const] : []));
     if (space.activationLayers.includes(layer)) steps.push('activations');
@@ -316,6 +319,7 @@ async function sequentialSearch(evaluator: Evaluator, space: SearchSpace, model:
     }
   }
   progress('layers', order.length, order.length);
+  state = { ...state, float: [] };
   const decided = await trace.try('decide', state, options.decide ?? 'cpu-golden', undefined, options.confirm);
   return { chosen: { config: assignmentConfig(options.base, state), label: assignmentLabel(options.base, state), validation: decided.e, assignment: state }, trace: trace.entries };
 }
@@ -342,8 +346,8 @@ class FractionalDefaults {
   ) {}
 
   hasBias(layer: string): boolean {
-    const l = this.evaluator.graph.layers.find((x) => x.name === layer);
-    return l !== undefined && l.inputs.length > 2 && this.evaluator.graph.constants.has(l.inputs[2]!);
+    const l = this.evaluator.prepared.layers.find((x) => x.name === layer);
+    return l !== undefined && l.inputs.length > 2 && this.evaluator.prepared.constants.has(l.inputs[2]!);
   }
 
   offsets(a: Assignment, layer: string, step: 'weights' | 'biases' | 'activations', bits: number): Array<number | undefined> {
@@ -358,8 +362,8 @@ class FractionalDefaults {
     const nw = -Math.log2(q.weightScales[0]!);
     if (step === 'weights') return [nw, nw - 1, nw + 1];
     const acc = nw - Math.log2(qg.tensors.get(q.inputs[0]!)!.scale);
-    const l = this.evaluator.graph.layers.find((x) => x.name === layer)!;
-    const bias = this.evaluator.graph.constants.get(l.inputs[2]!)!.data;
+    const l = this.evaluator.prepared.layers.find((x) => x.name === layer)!;
+    const bias = this.evaluator.prepared.constants.get(l.inputs[2]!)!.data;
     const peak = bias.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const n = peak > 0 ? Math.min(acc, Math.floor(Math.log2((2 ** (bits - 1) - 1) / peak))) : acc;
     return [n, n - 1, n - 2].filter((x) => x <= acc);

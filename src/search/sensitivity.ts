@@ -54,7 +54,7 @@ export async function sensitivity(
   const reference = await evaluator.evaluate(anchor, backend);
   const mine = sensitivityCells(space, options.bits).filter((c) => inShard(c.id, options.shard));
   // Layer by layer in network order, so that the cells of one layer share the tensors before it (see Evaluator.evaluate's anchor).
-  const order = new Map(evaluator.graph.layers.map((l, i) => [l.name, i]));
+  const order = new Map(evaluator.prepared.layers.map((l, i) => [l.name, i]));
   const byLayer = [...mine].sort((x, y) => order.get(x.layer)! - order.get(y.layer)! || x.id - y.id);
   const cells: SensitivityCell[] = [];
   for (const c of byLayer) {

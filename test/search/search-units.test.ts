@@ -6,7 +6,8 @@ import { calibrate, quantize } from '../../src/quant/pipeline.js';
 import { costReport } from '../../src/quant/cost.js';
 import { parseQuantConfig } from '../../src/quant/config-json.js';
 import { CostModel } from '../../src/search/cost-model.js';
-import { Evaluator } from '../../src/search/evaluator.js';
+import { configKey, Evaluator } from '../../src/search/evaluator.js';
+import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { firstChangedLayer } from '../../src/search/prefix-reuse.js';
 import { paretoFront } from '../../src/search/pareto.js';
 import { mergeResults, type ResultsDoc } from '../../src/search/results.js';
@@ -41,6 +42,7 @@ describe('search building blocks', () => {
           expect(cm.int8Bytes).toBeCloseTo(c.int8Bytes, 6);
           expect(cm.int8Bops).toBe(c.int8Bops);
           expect(cm.cost(a, 'size+bops')).toBeCloseTo(c.sizeBytes / c.int8Bytes + c.bops / c.int8Bops, 9);
+          expect(cm.vsInt8(a, 'size+bops')).toBeCloseTo((c.sizeBytes / c.int8Bytes + c.bops / c.int8Bops) / 2, 9);
         }
       }
     }
@@ -125,5 +127,14 @@ describe('search building blocks', () => {
     }
     expect([plain.evaluationsFromCut, anchored.evaluationsFromCut]).toEqual([0, 6]);
     expect(firstChangedLayer(reference, plain.quantize(anchor))).toBe(reference.float.layers.length);
+  });
+
+  it('a config that sets a layer the quantizer splits out (a fused HardSwish) is a config of its own', () => {
+    const mbv3 = zooModels().find((m) => m.name === 'fashion-mbv3')!;
+    const prepared = prepareForQuantization(loadModelFile(mbv3.path));
+    const split = prepared.layers.find((l) => l.name.endsWith('/hardSwish'));
+    expect(split, 'fashion-mbv3 has a fused HardSwish split out').toBeDefined();
+    const base = SEARCH_BASE.scaled;
+    expect(configKey(prepared, { default: base, layers: { [split!.name]: { activationBits: 4 } } })).not.toBe(configKey(prepared, { default: base }));
   });
 });

@@ -55,7 +55,7 @@ export function registerSearch(program: Command): void {
       const t0 = performance.now();
       const base = SEARCH_BASE[scheme];
       const whole = await validationSet(ctx.data, ctx.plan, ctx.m);
-      if (whole.labels.length < 2) throw new InputError(`${ctx.data}: ${whole.labels.length} validation image(s) after the ${opts.calibImages} calibration ones; the search needs some to choose on and some to confirm on`);
+      if (method === 'fast' && whole.labels.length < 2) throw new InputError(`${ctx.data}: ${whole.labels.length} validation image(s) after the ${opts.calibImages} calibration ones; the search needs some to choose on and some to confirm on`);
       // fast: chosen on the first half, confirmed on the second (see SearchOptions.confirm); sequential, as published, decides on the images it chose on.
       const [validation, confirmation] = method === 'fast' ? splitEvalSet(whole, Math.ceil(whole.labels.length / 2), ['validation', 'confirmation']) : [whole, undefined];
       const gpu = ctx.runner ? { gpu: ctx.runner } : {};

@@ -65,7 +65,7 @@ function details(doc: ResultsDoc): string {
     const worst = [...doc.sensitivity.cells].sort((a, b) => a.accuracyDelta - b.accuracyDelta).slice(0, 15);
     parts.push(
       '<h2>Most sensitive choices</h2>',
-      table(['layer', 'tensor', 'bits', 'accuracy change', 'SQNR (dB)'], worst.map((c) => [shortName(c.layer), c.kind, String(c.bits), `${(100 * c.accuracyDelta).toFixed(2)} points`, c.sqnrDb.toFixed(1)])),
+      table(['layer', 'tensor', 'bits', 'accuracy change', 'SQNR (dB)'], worst.map((c) => [shortName(c.layer), c.kind, String(c.bits), `${(100 * c.accuracyDelta).toFixed(2)} points`, Number.isFinite(c.sqnrDb) ? c.sqnrDb.toFixed(1) : 'inf'])),
     );
   }
   if (doc.search) parts.push('<h2>The chosen config (eval --config accepts it as it is)</h2>', `<pre>${esc(JSON.stringify(doc.search.chosen.config, null, 2))}</pre>`);
