@@ -87,9 +87,12 @@ export type LayerTimes = Partial<Record<2 | 4 | 8, Record<string, number>>>;
  * and 2 bits, activations at the base's): activations travel as 8-bit lanes
  * whatever their bits, so a layer's time depends on its weights' lanes alone.
  */
-export async function gpuLayerTimes(runner: GpuRunner, evaluator: Evaluator, base: LayerQuant, x: Tensor, lanes: ReadonlyArray<2 | 4 | 8> = [8, 4, 2]): Promise<LayerTimes> {
+export async function gpuLayerTimes(runner: GpuRunner, evaluator: Evaluator, base: LayerQuant, images: number = 8, lanes: ReadonlyArray<2 | 4 | 8> = [8, 4, 2]): Promise<LayerTimes> {
   const out: LayerTimes = {};
-  const batch = x.shape[0]!;
+  // The first images of the evaluator's set: a profile wants a batch, not the whole set.
+  const first = evaluator.set.batches[0]!;
+  const batch = Math.min(images, first.shape[0]!);
+  const x: Tensor = { shape: [batch, ...first.shape.slice(1)], data: first.data.slice(0, (batch * first.data.length) / first.shape[0]!) };
   for (const lane of lanes) {
     const session = await runner.createSession(evaluator.quantize({ default: { ...base, weightBits: lane } }));
     try {

@@ -62,7 +62,7 @@ export function registerSearch(program: Command): void {
       const evaluator = await Evaluator.create(ctx.m.graph, ctx.stats, validation, { executor: opts.executor, onFallback: noteFallback, ...gpu });
       const confirm = confirmation ? await Evaluator.create(ctx.m.graph, ctx.stats, confirmation, { executor: opts.executor, onFallback: noteFallback, ...gpu }) : evaluator;
       // Per-layer GPU times by weight lanes: the gpu-time objective's costs, and the report's chart wherever a GPU is at hand.
-      const times = ctx.runner ? await gpuLayerTimes(ctx.runner, evaluator, base, sliceImages(validation.batches[0]!, 8)) : undefined;
+      const times = ctx.runner ? await gpuLayerTimes(ctx.runner, evaluator, base) : undefined;
       const bars = new Map<string, ReturnType<typeof progressWithEta>>();
       let result;
       try {
@@ -184,8 +184,3 @@ export function registerSearch(program: Command): void {
   });
 }
 
-function sliceImages(x: { shape: readonly number[]; data: Float32Array }, n: number): { shape: number[]; data: Float32Array } {
-  const m = Math.min(n, x.shape[0]!);
-  const per = x.data.length / x.shape[0]!;
-  return { shape: [m, ...x.shape.slice(1)], data: x.data.slice(0, m * per) };
-}

@@ -45,7 +45,7 @@ export function registerSensitivity(program: Command): void {
         bar.stop();
       }
       // GPU time per layer per weight width (shard 1 only: it does not split).
-      const gpuMs = ctx.runner && (!shard || shard.index === 1) ? await gpuLayerTimes(ctx.runner, evaluator, SEARCH_BASE.scaled, validation.batches[0]!.shape[0]! > 8 ? sliceBatch(validation.batches[0]!, 8) : validation.batches[0]!) : undefined;
+      const gpuMs = ctx.runner && (!shard || shard.index === 1) ? await gpuLayerTimes(ctx.runner, evaluator, SEARCH_BASE.scaled) : undefined;
       const doc: ResultsDoc = {
         format: 'quantgpu-search-results',
         version: 1,
@@ -73,7 +73,3 @@ export function registerSensitivity(program: Command): void {
   });
 }
 
-function sliceBatch(x: { shape: readonly number[]; data: Float32Array }, n: number): { shape: number[]; data: Float32Array } {
-  const per = x.data.length / x.shape[0]!;
-  return { shape: [n, ...x.shape.slice(1)], data: x.data.slice(0, n * per) };
-}
