@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { requestGpu } from '../src/gpu/device.js';
 import { installDawnPollingPacer } from '../src/gpu/dawn-polling.js';
-import { convSmallPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
+import { convKernelPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
 import { syntheticActivation, syntheticConv } from '../src/gpu/synthetic-layer.js';
 import { median, timeKernels } from '../src/gpu/time-kernels.js';
@@ -46,7 +46,7 @@ for (const s of shapes) {
   const n = s.batch ?? 1;
   const oh = Math.floor((s.hw + 2 * ((s.k - 1) >> 1) - s.k) / s.stride) + 1;
   const macs = n * s.m * oh * oh * s.c * s.k * s.k;
-  const plan = convSmallPlan(planConv(syntheticConv(s, 8), syntheticActivation('affine'), syntheticActivation('affine'), [n, s.c, s.hw, s.hw], gpu.facts, { fitWorkgroup: true }), 'x', 'y');
+  const plan = convKernelPlan(planConv(syntheticConv(s, 8), syntheticActivation('affine'), syntheticActivation('affine'), [n, s.c, s.hw, s.hw], gpu.facts, { fitWorkgroup: true }), 'x', 'y');
   const candidate = { label: s.name, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: n * s.hw * s.hw * Math.ceil(s.c / 4) * 4, outputBytes: n * oh * oh * Math.ceil(s.m / 4) * 4 };
   const seen: Record<'busy' | 'paced', { gops: number[]; wallMs: number[]; mainCpuMs: number[] }> = { busy: { gops: [], wallMs: [], mainCpuMs: [] }, paced: { gops: [], wallMs: [], mainCpuMs: [] } };
   for (let r = 0; r < rounds; r++) {

@@ -7,15 +7,13 @@
  *
  *   npx tsx bench/gpu-exactness.ts [--json]
  */
-import { laneOffset, packNhwcLanes, unpackNhwcLanes } from '../src/gpu/ops/conv-layout.js';
 import { planConv } from '../src/gpu/ops/conv.js';
 import { formatAdapterFacts } from '../src/gpu/adapter-info.js';
 import { requestGpu } from '../src/gpu/device.js';
 import { PipelineCache } from '../src/gpu/pipeline-cache.js';
 import { decodeInt32, encodeInt32 } from '../test/gpu/harness/codec.js';
-import { igemmArgs } from '../test/gpu/harness/programs-igemm.js';
 import { runChecked } from '../test/gpu/harness/run-checked.js';
-import { buildCase, IGEMM_CASES } from '../test/gpu/kernels/igemm-cases.js';
+import { buildCase, igemmCodes, igemmPlanArgs, IGEMM_CASES } from '../test/gpu/kernels/igemm-cases.js';
 import { edgeCases, golden, mismatches, randomCases } from '../test/gpu/kernels/requant-cases.js';
 import { PRIMITIVES } from '../test/gpu/kernels/requant-test-kernel.js';
 
@@ -38,9 +36,10 @@ for (const c of IGEMM_CASES) {
   for (const dot4 of gpu.facts.dot4I8Packed ? [false, true] : [false]) {
     const p = planConv(b.q, b.inP, b.outP, b.inputShape, gpu.facts, { dot4, ...(c.rows !== undefined ? { rows: c.rows } : {}) });
     const t0 = performance.now();
-    const r = await runChecked(gpu, cache, 'igemm', igemmArgs(p, packNhwcLanes(b.x, p.inputNchw, laneOffset(b.inP), b.inP.zeroPoint)));
+    // The plan a session runs (the step's KernelPlan through prepareKernel).
+    const r = await runChecked(gpu, cache, 'plan', igemmPlanArgs(b, p));
     const words = r.value ? new Uint32Array(decodeInt32(r.value.output).buffer) : new Uint32Array(0);
-    const actual = unpackNhwcLanes(words, p.outputNchw, laneOffset(b.outP));
+    const actual = words.length > 0 ? igemmCodes(b, p, words) : new Int32Array(0);
     let bad = 0;
     for (let i = 0; i < b.expected.length; i++) if (actual[i] !== b.expected[i]) bad++;
     rows.push({ check: `igemm ${c.name} [${dot4 ? 'dot4I8Packed' : 'vec4'}]`, cases: b.expected.length, mismatches: bad, ...clean(r), ms: performance.now() - t0 });

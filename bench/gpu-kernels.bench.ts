@@ -20,13 +20,13 @@
 import { formatAdapterFacts } from '../src/gpu/adapter-info.js';
 import { BufferTracker } from '../src/gpu/buffer-tracker.js';
 import { requestGpu } from '../src/gpu/device.js';
-import { convSmallPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
+import { convKernelPlan, igemmKernel, planConv } from '../src/gpu/ops/conv.js';
 import { depthwiseKernel, planDepthwise } from '../src/gpu/ops/depthwise.js';
 import { im2colConv } from '../src/gpu/ops/im2col.js';
 import { planQuantize, quantizeKernel } from '../src/gpu/ops/quantize.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { chooseKernels } from '../src/gpu/kernel-choice.js';
-import { measurePeaks, peakKernel, peakSmallPlan } from '../src/gpu/peaks.js';
+import { measurePeaks, peakKernel, peakKernelPlan } from '../src/gpu/peaks.js';
 import { formatTable } from './table.js';
 import { timeKernels, type TimedKernel } from '../src/gpu/time-kernels.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
@@ -81,7 +81,7 @@ for (const s of selected) {
         candidates.push({ label, kernel: depthwiseKernel as unknown as KernelSource<KernelVariant>, plan, inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       } else {
         const cp = planConv(q, act('affine'), act('affine'), inShape, gpu.facts, { dot4: path.dot4, ...(path.tiled ? (choice.tiled ? engineTile : { tiled: true, rows: 4, workgroupX: 8, workgroupY: 8 }) : { rows: choice.tiled ? 4 : choice.rows, fitWorkgroup: tuneAt < 0, ...TUNE }) });
-        candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
+        candidates.push({ label, kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convKernelPlan(cp, 'x', 'y'), inputBytes: intBytes(s.c, s.hw), outputBytes: intBytes(s.m, oh) });
       }
     }
   }
@@ -93,7 +93,7 @@ for (const s of selected) {
   if (im !== undefined) {
     const cp = planConv(im.layer, act('affine'), act('affine'), im.shape, gpu.facts, { dot4: chosen, ...engineTile });
     const [, k, h2, w2] = im.shape;
-    candidates.push({ label: 'w8a8 im2col', kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convSmallPlan(cp, 'x', 'y'), inputBytes: n * h2 * w2 * Math.ceil(k / 4) * 4, outputBytes: intBytes(s.m, oh) });
+    candidates.push({ label: 'w8a8 im2col', kernel: igemmKernel as unknown as KernelSource<KernelVariant>, plan: convKernelPlan(cp, 'x', 'y'), inputBytes: n * h2 * w2 * Math.ceil(k / 4) * 4, outputBytes: intBytes(s.m, oh) });
     const a = { n, c: s.c, h: s.hw, w: s.hw };
     for (const [label, window] of [['quantize', undefined], ['quantize+im2col', im.window]] as const) {
       const plan = planQuantize({ real: 'x', lanes: 'y' }, act('affine'), a, 65535, window);
@@ -105,7 +105,7 @@ for (const s of selected) {
   const fplan = planFloatConv(conv, inShape, w, undefined, 65535);
   candidates.push({ label: 'f32', kernel: floatConvKernel as unknown as KernelSource<KernelVariant>, plan: fplan, inputBytes: n * s.c * s.hw * s.hw * 4, outputBytes: n * s.m * oh * oh * 4 });
   // The chosen path's peak, timed in the same turns as the kernels: a slow spell moves both.
-  const peak = chosen ? peakSmallPlan(2, true, peaks.chains.dot4 ?? 8, 64 * 256, 64) : peakSmallPlan(1, false, peaks.chains.i32, 64 * 256, 64);
+  const peak = chosen ? peakKernelPlan(2, true, peaks.chains.dot4 ?? 8, 64 * 256, 64) : peakKernelPlan(1, false, peaks.chains.i32, 64 * 256, 64);
   candidates.push({ label: 'peak', kernel: peakKernel as unknown as KernelSource<KernelVariant>, plan: peak.plan, inputBytes: peak.srcBytes, outputBytes: peak.dstBytes });
   const seconds = await timeKernels(device, cache, gpu.facts, candidates, REPEATS);
   const rate: Record<string, number> = {};

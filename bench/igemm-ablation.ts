@@ -18,7 +18,7 @@
  *   f32             our float32 kernel on the same shape, for scale
  */
 import { requestGpu } from '../src/gpu/device.js';
-import { convSmallPlan, igemmKernel, planConv, type IgemmVariant } from '../src/gpu/ops/conv.js';
+import { convKernelPlan, igemmKernel, planConv, type IgemmVariant } from '../src/gpu/ops/conv.js';
 import { im2colConv } from '../src/gpu/ops/im2col.js';
 import { floatConvKernel, planFloatConv } from '../src/gpu/ops/float-conv.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../src/gpu/pipeline-cache.js';
@@ -83,7 +83,7 @@ for (const s of shapes) {
   for (const form of im === undefined ? ['direct'] : ['direct', 'im2col']) {
     const [q, shape] = form === 'im2col' ? [im!.layer, im!.shape] : [conv, inShape];
     const inWords = form === 'im2col' ? n * oh * oh * Math.ceil(shape[1]! / 4) : n * s.hw * s.hw * Math.ceil(s.c / 4);
-    const plan = convSmallPlan(planConv(q, syntheticActivation('affine'), syntheticActivation('affine'), shape, gpu.facts, { dot4: true, fitWorkgroup: true }), 'x', 'y');
+    const plan = convKernelPlan(planConv(q, syntheticActivation('affine'), syntheticActivation('affine'), shape, gpu.facts, { dot4: true, fitWorkgroup: true }), 'x', 'y');
     const candidates: TimedKernel[] = STRIPS.map(({ label, strip }, i) => {
       // The strip's index joins the variant, so that each stripped shader is its own pipeline.
       const kernel: KernelSource<IgemmVariant & { ablation: number }> = {

@@ -3,7 +3,7 @@
 // buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
 // and before igemm.wgsl.
 //
-// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// Layouts (src/quant/lanes.ts and src/gpu/ops/conv.ts write and read them on the host):
 // - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
 //   channel, in the low byte), params.in_words words per position. A lane holds
 //   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),

@@ -7,7 +7,7 @@
 alias Lanes = vec4<i32>;
 
 // Each byte moved to the top of the word and shifted down arithmetically,
-// which sign-extends it (unpackLane in src/quant/packing.ts).
+// which sign-extends it (unpackLane in src/quant/lanes.ts).
 fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);

@@ -3,7 +3,7 @@
 
 // The flat index of an invocation in a 2D grid of workgroups: a dispatch of
 // more than maxComputeWorkgroupsPerDimension workgroups wraps into y
-// (src/gpu/ops/layout.ts, dispatch1d).
+// (src/gpu/ops/dispatch.ts, dispatch1d).
 fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
   return id.x + id.y * groups.x * workgroup_size;
 }

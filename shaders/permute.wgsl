@@ -3,8 +3,12 @@
 // Flatten, reshape, squeeze and transpose are all this one gather:
 //   in_flat = dot(out_coords, map), in_coords = in_flat spelled in in_shape,
 // with `map` the output's own strides (a reshape keeps the element order) or
-// the input's strides permuted (a transpose). Shapes of lower rank are padded
-// with 1 on the right, as the packed layout sees them (src/gpu/ops/layout.ts,
+// the input's strides permuted (a transpose). A pad is the same gather
+// through a window: coordinates shift by `begin` (a pad's begins, negative
+// where it crops) before the map, and those outside `extent` (the input's
+// shape) read the lane `fill`; without a window `begin` is 0 and `extent`
+// the output's shape, so every coordinate is inside. Shapes of lower rank are padded
+// with 1 on the right, as the packed layout sees them (src/quant/lanes.ts,
 // actShape). One invocation per output word; lanes past the last channel
 // are 0. Composed after grid.wgsl and lanes8.wgsl.
 
@@ -15,6 +19,9 @@ struct PermuteParams {
   out_shape: vec4<u32>,
   in_shape: vec4<u32>,
   map: vec4<u32>,
+  begin: vec4<i32>,
+  extent: vec4<u32>,
+  fill: i32,
 }
 
 @group(0) @binding(0) var<uniform> params: PermuteParams;
@@ -34,8 +41,11 @@ fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
   if (c >= o.y) {
     return 0;
   }
-  let coords = vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w);
-  let flat = dot(coords, params.map);
+  let coords = vec4<i32>(vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w)) - params.begin;
+  if (any(coords < vec4<i32>(0)) || any(vec4<u32>(coords) >= params.extent)) {
+    return params.fill;
+  }
+  let flat = dot(vec4<u32>(coords), params.map);
   let s = params.in_shape;
   return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
 }

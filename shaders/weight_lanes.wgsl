@@ -5,7 +5,7 @@
 //
 // The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
 // lanes: 8-bit words are already lanes; narrower lanes are stored
-// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition; docs eq. 22), so one shift and
+// plane-major (src/quant/lanes.ts, gpuLanePosition; docs eq. 22), so one shift and
 // one mask put four of them in the four bytes, and the sign bit of each is
 // spread over its byte's high bits without carries between bytes (0 or
 // 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).

@@ -9,7 +9,7 @@
  * use the winner. A user can force any field (PlanOptions).
  */
 import type { AdapterFacts } from './adapter-info.js';
-import { convSmallPlan, igemmKernel, planConv } from './ops/conv.js';
+import { convKernelPlan, igemmKernel, planConv } from './ops/conv.js';
 import type { KernelSource, KernelVariant, PipelineCache } from './pipeline-cache.js';
 import { syntheticActivation, syntheticConv } from './synthetic-layer.js';
 import { timeKernels, type TimedKernel } from './time-kernels.js';
@@ -88,7 +88,7 @@ async function measureChoice(device: GPUDevice, cache: PipelineCache, facts: Ada
       candidates.push({
         label: `${dot4 ? 'dot4I8Packed' : 'vec4<i32>'} ${tile.tiled ? 'tiled' : 'direct'} rows ${tile.rows} workgroup ${tile.workgroupX}x${tile.workgroupY}`,
         kernel: igemmKernel as unknown as KernelSource<KernelVariant>,
-        plan: convSmallPlan(plan, 'x', 'y'),
+        plan: convKernelPlan(plan, 'x', 'y'),
         inputBytes: plan.inputWords * 4,
         outputBytes: plan.outputWords * 4,
         choice: { dot4, ...tile },

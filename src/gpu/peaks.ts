@@ -14,7 +14,7 @@ import { BufferTracker } from './buffer-tracker.js';
 import { BufferUsage } from './flags.js';
 import type { KernelSource, PipelineCache } from './pipeline-cache.js';
 import { writeUniforms } from './reflect.js';
-import type { SmallPlan } from './ops/small-plan.js';
+import type { KernelPlan } from './ops/kernel-plan.js';
 import { composeShader } from './shader-parts.js';
 
 export interface PeakVariant {
@@ -61,9 +61,9 @@ export interface AdapterPeaks {
  * invocation), so that benches can time it by timestamps side by side with
  * the kernels it is the yardstick of; `ops` is its work in operations.
  */
-export function peakSmallPlan(mode: 0 | 1 | 2, dot4: boolean, chains: PeakChains, invocations: number, iterations: number): { plan: SmallPlan<PeakVariant>; ops: number; srcBytes: number; dstBytes: number } {
+export function peakKernelPlan(mode: 0 | 1 | 2, dot4: boolean, chains: PeakChains, invocations: number, iterations: number): { plan: KernelPlan<PeakVariant>; ops: number; srcBytes: number; dstBytes: number } {
   const groups = Math.ceil(invocations / WG);
-  const plan: SmallPlan<PeakVariant> = {
+  const plan: KernelPlan<PeakVariant> = {
     variant: { kernel: 'peak', mode, dot4, chains },
     dispatch: [groups, 1, 1],
     uniforms: { params: { iterations, words: groups * WG, seed: SEED } },

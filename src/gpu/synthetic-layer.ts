@@ -4,7 +4,6 @@
  * no model or calibration is needed.
  */
 import type { ConvLayer } from '../ir/layers.js';
-import { packRows } from '../quant/packing.js';
 import { activationRange, weightRange, type QParams } from '../quant/qparams.js';
 import type { QMatmulLayer } from '../quant/quantized-graph.js';
 
@@ -45,7 +44,7 @@ export function syntheticConv(s: SyntheticConv, weightBits: number, seed = 7): Q
   const conv: ConvLayer = { name: s.name, op: 'conv', inputs: ['x', 'w'], outputs: ['y'], strides: [s.stride, s.stride], dilations: [1, 1], pads: [pad, pad, pad, pad], autoPad: 'NOTSET', group: s.depthwise ? s.c : 1 };
   return {
     kind: 'conv', name: s.name, inputs: ['x'], outputs: ['y'], layer: conv, weightShape: [s.m, cg, s.k, s.k], weights, weightBits,
-    packedWeights: packRows(weights, s.m, kk, weightBits), weightScales: new Float32Array(s.m).fill(0.01),
+    weightScales: new Float32Array(s.m).fill(0.01),
     bias: Int32Array.from({ length: s.m }, () => Math.floor(rnd() * 2000) - 1000),
     requant: { m0: new Int32Array(s.m).fill(1 << 30), shift: new Int32Array(s.m).fill(-8) },
   };

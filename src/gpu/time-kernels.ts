@@ -9,7 +9,7 @@
 import type { AdapterFacts } from './adapter-info.js';
 import { BufferTracker } from './buffer-tracker.js';
 import { BufferUsage, MapMode } from './flags.js';
-import { prepareSmallOp, type SmallPlan } from './ops/small-plan.js';
+import { prepareKernel, type KernelPlan } from './ops/kernel-plan.js';
 import type { KernelSource, KernelVariant, PipelineCache } from './pipeline-cache.js';
 
 /** The middle of the values (the mean of the two middle ones for an even count). */
@@ -22,7 +22,7 @@ export function median(xs: readonly number[]): number {
 export interface TimedKernel {
   readonly label: string;
   readonly kernel: KernelSource<KernelVariant>;
-  readonly plan: SmallPlan;
+  readonly plan: KernelPlan;
   readonly inputBytes: number;
   readonly outputBytes: number;
 }
@@ -40,7 +40,7 @@ export async function timeKernels(device: GPUDevice, cache: PipelineCache, facts
         const y = tracker.create({ label: `${c.label}:y`, size: c.outputBytes, usage: BufferUsage.STORAGE });
         const tensors: Record<string, GPUBuffer> = {};
         for (const role of Object.values(c.plan.buffers)) if (role.role !== 'constant') tensors[role.tensor] = role.role === 'input' ? x : y;
-        return prepareSmallOp(tracker, compiled, c.plan, tensors);
+        return prepareKernel(tracker, compiled, c.plan, tensors);
       }),
     );
     const times: number[][] = candidates.map(() => []);

@@ -1,3 +1,5 @@
+import type { PlanFacts } from '../runtime/operator.js';
+import { validateForGpu } from '../runtime/validate.js';
 import { QuantConfigError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { calibrateRange, type CalibrationMethod } from './calibration/calibrators.js';
@@ -35,9 +37,16 @@ export function rangesFromStats(stats: ReadonlyMap<string, TensorStats>): RangeO
 export const configuredWeightThresholds: WeightThresholds = (w, m, s) =>
   weightThresholds(w, m, s.weightGranularity, s.weightCalibrator === 'mse' ? { kind: 'mse', bits: s.weightBits } : { kind: 'max' });
 
+export interface QuantizeOptions {
+  /** An adapter's facts (Session.facts, Gpu.facts): the result is validated for it, and a layer its GPU cannot run is a GpuUnsupportedError naming every such layer. */
+  readonly gpu?: PlanFacts;
+}
+
 /** Quantize a graph with a config, using one calibration's statistics (see `calibrate`). */
-export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig): QuantizedGraph {
-  return quantizeGraph(prepareForQuantization(graph), config, rangesFromStats(stats), configuredWeightThresholds);
+export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig, options: QuantizeOptions = {}): QuantizedGraph {
+  const qg = quantizeGraph(prepareForQuantization(graph), config, rangesFromStats(stats), configuredWeightThresholds);
+  if (options.gpu !== undefined) validateForGpu(qg, options.gpu);
+  return qg;
 }
 
 /**

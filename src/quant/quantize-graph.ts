@@ -3,12 +3,11 @@ import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerSetting, type LayerQuant, type LayerSetting, type QuantConfig } from './config.js';
 import { quantizeMultiplier } from './fixed-point.js';
-import { packRows } from './packing.js';
-import { isClampActivation } from './prepare.js';
 import { activationParams, clampedParams, weightRange, type QParams } from './qparams.js';
 import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
 import { roundHalfEven } from './rounding.js';
 import { activationFn } from '../cpu/activation.js';
+import { integerFormOf } from '../runtime/operators.js';
 
 /** The clipping range of a tensor for a layer setting (from calibration statistics). */
 export type RangeOf = (tensor: string, setting: LayerQuant) => { lo: number; hi: number };
@@ -16,7 +15,6 @@ export type RangeOf = (tensor: string, setting: LayerQuant) => { lo: number; hi:
 /** Per-output-channel (or per-tensor, repeated) symmetric thresholds of a weight tensor [M, ...]. */
 export type WeightThresholds = (w: Float32Array, outChannels: number, setting: LayerQuant) => Float32Array;
 
-const INTEGER_MOVES = new Set<Layer['op']>(['flatten', 'reshape', 'squeeze', 'unsqueeze', 'transpose', 'identity', 'resize', 'pad']);
 const POOLS = new Set<Layer['op']>(['maxPool', 'avgPool', 'globalAvgPool', 'globalMaxPool']);
 
 function requantOf(multipliers: ArrayLike<number>): Requant {
@@ -28,26 +26,6 @@ function requantOf(multipliers: ArrayLike<number>): Requant {
     shift[i] = q.shift;
   }
   return { m0, shift };
-}
-
-/** Whether a layer has an integer form; the rest run as float islands. */
-function integerForm(layer: Layer, graph: Graph): boolean {
-  switch (layer.op) {
-    case 'conv':
-    case 'dense':
-      return graph.constants.has(layer.inputs[1]!) && (!layer.inputs[2] || graph.constants.has(layer.inputs[2])) && isClampActivation(layer.activation);
-    case 'add':
-    case 'sub':
-    case 'mul':
-      return !layer.inputs.some((i) => graph.constants.has(i)) && isClampActivation(layer.activation);
-    case 'activation':
-    case 'concat':
-      return true;
-    case 'pad':
-      return layer.mode === 'constant';
-    default:
-      return POOLS.has(layer.op) || INTEGER_MOVES.has(layer.op);
-  }
 }
 
 /**
@@ -68,7 +46,8 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
       if (offset) throw new QuantConfigError(`layer '${l.name}': ${offset} needs scheme pow2 (it is ${s.scheme})`);
     }
     settings.set(l.name, s);
-    isInt.set(l.name, s !== 'float' && integerForm(l, graph));
+    // The operator table decides which layers have an integer form; the rest run as float islands.
+    isInt.set(l.name, s !== 'float' && integerFormOf(l, graph) !== undefined);
   }
   const producer = new Map<string, Layer>();
   for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
@@ -243,7 +222,6 @@ function quantizeMatmul(
     weightShape: w.shape,
     weights,
     weightBits: s.weightBits,
-    packedWeights: packRows(weights, m, k, s.weightBits),
     weightScales: scales,
     bias: qBias,
     requant: requantOf(multipliers),

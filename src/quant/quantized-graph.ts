@@ -1,7 +1,6 @@
 import type { Graph, TensorInfo } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import type { LayerSetting, QuantConfig } from './config.js';
-import type { PackedRows } from './packing.js';
 import type { QParams } from './qparams.js';
 
 /**
@@ -24,12 +23,12 @@ interface QBase {
 }
 
 /** Float -> integer with the output's parameters (round half to even, saturate). */
-export interface QuantizeStep extends QBase {
+export interface QQuantizeLayer extends QBase {
   kind: 'quantize';
 }
 
 /** Integer -> float. */
-export interface DequantizeStep extends QBase {
+export interface QDequantizeLayer extends QBase {
   kind: 'dequantize';
 }
 
@@ -42,12 +41,6 @@ export interface QMatmulLayer extends QBase {
   /** Integer weights, narrow symmetric range of `weightBits`. */
   weights: Int32Array;
   weightBits: number;
-  /**
-   * The weights packed along the reduction axis in ONNX order (C/group, kH, kW), lanes of the weight
-   * bitwidth, rows padded to whole u32: what the depthwise kernel reads. The igemm plan repacks to
-   * (kH, kW, C/group padded to 4) so that weight lanes face the channels-last activation words.
-   */
-  packedWeights: PackedRows;
   weightScales: Float32Array;
   /** int32 bias in units of S_w * S_in (zero where the float layer has none). */
   bias: Int32Array;
@@ -55,7 +48,7 @@ export interface QMatmulLayer extends QBase {
 }
 
 /** Elementwise function of one input as a table over the input's integer range. */
-export interface LutLayer extends QBase {
+export interface QLutLayer extends QBase {
   kind: 'lut';
   /** table[q - inputParams.lo] = output q. */
   table: Int32Array;
@@ -66,14 +59,14 @@ export interface LutLayer extends QBase {
  * its own multiplier), summed, then requantized. Mul: the product of the
  * zero-point-corrected inputs, requantized with S_a * S_b / S_out.
  */
-export interface BinaryLayer extends QBase {
+export interface QBinaryLayer extends QBase {
   kind: 'add' | 'sub' | 'mul';
   leftShift: number;
   inputRequant: [Requant, Requant];
   outputRequant: Requant;
 }
 
-export interface ConcatLayer extends QBase {
+export interface QConcatLayer extends QBase {
   kind: 'concat';
   axis: number;
   /** One rescale per input (identity where the parameters already match). */
@@ -81,13 +74,13 @@ export interface ConcatLayer extends QBase {
 }
 
 /** Pools work on integers directly; average pools divide the zero-point-corrected sum, rounding half away from zero. */
-export interface PoolLayer extends QBase {
+export interface QPoolLayer extends QBase {
   kind: 'maxPool' | 'avgPool' | 'globalAvgPool' | 'globalMaxPool';
   layer: Layer;
 }
 
 /** Layers that only move integers: flatten, reshape, squeeze, unsqueeze, transpose, pad, resize, identity. */
-export interface MoveLayer extends QBase {
+export interface QMoveLayer extends QBase {
   kind: 'move';
   layer: Layer;
   /** pad: the integer that stands for the pad value. */
@@ -95,12 +88,12 @@ export interface MoveLayer extends QBase {
 }
 
 /** A layer left in float: its inputs are dequantized, its output quantized where integer layers read it. */
-export interface FloatLayer extends QBase {
+export interface QFloatLayer extends QBase {
   kind: 'float';
   layer: Layer;
 }
 
-export type QLayer = QuantizeStep | DequantizeStep | QMatmulLayer | LutLayer | BinaryLayer | ConcatLayer | PoolLayer | MoveLayer | FloatLayer;
+export type QLayer = QQuantizeLayer | QDequantizeLayer | QMatmulLayer | QLutLayer | QBinaryLayer | QConcatLayer | QPoolLayer | QMoveLayer | QFloatLayer;
 
 export interface QuantizedGraph {
   name: string;

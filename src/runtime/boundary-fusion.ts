@@ -15,11 +15,11 @@
  * that return the integer codes.
  */
 import { isDepthwise } from '../gpu/ops/depthwise.js';
-import type { MoveLayer, QMatmulLayer, QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QMoveLayer, QMatmulLayer, QuantizedGraph } from '../quant/quantized-graph.js';
 
 export interface BoundaryFusions {
   /** Transposes folded into the quantize step before them, by the name of the quantized tensor they read. */
-  readonly transposes: ReadonlyMap<string, MoveLayer>;
+  readonly transposes: ReadonlyMap<string, QMoveLayer>;
   /** Convolutions that may read an im2col copy, by the name of the integer tensor the quantize step writes for them. */
   readonly im2col: ReadonlyMap<string, QMatmulLayer>;
 }
@@ -32,7 +32,7 @@ export function boundaryFusions(qg: QuantizedGraph, options: { readonly im2col?:
   const only = (name: string): boolean => readers.get(name) === 1;
 
   const quantized = new Set(qg.layers.filter((l) => l.kind === 'quantize').map((l) => l.outputs[0]!));
-  const transposes = new Map<string, MoveLayer>();
+  const transposes = new Map<string, QMoveLayer>();
   for (const l of qg.layers) {
     const x = l.inputs[0]!;
     if (l.kind === 'move' && l.layer.op === 'transpose' && l.layer.perm.length === 4 && quantized.has(x) && only(x)) transposes.set(x, l);

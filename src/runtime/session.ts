@@ -20,14 +20,15 @@ import { chooseKernels, type KernelChoice } from '../gpu/kernel-choice.js';
 import { BufferTracker } from '../gpu/buffer-tracker.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from '../gpu/device.js';
 import { BufferUsage, MapMode } from '../gpu/flags.js';
-import { actShape, laneOffset, unpackActivations } from '../gpu/ops/layout.js';
-import { prepareSmallOp, type PreparedSmallOp } from '../gpu/ops/small-plan.js';
+import { actShape, laneOffset, unpackActivations } from '../quant/lanes.js';
+import { prepareKernel, type PreparedKernel } from '../gpu/ops/kernel-plan.js';
 import { PipelineCache } from '../gpu/pipeline-cache.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../cpu/tensor.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
+import { validateForGpu } from './validate.js';
 import { median } from '../gpu/time-kernels.js';
 import type { LayerProfile, SessionProfile } from './profile.js';
 import type { CommandGraph } from './steps.js';
@@ -68,7 +69,7 @@ interface Prepared {
   readonly graph: CommandGraph;
   readonly memory: MemoryPlan;
   readonly slots: GPUBuffer[];
-  readonly ops: PreparedSmallOp[];
+  readonly ops: PreparedKernel[];
   readonly constantBytes: number;
   readonly readbacks: Readback[];
   readonly stagingBytes: number;
@@ -302,7 +303,7 @@ export class Session {
     // Disposed or lost while compiling: allocate nothing (dispose() has already freed what there was).
     this.#check();
     const owned: GPUBuffer[] = [];
-    const ops: PreparedSmallOp[] = [];
+    const ops: PreparedKernel[] = [];
     try {
       const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
       const slots = memory.slotBytes.map((bytes, i) => {
@@ -329,7 +330,7 @@ export class Session {
         }
       }
       graph.steps.forEach((s, i) => {
-        const op = prepareSmallOp(this.#tracker, kernels[i]!, s.plan, buffers);
+        const op = prepareKernel(this.#tracker, kernels[i]!, s.plan, buffers);
         ops.push(op);
       });
       for (const s of graph.steps) {
@@ -438,9 +439,20 @@ function isTensor(x: Inputs): x is Tensor {
   return 'shape' in x && 'data' in x && x.data instanceof Float32Array;
 }
 
-/** A session for a float graph (float32 kernels) or a quantized graph (integer kernels, float islands in float32). */
+/**
+ * A session for a float graph (float32 kernels) or a quantized graph (integer
+ * kernels, float islands in float32). The whole model is validated against
+ * the adapter first (validate.ts): a layer the GPU cannot run is a
+ * GpuUnsupportedError naming every such layer, before any buffer is made.
+ */
 export async function createSession(model: Graph | QuantizedGraph, options: SessionOptions = {}): Promise<Session> {
   const gpu = options.gpu ?? (await requestGpu(options.request));
   const { gpu: _gpu, request: _request, ...plan } = options;
+  try {
+    validateForGpu(model, gpu.facts, plan);
+  } catch (e) {
+    if (options.gpu === undefined) gpu.destroy();
+    throw e;
+  }
   return new Session(gpu, options.gpu === undefined, model, plan);
 }

@@ -6,7 +6,7 @@
  * planner and the session turn it into buffers, bind groups and passes.
  */
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
-import type { SmallPlan } from '../gpu/ops/small-plan.js';
+import type { KernelPlan } from '../gpu/ops/kernel-plan.js';
 import type { QParams } from '../quant/qparams.js';
 
 export type Domain = 'f' | 'i';
@@ -34,7 +34,7 @@ export interface Step {
   readonly op: string;
   readonly kernel: KernelSource<KernelVariant>;
   /** Buffer roles name tensor keys. */
-  readonly plan: SmallPlan;
+  readonly plan: KernelPlan;
   /** Multiply-accumulates of the step (0 where there are none). */
   readonly macs: number;
   /** Weight and activation bits, e.g. `w4a8`, or `f32`. */
@@ -56,8 +56,8 @@ export interface CommandGraph {
 }
 
 /** A plan whose buffer roles name graph tensors, rewritten to name tensor keys of the given domains. */
-export function keyed<V extends KernelVariant>(plan: SmallPlan<V>, inputs: Domain, outputs: Domain): SmallPlan<V> {
-  const buffers: SmallPlan['buffers'] = Object.fromEntries(
+export function keyed<V extends KernelVariant>(plan: KernelPlan<V>, inputs: Domain, outputs: Domain): KernelPlan<V> {
+  const buffers: KernelPlan['buffers'] = Object.fromEntries(
     Object.entries(plan.buffers).map(([name, role]) => [
       name,
       role.role === 'input' ? { ...role, tensor: tensorKey(inputs, role.tensor) } : role.role === 'output' ? { ...role, tensor: tensorKey(outputs, role.tensor) } : role,

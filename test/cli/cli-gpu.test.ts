@@ -56,7 +56,7 @@ describe('eval --backend gpu', () => {
     expect(a16.code).toBe(2);
     const lines = a16.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^GpuUnsupportedError: layer '.*': .*16-bit .* do not fit 8-bit lanes/);
+    expect(lines[0]).toMatch(/^GpuUnsupportedError: \d+ layers of '.*' cannot run on this GPU: layer '.*' \(quantize\), .*: its output has 16-bit affine codes \[0, 65535\], which do not fit the 8-bit lanes/);
   }, 120_000);
 });
 

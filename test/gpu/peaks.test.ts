@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { requestGpu } from '../../src/gpu/device.js';
-import { measurePeaks, PEAK_CHAINS, peakKernel, peakSmallPlan } from '../../src/gpu/peaks.js';
+import { measurePeaks, PEAK_CHAINS, peakKernel, peakKernelPlan } from '../../src/gpu/peaks.js';
 import { PipelineCache, type KernelSource, type KernelVariant } from '../../src/gpu/pipeline-cache.js';
 import { timeKernels } from '../../src/gpu/time-kernels.js';
 
@@ -32,7 +32,7 @@ describe('measurePeaks', () => {
       const arithmetic = (gpu.facts.dot4I8Packed ? 4 : 3) * PEAK_CHAINS.length;
       expect(cache.size).toBe(arithmetic + 1);
       // The same kernel as a small op, timed by timeKernels the way bench/gpu-kernels.bench.ts times it beside the convolutions.
-      const peak = peakSmallPlan(1, false, 2, 100, 4);
+      const peak = peakKernelPlan(1, false, 2, 100, 4);
       expect(peak.ops, 'invocations rounded up to whole workgroups of 64, times rounds, chains and 8 ops').toBe(128 * 4 * 2 * 8);
       const [seconds] = await timeKernels(gpu.device, cache, gpu.facts, [{ label: 'peak', kernel: peakKernel as unknown as KernelSource<KernelVariant>, plan: peak.plan, inputBytes: peak.srcBytes, outputBytes: peak.dstBytes }], 1);
       expect(seconds).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /**
  * The small kernels (quantize/dequantize, LUT, pools, add/sub/mul, depthwise
- * convolution, channel concat) against the golden model with zero tolerance on integers, on
+ * convolution, channel concat, pad and the other data movement) against the golden model with zero tolerance on integers, on
  * both hosts: seeded sweeps over odd channel counts, 1x1 planes, strides,
  * pads, ceil mode, broadcasting, bitwidths 2..8 and the three schemes. Every
  * output lane is compared, padding lanes included (they must be 0); outputs
@@ -10,21 +10,26 @@ import { describe, expect, it } from 'vitest';
 import { intAccumulate } from '../../src/cpu/golden/int-conv.js';
 import type { ConvLayer, PoolLayer as PoolDescriptor } from '../../src/ir/layers.js';
 import type { Bits, Scheme } from '../../src/quant/config.js';
-import { packRows } from '../../src/quant/packing.js';
 import type { QParams } from '../../src/quant/qparams.js';
-import type { BinaryLayer, ConcatLayer, LutLayer, PoolLayer, QMatmulLayer } from '../../src/quant/quantized-graph.js';
+import type { QBinaryLayer, QConcatLayer, QLutLayer, QPoolLayer, QMatmulLayer } from '../../src/quant/quantized-graph.js';
 import { dequantizeValue, quantizeValue, roundHalfEven } from '../../src/quant/rounding.js';
 import { planConcat } from '../../src/gpu/ops/concat.js';
 import { planDepthwise } from '../../src/gpu/ops/depthwise.js';
 import { broadcastShape, planBinary } from '../../src/gpu/ops/elementwise.js';
-import { actShape, dispatch1d, laneOffset, nonzeroPadding, packActivations, packedWords, unpackActivations, type ActShape } from '../../src/gpu/ops/layout.js';
+import { actShape, laneOffset, nonzeroPadding, packActivations, packedWords, unpackActivations, type ActShape } from '../../src/quant/lanes.js';
+import { dispatch1d } from '../../src/gpu/ops/dispatch.js';
 import { planLut } from '../../src/gpu/ops/lut.js';
 import { planPool } from '../../src/gpu/ops/pool.js';
 import { planDequantize, planQuantize } from '../../src/gpu/ops/quantize.js';
-import type { SmallPlan } from '../../src/gpu/ops/small-plan.js';
+import type { KernelPlan } from '../../src/gpu/ops/kernel-plan.js';
 import { decodeInt32, encodeInt32 } from './harness/codec.js';
 import { describeOnHosts, expectClean } from './harness/on-hosts.js';
-import { encodePlan, type SmallOpArgs } from './harness/programs-small.js';
+import { encodePlan, type PlanArgs } from './harness/programs-kernels.js';
+import { INTEGER_OPERATORS } from '../../src/runtime/operators.js';
+import type { PlanContext } from '../../src/runtime/operator.js';
+import type { QMoveLayer } from '../../src/quant/quantized-graph.js';
+import type { Layer } from '../../src/ir/layers.js';
+import { inferLayerShapes } from '../../src/ir/infer-shapes.js';
 import { BITS, SCHEMES, goldenLayer, randInt, randomCodes, randomParams, requantOf, rng } from './kernels/small-golden.js';
 
 const MAX_WG = 65535;
@@ -32,14 +37,14 @@ const MAX_WG = 65535;
 /** One op to run: its plan and inputs, and what the output words must decode to. */
 interface Case {
   readonly name: string;
-  readonly args: SmallOpArgs;
+  readonly args: PlanArgs;
   /** Checks the output words; returns mismatch lines (empty when all agree). */
   check(words: Int32Array): string[];
 }
 
 const words = (codes: Int32Array, s: ActShape, p: QParams): string => encodeInt32(new Int32Array(packActivations(codes, s, laneOffset(p)).buffer));
 
-function intCase(name: string, plan: SmallPlan, inputs: Record<string, string>, outShape: ActShape, outP: QParams, expected: Int32Array): Case {
+function intCase(name: string, plan: KernelPlan, inputs: Record<string, string>, outShape: ActShape, outP: QParams, expected: Int32Array): Case {
   return {
     name,
     args: { plan: encodePlan(plan), inputs },
@@ -177,7 +182,7 @@ function lutCases(): Case[] {
     // The table as quantize-graph.ts builds it (eq. 21).
     const table = new Int32Array(inP.hi - inP.lo + 1);
     for (let q = inP.lo; q <= inP.hi; q++) table[q - inP.lo] = Math.min(outP.hi, Math.max(outP.lo, roundHalfEven(f(inP.scale * (q - inP.zeroPoint)) / outP.scale) + outP.zeroPoint));
-    const layer: LutLayer = { kind: 'lut', name: fname, inputs: ['x'], outputs: ['y'], table };
+    const layer: QLutLayer = { kind: 'lut', name: fname, inputs: ['x'], outputs: ['y'], table };
     const codes = randomCodes(r, count(s), inP);
     const expected = goldenLayer(layer, [{ name: 'x', shape: dims(s), params: inP, codes }], dims(s), outP);
     cases.push(intCase(`lut ${fname} ${bits}-bit ${scheme} -> ${outBits}-bit ${outScheme} [${dims(s)}]`, planLut(layer, inP, outP, s, MAX_WG), { x: words(codes, s, inP) }, s, outP, expected));
@@ -209,7 +214,7 @@ function poolCases(): Case[] {
       const desc = kind.startsWith('global')
         ? { name: kind, op: kind as 'globalAvgPool', inputs: ['x'], outputs: ['y'] }
         : { name: kind, op: kind as 'maxPool', inputs: ['x'], outputs: ['y'], autoPad: 'NOTSET' as const, ...(list[j] as Geometry) };
-      const layer: PoolLayer = { kind, name: kind, inputs: ['x'], outputs: ['y'], layer: desc };
+      const layer: QPoolLayer = { kind, name: kind, inputs: ['x'], outputs: ['y'], layer: desc };
       const codes = randomCodes(r, count(s), p);
       const plan = planPool(layer, p, s, MAX_WG);
       const expected = goldenLayer(layer, [{ name: 'x', shape: dims(s), params: p, codes }], dims(plan.outShape), p);
@@ -241,7 +246,7 @@ function binaryCases(): Case[] {
       const pa = randomParams(r, bits, scheme);
       const pb = randomParams(r, bitsB, schemeB);
       const po = randomParams(r, bitsO, schemeO);
-      let layer: BinaryLayer;
+      let layer: QBinaryLayer;
       // As quantize-graph.ts makes them.
       if (op === 'mul') layer = { kind: 'mul', name: op, inputs: ['a', 'b'], outputs: ['y'], leftShift: 0, inputRequant: [requantOf([1]), requantOf([1])], outputRequant: requantOf([(pa.scale * pb.scale) / po.scale]) };
       else {
@@ -297,7 +302,7 @@ function depthwiseCases(): Case[] {
     const mults = Array.from({ length: m }, () => ((outP.hi - outP.lo) / accMax) * (0.3 + r() * 1.2));
     const layer: QMatmulLayer = {
       ...partial, name: 'dw', inputs: ['x'], outputs: ['y'], weightBits: wBits,
-      packedWeights: packRows(weights, m, kk, wBits), weightScales: new Float32Array(m), requant: requantOf(mults),
+      weightScales: new Float32Array(m), requant: requantOf(mults),
     };
     const plan = planDepthwise(layer, inP, outP, g.s, MAX_WG);
     const expected = goldenLayer(layer, [{ name: 'x', shape: dims(g.s), params: inP, codes }], dims(plan.outShape), outP);
@@ -318,7 +323,7 @@ function concatCases(): Case[] {
     const [outBits, outScheme] = combo(i * 5 + 1);
     // Half the cases share the output's parameters: the identity requantization.
     const outP = i % 2 === 0 ? inP[0]! : randomParams(r, outBits, outScheme);
-    const layer: ConcatLayer = { kind: 'concat', name: 'cat', inputs: shapes.map((_, k) => `x${k}`), outputs: ['y'], axis: i % 3 === 0 ? -3 : 1, inputRequant: inP.map((p) => requantOf([p.scale / outP.scale])) };
+    const layer: QConcatLayer = { kind: 'concat', name: 'cat', inputs: shapes.map((_, k) => `x${k}`), outputs: ['y'], axis: i % 3 === 0 ? -3 : 1, inputRequant: inP.map((p) => requantOf([p.scale / outP.scale])) };
     const codes = shapes.map((s, k) => randomCodes(r, count(s), inP[k]!));
     const plan = planConcat(layer, inP, outP, shapes, 4, MAX_WG);
     const expected = goldenLayer(layer, shapes.map((s, k) => ({ name: `x${k}`, shape: dims(s), params: inP[k]!, codes: codes[k]! })), dims(plan.outShape), outP);
@@ -327,6 +332,61 @@ function concatCases(): Case[] {
     cases.push(intCase(`concat ${desc} -> ${outP.bits}-bit ${outP.scheme} [${n}, ${h}, ${w}]`, plan, inputs, plan.outShape, outP, expected));
   }
   return cases;
+}
+
+/**
+ * The one step a table operator plans for `layer` on inputs of `shapes`, as a
+ * session would plan it (the record's own plan, a context with nothing fused).
+ */
+function tableStep(layer: QMoveLayer, shapes: readonly (readonly number[])[], params: ReadonlyMap<string, QParams>): KernelPlan {
+  const op = INTEGER_OPERATORS[layer.layer.op as 'pad' | 'transpose' | 'reshape' | 'flatten'];
+  const ctx: PlanContext = {
+    facts: { dot4I8Packed: false, limits: {} },
+    options: {},
+    params: (t) => params.get(t)!,
+    rank: () => undefined,
+    constant: () => undefined,
+    where: `layer '${layer.name}'`,
+    maxWorkgroups: MAX_WG,
+    maxTensorBytes: 1 << 27,
+    bindings: new Map(),
+    fusions: { transposes: new Map(), im2col: new Map() },
+    windows: new Map(),
+  };
+  expect(op.validate(layer, ctx)).toEqual([]);
+  const planned = op.plan!(layer, shapes.map((shape, i) => ({ key: `i:${layer.inputs[i]}`, shape, bytes: 0 })), ctx);
+  expect(planned.steps.length).toBe(1);
+  return planned.steps[0]!.plan;
+}
+
+/**
+ * Layers that only move integers, planned through the operator table: a pad
+ * (constant, negative pads crop, channel pads included, ranks 2 to 4), and
+ * the transposes and reshapes that change the packed words.
+ */
+function moveCases(): Case[] {
+  const r = rng(31);
+  const layers: Array<{ shape: number[]; layer: Layer }> = [
+    { shape: [1, 3, 5, 4], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, 0, 1, 2, 0, 0, 2, 1], inputs: ['x'], outputs: ['y'] } },
+    { shape: [2, 6, 4, 5], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, 1, 0, 0, 0, 2, -1, -2], inputs: ['x'], outputs: ['y'] } },
+    { shape: [1, 5, 3, 3], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, -1, -1, 0, 0, 0, 0, 3], inputs: ['x'], outputs: ['y'] } },
+    { shape: [3, 7], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, 2, 1, 3], inputs: ['x'], outputs: ['y'] } },
+    { shape: [2, 4, 6], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, 0, 2, 0, 1, 1], inputs: ['x'], outputs: ['y'] } },
+    { shape: [2, 5, 3, 4], layer: { name: 'transpose', op: 'transpose', perm: [0, 2, 3, 1], inputs: ['x'], outputs: ['y'] } },
+    { shape: [1, 6, 2, 7], layer: { name: 'transpose', op: 'transpose', perm: [0, 1, 3, 2], inputs: ['x'], outputs: ['y'] } },
+    { shape: [2, 3, 4, 5], layer: { name: 'flatten', op: 'flatten', axis: 1, inputs: ['x'], outputs: ['y'] } },
+  ];
+  return layers.map(({ shape, layer }, i) => {
+    const [bits, scheme] = combo(i + 5);
+    const p = randomParams(r, bits, scheme);
+    const outShape = (inferLayerShapes(layer, [shape]) as number[][])[0]!;
+    const q: QMoveLayer = { kind: 'move', name: layer.name, inputs: ['x'], outputs: ['y'], layer, ...(layer.op === 'pad' ? { padValue: randInt(r, p.lo, p.hi) } : {}) };
+    const s = actShape(shape, 'x');
+    const codes = randomCodes(r, count(s), p);
+    const expected = goldenLayer(q, [{ name: 'x', shape, params: p, codes }], outShape, p);
+    const plan = tableStep(q, [shape], new Map([['x', p], ['y', p]]));
+    return intCase(`${layer.op} ${bits}-bit ${scheme} [${shape}] -> [${outShape}]`, plan, { x: words(codes, s, p) }, actShape(outShape, 'y'), p, expected);
+  });
 }
 
 const FAMILIES: Record<string, () => Case[]> = {
@@ -338,6 +398,7 @@ const FAMILIES: Record<string, () => Case[]> = {
   'add/sub/mul': binaryCases,
   depthwise: depthwiseCases,
   concat: concatCases,
+  'pad, transpose and reshape (through the operator table)': moveCases,
 };
 const CASES = Object.fromEntries(Object.entries(FAMILIES).map(([k, f]) => [k, f()]));
 
@@ -357,7 +418,7 @@ describe('small-kernel planning (no GPU)', () => {
     expect(x * y * 64).toBeGreaterThanOrEqual(64 * 70000);
   });
   it('refuses a dilated average pool', () => {
-    const layer: PoolLayer = { kind: 'avgPool', name: 'ap', inputs: ['x'], outputs: ['y'], layer: { name: 'ap', op: 'avgPool', inputs: ['x'], outputs: ['y'], kernel: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0], autoPad: 'NOTSET', ceilMode: false, countIncludePad: false, dilations: [2, 2] } };
+    const layer: QPoolLayer = { kind: 'avgPool', name: 'ap', inputs: ['x'], outputs: ['y'], layer: { name: 'ap', op: 'avgPool', inputs: ['x'], outputs: ['y'], kernel: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0], autoPad: 'NOTSET', ceilMode: false, countIncludePad: false, dilations: [2, 2] } };
     expect(() => planPool(layer, randomParams(rng(1), 8, 'affine'), { n: 1, c: 1, h: 5, w: 5 }, MAX_WG)).toThrow(/dilations/);
   });
 });
@@ -365,7 +426,7 @@ describe('small-kernel planning (no GPU)', () => {
 describeOnHosts((host) => {
   for (const [family, cases] of Object.entries(CASES)) {
     it(`${family}: ${cases.length} cases equal the golden model exactly`, async () => {
-      const value = expectClean(await host().run('smallOps', { cases: cases.map((c) => c.args) }), family);
+      const value = expectClean(await host().run('plans', { cases: cases.map((c) => c.args) }), family);
       const failures: string[] = [];
       cases.forEach((c, k) => {
         const lines = c.check(decodeInt32(value.outputs[k]!));

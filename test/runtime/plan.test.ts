@@ -12,6 +12,7 @@ import { prepareForQuantization } from '../../src/quant/prepare.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
 import { fitsLimits, pickChoice, UNPACKED_MARGIN } from '../../src/gpu/kernel-choice.js';
 import { planMemory, rootOf } from '../../src/runtime/memory-plan.js';
+import { gpuProblems, validateForGpu } from '../../src/runtime/validate.js';
 import { planFloatGraph, planQuantizedGraph, type PlanFacts } from '../../src/runtime/plan-graph.js';
 import { decodeGraph, encodeGraph } from '../../src/runtime/graph-codec.js';
 import type { CommandGraph } from '../../src/runtime/steps.js';
@@ -20,11 +21,11 @@ import { realInputs, zooModels } from '../helpers/zoo.js';
 
 const FACTS: PlanFacts = { dot4I8Packed: true, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 28 } };
 
-async function quantizedZoo(name: string, config = PRESETS.w8a8!): Promise<QuantizedGraph> {
+async function quantizedZoo(name: string, config = PRESETS.w8a8!, gpu?: PlanFacts): Promise<QuantizedGraph> {
   const model = zooModels().find((m) => m.name === name)!;
   const graph = prepareForQuantization(loadModelFile(model.path));
   const { tensors } = await collectStats(graph, [await realInputs(model, 100, 32)]);
-  return quantize(graph, tensors, config);
+  return quantize(graph, tensors, config, gpu === undefined ? {} : { gpu });
 }
 
 /** First and last step touching each planned tensor (inputs from -1, outputs to the end), computed independently of planMemory. */
@@ -131,7 +132,41 @@ describe('command graph refusals', () => {
     const out = graph.outputs[0]!.name;
     const bad = { ...graph, layers: [...graph.layers, { name: 'P', op: 'pad' as const, pads: [0, 1, 0, 1], mode: 'reflect' as const, value: 0, inputs: [out], outputs: ['t'] }], outputs: [{ name: 't', shape: ['N', 12] }] };
     expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
-    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(/layer 'P': pad has no float32 GPU kernel/);
+    expect(() => planFloatGraph(bad, { [graph.inputs[0]!.name]: [2, 1, 8, 8] }, FACTS)).toThrow(/layer 'P' \(pad\): no float32 GPU kernel/);
+    // Validation says the same before any shape is known.
+    expect(() => validateForGpu(bad, FACTS)).toThrow(/^1 layer of '.*' cannot run on this GPU: layer 'P' \(pad\): no float32 GPU kernel/);
+  });
+
+  it('validation lists every layer the GPU cannot run, in one typed error, before any shape is known', async () => {
+    const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: 4, activationBits: 16 } });
+    const problems = gpuProblems(qg, FACTS);
+    const layers = new Set(problems.map((p) => p.layer));
+    // Every integer layer holds 16-bit codes: each is named, not just the first.
+    const integerLayers = qg.layers.filter((l) => l.kind !== 'float').map((l) => l.name);
+    expect([...layers].sort()).toEqual([...new Set(integerLayers)].sort());
+    expect(problems.every((p) => /^its (output|input) has 16-bit \w+ codes \[\d+, \d+\], which do not fit the 8-bit lanes$/.test(p.why))).toBe(true);
+    const e = (() => {
+      try {
+        validateForGpu(qg, FACTS);
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(GpuUnsupportedError);
+    expect(e!.message).toMatch(new RegExp(`^${layers.size} layers of '.*' cannot run on this GPU: `));
+    expect(e!.message).not.toMatch(/\n/);
+    // Layers with the same reason are listed together, each named once.
+    for (const name of layers) expect(e!.message.split(`layer '${name}' (`).length - 1, name).toBeGreaterThanOrEqual(1);
+    // quantize() given an adapter's facts refuses the config at once, and takes a config the GPU runs.
+    await expect(quantizedZoo('digits-vgg', qg.config, FACTS)).rejects.toThrow(e!.message);
+    expect(gpuProblems(await quantizedZoo('digits-vgg', PRESETS.w8a8!, FACTS), FACTS)).toEqual([]);
+  });
+
+  it('asks for dot4I8Packed on an adapter without it: refused at validation, naming the feature', async () => {
+    const qg = await quantizedZoo('digits-vgg');
+    const problems = gpuProblems(qg, { ...FACTS, dot4I8Packed: false }, { dot4: true });
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => (p.op === 'conv' || p.op === 'dense') && /^dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product$/.test(p.why))).toBe(true);
   });
 });
 

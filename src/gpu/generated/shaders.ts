@@ -126,7 +126,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // buffers they read. Composed after requant.wgsl (write_out calls \`requantize\`)
 // and before igemm.wgsl.
 //
-// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// Layouts (src/quant/lanes.ts and src/gpu/ops/conv.ts write and read them on the host):
 // - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
 //   channel, in the low byte), params.in_words words per position. A lane holds
 //   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),
@@ -472,7 +472,7 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 alias Lanes = vec4<i32>;
 
 // Each byte moved to the top of the word and shifted down arithmetically,
-// which sign-extends it (unpackLane in src/quant/packing.ts).
+// which sign-extends it (unpackLane in src/quant/lanes.ts).
 fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
@@ -979,7 +979,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 
 // The flat index of an invocation in a 2D grid of workgroups: a dispatch of
 // more than maxComputeWorkgroupsPerDimension workgroups wraps into y
-// (src/gpu/ops/layout.ts, dispatch1d).
+// (src/gpu/ops/dispatch.ts, dispatch1d).
 fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
   return id.x + id.y * groups.x * workgroup_size;
 }
@@ -1378,8 +1378,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // Flatten, reshape, squeeze and transpose are all this one gather:
 //   in_flat = dot(out_coords, map), in_coords = in_flat spelled in in_shape,
 // with \`map\` the output's own strides (a reshape keeps the element order) or
-// the input's strides permuted (a transpose). Shapes of lower rank are padded
-// with 1 on the right, as the packed layout sees them (src/gpu/ops/layout.ts,
+// the input's strides permuted (a transpose). A pad is the same gather
+// through a window: coordinates shift by \`begin\` (a pad's begins, negative
+// where it crops) before the map, and those outside \`extent\` (the input's
+// shape) read the lane \`fill\`; without a window \`begin\` is 0 and \`extent\`
+// the output's shape, so every coordinate is inside. Shapes of lower rank are padded
+// with 1 on the right, as the packed layout sees them (src/quant/lanes.ts,
 // actShape). One invocation per output word; lanes past the last channel
 // are 0. Composed after grid.wgsl and lanes8.wgsl.
 
@@ -1390,6 +1394,9 @@ struct PermuteParams {
   out_shape: vec4<u32>,
   in_shape: vec4<u32>,
   map: vec4<u32>,
+  begin: vec4<i32>,
+  extent: vec4<u32>,
+  fill: i32,
 }
 
 @group(0) @binding(0) var<uniform> params: PermuteParams;
@@ -1409,8 +1416,11 @@ fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
   if (c >= o.y) {
     return 0;
   }
-  let coords = vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w);
-  let flat = dot(coords, params.map);
+  let coords = vec4<i32>(vec4<u32>(pixel / (o.z * o.w), c, (pixel / o.w) % o.z, pixel % o.w)) - params.begin;
+  if (any(coords < vec4<i32>(0)) || any(vec4<u32>(coords) >= params.extent)) {
+    return params.fill;
+  }
+  let flat = dot(vec4<u32>(coords), params.map);
   let s = params.in_shape;
   return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
 }
@@ -1796,7 +1806,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 //
 // The four int8 lanes of plane \`plane\` of a weight word of W_LANE_BITS-bit
 // lanes: 8-bit words are already lanes; narrower lanes are stored
-// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition; docs eq. 22), so one shift and
+// plane-major (src/quant/lanes.ts, gpuLanePosition; docs eq. 22), so one shift and
 // one mask put four of them in the four bytes, and the sign bit of each is
 // spread over its byte's high bits without carries between bytes (0 or
 // 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).

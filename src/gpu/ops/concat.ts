@@ -3,11 +3,13 @@
  * dispatch, each requantized to the output's parameters. Golden: the 'concat'
  * case of runQuantized. Other axes and more than 4 inputs are refused.
  */
+import { GpuUnsupportedError, ShapeError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
-import type { ConcatLayer } from '../../quant/quantized-graph.js';
+import type { QConcatLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface ConcatVariant {
   readonly kernel: 'concat';
@@ -15,21 +17,21 @@ export interface ConcatVariant {
 
 export const MAX_CONCAT_INPUTS = 4;
 
-export const concatKernel: KernelSource<ConcatVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'concat.wgsl'], 'main');
+export const concatKernel: KernelSource<ConcatVariant> = gridKernel(['requant.wgsl', 'lanes8.wgsl', 'concat.wgsl'], 'main');
 
-export interface ConcatPlan extends SmallPlan<ConcatVariant> {
+export interface ConcatPlan extends KernelPlan<ConcatVariant> {
   readonly outShape: ActShape;
 }
 
 /** `rank` is the NCHW rank of the tensors (the axis is normalized against it). */
-export function planConcat(layer: ConcatLayer, inP: readonly QParams[], outP: QParams, shapes: readonly ActShape[], rank: number, maxWorkgroups: number): ConcatPlan {
+export function planConcat(layer: QConcatLayer, inP: readonly QParams[], outP: QParams, shapes: readonly ActShape[], rank: number, maxWorkgroups: number): ConcatPlan {
   const where = `concat '${layer.name}'`;
   const axis = layer.axis < 0 ? layer.axis + rank : layer.axis;
-  if (axis !== 1) throw new RangeError(`${where}: axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
+  if (axis !== 1) throw new GpuUnsupportedError(`${where}: axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
   const k = layer.inputs.length;
-  if (k < 1 || k > MAX_CONCAT_INPUTS) throw new RangeError(`${where}: ${k} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
+  if (k < 1 || k > MAX_CONCAT_INPUTS) throw new GpuUnsupportedError(`${where}: ${k} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
   const s0 = shapes[0]!;
-  if (shapes.some((s) => s.n !== s0.n || s.h !== s0.h || s.w !== s0.w)) throw new RangeError(`${where}: inputs differ outside the channel axis`);
+  if (shapes.some((s) => s.n !== s0.n || s.h !== s0.h || s.w !== s0.w)) throw new ShapeError(`${where}: inputs differ outside the channel axis`);
   const begin: number[] = [];
   let c = 0;
   for (const s of shapes) {

@@ -3,23 +3,19 @@
  * with the convolution hooks (shaders/conv_io.wgsl) and one of the two dot
  * parts. `planConv` is pure (no GPU): it picks the variant from the adapter's
  * facts, computes the dispatch and every uniform by its WGSL field name, and
- * makes the buffers' contents. `encodeConv` and `runConv` put a plan on a device.
+ * makes the buffers' contents. `convKernelPlan` gives it the form every
+ * operator's plan has, which sessions, benches and tests all run.
  */
+import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../../errors.js';
 import type { AdapterFacts } from '../adapter-info.js';
-import { createBindGroup } from '../bind-group.js';
-import type { BufferTracker } from '../buffer-tracker.js';
-import { BufferUsage } from '../flags.js';
-import type { CompiledKernel, KernelSource, PipelineCache } from '../pipeline-cache.js';
-import { readBuffer } from '../readback.js';
-import { writeUniforms } from '../reflect.js';
+import type { KernelSource } from '../pipeline-cache.js';
 import { composeShader } from '../shader-parts.js';
 import type { ConvLayer } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
-import { laneBits } from '../../quant/packing.js';
+import { laneBits, laneOffset, packConvWeights } from '../../quant/lanes.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
-import { asNchw, foldBias, laneOffset, packConvWeights } from './conv-layout.js';
-import type { SmallPlan } from './small-plan.js';
+import type { KernelPlan } from './kernel-plan.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
 export interface IgemmVariant {
@@ -58,7 +54,7 @@ export interface ConvPlan {
   readonly dispatch: readonly [number, number, number];
   readonly uniforms: IgemmUniforms;
   readonly buffers: {
-    /** Packed weights in the GPU order (conv-layout.ts, packConvWeights). */
+    /** Packed weights in the GPU order (src/quant/lanes.ts, packConvWeights). */
     readonly weights: Uint32Array;
     /** bias + (off_in - Z_in) * sum_k w, per output channel. */
     readonly bias: Int32Array;
@@ -118,7 +114,7 @@ export const MAX_TILED_WG = 16;
  */
 export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShape: readonly number[], facts: Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>, options: ConvPlanOptions = {}): ConvPlan {
   const where = `planConv: layer '${q.name}'`;
-  if (inP.bits > 8 || outP.bits > 8) throw new RangeError(`${where}: activations of ${inP.bits} -> ${outP.bits} bits; the igemm kernel takes at most 8`);
+  if (inP.bits > 8 || outP.bits > 8) throw new GpuUnsupportedError(`${where}: activations of ${inP.bits} -> ${outP.bits} bits; the igemm kernel takes at most 8`);
   const dense = q.kind === 'dense';
   const [n, cIn, inH, inW] = asNchw(inputShape, dense);
   const m = q.weightShape[0]!;
@@ -127,12 +123,12 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   const group = dense ? 1 : layer.group;
   const strides = dense ? [1, 1] : layer.strides;
   const dil = dense ? [1, 1] : layer.dilations;
-  if (cg * group !== cIn || m % group !== 0) throw new RangeError(`${where}: weights [${q.weightShape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
+  if (cg * group !== cIn || m % group !== 0) throw new ShapeError(`${where}: weights [${q.weightShape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
   const { padTop, padLeft, outH, outW } = dense ? { padTop: 0, padLeft: 0, outH: 1, outW: 1 } : resolveWindow2d(inH, inW, [kH, kW], layer);
   const dot4 = options.dot4 ?? facts.dot4I8Packed;
-  if (dot4 && !facts.dot4I8Packed) throw new RangeError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
+  if (dot4 && !facts.dot4I8Packed) throw new GpuUnsupportedError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
   const rows = options.rows ?? 4;
-  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new RangeError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new GpuUnsupportedError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
   let workgroupX = options.workgroupX ?? 8;
   let workgroupY = options.workgroupY ?? 8;
   const tiled = options.tiled === true && group === 1 && workgroupX === workgroupY && workgroupX <= MAX_TILED_WG;
@@ -142,7 +138,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     workgroupY = size / workgroupX;
   }
   const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled, grouped: group > 1 };
-  if (variant.wLaneBits > 8) throw new RangeError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
+  if (variant.wLaneBits > 8) throw new GpuUnsupportedError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
   const offIn = laneOffset(inP);
   const offOut = laneOffset(outP);
@@ -180,7 +176,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   };
   const dispatch: [number, number, number] = [Math.ceil(outWords / workgroupX), Math.ceil(Math.ceil(positions / rows) / workgroupY), 1];
   const maxGroups = facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new RangeError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`);
+  if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new ResourceLimitError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`, 'maxComputeWorkgroupsPerDimension');
   const outputNchw: [number, number, number, number] = [n, m, outH, outW];
   return {
     variant,
@@ -195,8 +191,35 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   };
 }
 
-/** The plan in the form every small op has (small-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
-export function convSmallPlan(plan: ConvPlan, input: string, output: string): SmallPlan<IgemmVariant> {
+/**
+ * bias_gpu[c] = bias[c] + (off - Z_in) * sum_k w[c, k]: the shader sums
+ * w * (q - off), the golden model w * (q - Z_in) (eq. 9). Wrapping int32, as
+ * the shader adds it: the final accumulator is exact whenever the true one
+ * fits in int32 (eq. 10).
+ */
+export function foldBias(bias: Int32Array, weights: Int32Array, m: number, off: number, zeroIn: number): Int32Array {
+  const k = weights.length / m;
+  const out = new Int32Array(m);
+  for (let c = 0; c < m; c++) {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += weights[c * k + i]!;
+    out[c] = (bias[c]! + Math.imul(off - zeroIn, s)) | 0;
+  }
+  return out;
+}
+
+/** [N, C, H, W] for a convolution's NCHW tensor, [rows, K, 1, 1] for a dense layer's [..., K]. */
+export function asNchw(shape: readonly number[], dense: boolean): [number, number, number, number] {
+  if (dense) {
+    const k = shape[shape.length - 1]!;
+    return [shape.slice(0, -1).reduce((a, b) => a * b, 1), k, 1, 1];
+  }
+  if (shape.length !== 4) throw new ShapeError(`asNchw: a convolution takes an NCHW tensor, got shape [${shape.join(', ')}]`);
+  return shape as [number, number, number, number];
+}
+
+/** The plan in the form every small op has (kernel-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
+export function convKernelPlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
   return {
     variant: plan.variant,
     dispatch: plan.dispatch,
@@ -210,78 +233,4 @@ export function convSmallPlan(plan: ConvPlan, input: string, output: string): Sm
       outputs: { role: 'output', tensor: output, bytes: plan.outputWords * 4 },
     },
   };
-}
-
-/** The plan's uploaded buffers, made through `tracker` (destroy them with `destroyConvBuffers`). */
-export interface ConvBuffers {
-  readonly params: GPUBuffer;
-  readonly weights: GPUBuffer;
-  readonly bias: GPUBuffer;
-  readonly m0: GPUBuffer;
-  readonly shift: GPUBuffer;
-}
-
-export function createConvBuffers(tracker: BufferTracker, kernel: CompiledKernel, plan: ConvPlan, label: string): ConvBuffers {
-  const layout = kernel.reflection.uniforms['params'];
-  if (layout === undefined) throw new Error(`${kernel.label}: no uniform 'params'`);
-  const made: GPUBuffer[] = [];
-  const make = (name: string, usage: number, data: ArrayBufferView): GPUBuffer => {
-    const b = tracker.createWithData(`${label}:${name}`, usage, data);
-    made.push(b);
-    return b;
-  };
-  try {
-    return {
-      params: make('params', BufferUsage.UNIFORM, new Uint8Array(writeUniforms(layout, plan.uniforms))),
-      weights: make('weights', BufferUsage.STORAGE, plan.buffers.weights),
-      bias: make('bias', BufferUsage.STORAGE, plan.buffers.bias),
-      m0: make('m0', BufferUsage.STORAGE, plan.buffers.m0),
-      shift: make('shift', BufferUsage.STORAGE, plan.buffers.shift),
-    };
-  } catch (e) {
-    for (const b of made) b.destroy();
-    throw e;
-  }
-}
-
-export function destroyConvBuffers(b: ConvBuffers): void {
-  for (const buffer of [b.params, b.weights, b.bias, b.m0, b.shift]) buffer.destroy();
-}
-
-/** Records the layer into `encoder`: reads `input` (NHWC lanes, plan.inputWords), writes `output` (plan.outputWords). */
-export function encodeConv(device: GPUDevice, encoder: GPUCommandEncoder, kernel: CompiledKernel, plan: ConvPlan, buffers: ConvBuffers, input: GPUBuffer, output: GPUBuffer): void {
-  const { params, weights, bias, m0, shift } = buffers;
-  const bindGroup = createBindGroup(device, kernel, 0, { params, activations: input, weights, bias, m0, shift, outputs: output });
-  const pass = encoder.beginComputePass({ label: kernel.label });
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(...plan.dispatch);
-  pass.end();
-}
-
-/**
- * One layer on its own (tests, checks): uploads the plan and `input` words,
- * runs it into an output buffer first filled with `poison`, reads the output
- * words back. Every buffer is destroyed before returning, also on failure.
- */
-export async function runConv(cache: PipelineCache, tracker: BufferTracker, plan: ConvPlan, input: Uint32Array, poison = 0xdeadbeef): Promise<Uint32Array> {
-  if (input.length !== plan.inputWords) throw new RangeError(`runConv: ${input.length} input words, the plan takes ${plan.inputWords}`);
-  const device = tracker.device;
-  const kernel = await cache.get(igemmKernel, plan.variant);
-  const made: GPUBuffer[] = [];
-  let buffers: ConvBuffers | undefined;
-  try {
-    buffers = createConvBuffers(tracker, kernel, plan, kernel.label);
-    const x = tracker.createWithData(`${kernel.label}:input`, BufferUsage.STORAGE, input);
-    made.push(x);
-    const y = tracker.createWithData(`${kernel.label}:output`, BufferUsage.STORAGE | BufferUsage.COPY_SRC, new Uint32Array(plan.outputWords).fill(poison));
-    made.push(y);
-    const encoder = device.createCommandEncoder({ label: kernel.label });
-    encodeConv(device, encoder, kernel, plan, buffers, x, y);
-    device.queue.submit([encoder.finish()]);
-    return new Uint32Array(await readBuffer(tracker, y, plan.outputWords * 4));
-  } finally {
-    if (buffers !== undefined) destroyConvBuffers(buffers);
-    for (const b of made) b.destroy();
-  }
 }

@@ -4,15 +4,15 @@
  * (src/cpu/golden/int-conv.ts). The weights are repacked per output word:
  * each tap's 4 channels as 4 lanes (packDepthwiseWeights).
  */
+import { GpuUnsupportedError } from '../../errors.js';
 import type { ConvLayer } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import type { PackedRows } from '../../quant/packing.js';
-import { packConvWeights } from './conv-layout.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packDepthwiseWeights, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface DepthwiseVariant {
   readonly kernel: 'depthwise';
@@ -23,26 +23,13 @@ export interface DepthwiseVariant {
   readonly cols: 1 | 2 | 3 | 4;
 }
 
-export const depthwiseKernel: KernelSource<DepthwiseVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
+export const depthwiseKernel: KernelSource<DepthwiseVariant> = gridKernel(['requant.wgsl', 'lanes8.wgsl', 'dot4_unpacked.wgsl', 'weight_lanes.wgsl', 'depthwise.wgsl'], 'main', (v) => ({
   W_LANE_BITS: v.wLaneBits,
   MULT1: v.mult1 ? 1 : 0,
   COLS: v.cols,
 }));
 
-/**
- * Depthwise weights [M, 1, kH, kW] as the kernel reads them: per output word
- * (channels 4w..4w+3), each tap's 4 channels in 4 lanes, which is the igemm
- * layout of a layer with ceil(M / 4) outputs of 4 input channels each.
- */
-export function packDepthwiseWeights(weights: Int32Array, m: number, kH: number, kW: number, bits: number): PackedRows {
-  const m4 = Math.ceil(m / 4);
-  const taps = kH * kW;
-  const regrouped = new Int32Array(m4 * 4 * taps);
-  for (let co = 0; co < m; co++) for (let t = 0; t < taps; t++) regrouped[((co >> 2) * 4 + (co & 3)) * taps + t] = weights[co * taps + t]!;
-  return packConvWeights(regrouped, { m: m4, cg: 4, kH, kW }, bits);
-}
-
-export interface DepthwisePlan extends SmallPlan<DepthwiseVariant> {
+export interface DepthwisePlan extends KernelPlan<DepthwiseVariant> {
   readonly outShape: ActShape;
 }
 
@@ -56,14 +43,14 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
   const d = layer.layer as ConvLayer;
   const [m, cg, kh, kw] = layer.weightShape as [number, number, number, number];
   if (layer.kind !== 'conv' || cg !== 1 || d.group !== s.c || m % s.c !== 0) {
-    throw new RangeError(`${where}: not depthwise (weights [${layer.weightShape.join(', ')}], group ${d.group}, ${s.c} input channels)`);
+    throw new GpuUnsupportedError(`${where}: not depthwise (weights [${layer.weightShape.join(', ')}], group ${d.group}, ${s.c} input channels)`);
   }
   const [sh, sw] = d.strides;
   const [dh, dw] = d.dilations;
   const { padTop: pt, padLeft: pl, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, [kh, kw], d);
   const outShape: ActShape = { n: s.n, c: m, h: oh, w: ow };
   const words = packedWords(outShape);
-  if (layer.weightBits > 8) throw new RangeError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);
+  if (layer.weightBits > 8) throw new GpuUnsupportedError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);
   const packed = packDepthwiseWeights(layer.weights, m, kh, kw, layer.weightBits);
   const cols = Math.min(4, ow) as 1 | 2 | 3 | 4;
   const invocations = s.n * oh * Math.ceil(ow / cols) * Math.ceil(m / 4);

@@ -3,11 +3,13 @@
  * with broadcasting of size-1 dimensions (equal ranks, NCHW). Golden: the
  * 'add' | 'sub' | 'mul' case of runQuantized (TFLite's scheme).
  */
+import { ShapeError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
-import type { BinaryLayer } from '../../quant/quantized-graph.js';
+import type { QBinaryLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface BinaryVariant {
   readonly kernel: 'elementwise';
@@ -16,9 +18,9 @@ export interface BinaryVariant {
 
 const OPS = { add: 0, sub: 1, mul: 2 } as const;
 
-export const binaryKernel: KernelSource<BinaryVariant> = smallKernel(['requant.wgsl', 'lanes8.wgsl', 'elementwise.wgsl'], 'main', (v) => ({ OP: OPS[v.op] }));
+export const binaryKernel: KernelSource<BinaryVariant> = gridKernel(['requant.wgsl', 'lanes8.wgsl', 'elementwise.wgsl'], 'main', (v) => ({ OP: OPS[v.op] }));
 
-export interface BinaryPlan extends SmallPlan<BinaryVariant> {
+export interface BinaryPlan extends KernelPlan<BinaryVariant> {
   readonly outShape: ActShape;
 }
 
@@ -27,12 +29,12 @@ export function broadcastShape(a: ActShape, b: ActShape, where: string): ActShap
   const dim = (x: number, y: number): number => {
     if (x === y || y === 1) return x;
     if (x === 1) return y;
-    throw new RangeError(`${where}: shapes [${a.n}, ${a.c}, ${a.h}, ${a.w}] and [${b.n}, ${b.c}, ${b.h}, ${b.w}] do not broadcast`);
+    throw new ShapeError(`${where}: shapes [${a.n}, ${a.c}, ${a.h}, ${a.w}] and [${b.n}, ${b.c}, ${b.h}, ${b.w}] do not broadcast`);
   };
   return { n: dim(a.n, b.n), c: dim(a.c, b.c), h: dim(a.h, b.h), w: dim(a.w, b.w) };
 }
 
-export function planBinary(layer: BinaryLayer, pa: QParams, pb: QParams, po: QParams, sa: ActShape, sb: ActShape, maxWorkgroups: number): BinaryPlan {
+export function planBinary(layer: QBinaryLayer, pa: QParams, pb: QParams, po: QParams, sa: ActShape, sb: ActShape, maxWorkgroups: number): BinaryPlan {
   const out = broadcastShape(sa, sb, `${layer.kind} '${layer.name}'`);
   const words = packedWords(out);
   const [ra, rb] = layer.inputRequant;

@@ -3,21 +3,22 @@
  * dispatch of shaders/fcopy.wgsl per input, into slices of one output.
  * Golden: the CPU float executor's concat.
  */
+import { ShapeError } from '../../errors.js';
 import type { ConcatLayer } from '../../ir/layers.js';
 import { normalizeAxis, numel } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface FloatCopyVariant {
   readonly kernel: 'fcopy';
 }
 
-export const floatCopyKernel: KernelSource<FloatCopyVariant> = smallKernel(['fcopy.wgsl'], 'main');
+export const floatCopyKernel: KernelSource<FloatCopyVariant> = gridKernel(['fcopy.wgsl'], 'main');
 
 export interface FloatConcatPlan {
   /** One copy per input, each writing its slice of the output. */
-  readonly copies: SmallPlan<FloatCopyVariant>[];
+  readonly copies: KernelPlan<FloatCopyVariant>[];
   readonly outShape: number[];
 }
 
@@ -26,16 +27,16 @@ export function planFloatConcat(layer: ConcatLayer, shapes: readonly (readonly n
   const rank = shapes[0]!.length;
   const axis = normalizeAxis(layer.axis, rank, layer.name);
   for (const s of shapes) {
-    if (s.length !== rank || s.some((d, i) => i !== axis && d !== shapes[0]![i])) throw new RangeError(`${where}: inputs [${shapes.map((x) => x.join('x')).join('], [')}] differ outside axis ${axis}`);
+    if (s.length !== rank || s.some((d, i) => i !== axis && d !== shapes[0]![i])) throw new ShapeError(`${where}: inputs [${shapes.map((x) => x.join('x')).join('], [')}] differ outside axis ${axis}`);
   }
   const outLen = shapes.reduce((a, s) => a + s[axis]!, 0);
   const outShape = shapes[0]!.map((d, i) => (i === axis ? outLen : d));
   const inner = numel(shapes[0]!.slice(axis + 1));
   const bytes = numel(outShape) * 4;
   let begin = 0;
-  const copies = shapes.map((s, k): SmallPlan<FloatCopyVariant> => {
+  const copies = shapes.map((s, k): KernelPlan<FloatCopyVariant> => {
     const invocations = numel(s);
-    const plan: SmallPlan<FloatCopyVariant> = {
+    const plan: KernelPlan<FloatCopyVariant> = {
       variant: { kernel: 'fcopy' },
       dispatch: dispatch1d(invocations, maxWorkgroups),
       uniforms: { params: { invocations, len: s[axis]!, inner, out_len: outLen, begin } },

@@ -2,12 +2,13 @@
  * Float32 convolution and dense layers on the GPU (shaders/fconv.wgsl), NCHW.
  * Golden: the CPU float executor's conv2d and gemm (src/cpu/run-layer.ts).
  */
+import { ShapeError } from '../../errors.js';
 import type { ConvLayer, DenseLayer } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { activationCode } from './float-activation.js';
-import { dispatch1d } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 import { numel } from '../../ir/shape.js';
 
 export interface FloatConvVariant {
@@ -22,7 +23,7 @@ export interface FloatConvVariant {
   readonly pointwise: boolean;
 }
 
-export const floatConvKernel: KernelSource<FloatConvVariant> = smallKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({
+export const floatConvKernel: KernelSource<FloatConvVariant> = gridKernel(['activation_f32.wgsl', 'fconv.wgsl'], 'main', (v) => ({
   ACT: v.act,
   BATCH_COLUMNS: v.batchColumns ? 1 : 0,
   CH_BLOCK: v.chBlock,
@@ -34,7 +35,7 @@ export interface FloatTensorData {
   readonly data: Float32Array;
 }
 
-export interface FloatConvPlan extends SmallPlan<FloatConvVariant> {
+export interface FloatConvPlan extends KernelPlan<FloatConvVariant> {
   readonly outShape: number[];
 }
 
@@ -48,13 +49,13 @@ export function planFloatConv(layer: ConvLayer | DenseLayer, x: readonly number[
     n = numel(x.slice(0, -1));
     [h, wd] = [1, 1];
   } else {
-    if (x.length !== 4) throw new RangeError(`${where}: input [${x.join(', ')}] is not NCHW`);
+    if (x.length !== 4) throw new ShapeError(`${where}: input [${x.join(', ')}] is not NCHW`);
     [n, cIn, h, wd] = x as [number, number, number, number];
   }
   const m = w.shape[0]!;
   const [cg, kh, kw] = dense ? [w.shape[1]!, 1, 1] : [w.shape[1]!, w.shape[2]!, w.shape[3]!];
   const group = dense ? 1 : layer.group;
-  if (cg * group !== cIn || m % group !== 0) throw new RangeError(`${where}: weights [${w.shape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
+  if (cg * group !== cIn || m % group !== 0) throw new ShapeError(`${where}: weights [${w.shape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
   const [sh, sw] = dense ? [1, 1] : layer.strides;
   const [dh, dw] = dense ? [1, 1] : layer.dilations;
   let g = { oh: 1, ow: 1, pad_top: 0, pad_left: 0 };

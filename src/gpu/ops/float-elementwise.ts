@@ -2,11 +2,12 @@
  * Float32 Add, Sub, Mul, Div with broadcasting, and activation layers, on the
  * GPU (shaders/fbinary.wgsl). Golden: runLayer's binary and activation cases.
  */
+import { GpuUnsupportedError } from '../../errors.js';
 import type { ActivationLayer, BinaryLayer } from '../../ir/layers.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { activationCode } from './float-activation.js';
-import { dispatch1d } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 import { broadcastShapes, numel } from '../../ir/shape.js';
 
 export interface FloatBinaryVariant {
@@ -17,9 +18,9 @@ export interface FloatBinaryVariant {
 
 const OPS = { add: 0, sub: 1, mul: 2, div: 3, activation: 4 } as const;
 
-export const floatBinaryKernel: KernelSource<FloatBinaryVariant> = smallKernel(['activation_f32.wgsl', 'fbinary.wgsl'], 'main', (v) => ({ OP: OPS[v.op], ACT: v.act }));
+export const floatBinaryKernel: KernelSource<FloatBinaryVariant> = gridKernel(['activation_f32.wgsl', 'fbinary.wgsl'], 'main', (v) => ({ OP: OPS[v.op], ACT: v.act }));
 
-export interface FloatBinaryPlan extends SmallPlan<FloatBinaryVariant> {
+export interface FloatBinaryPlan extends KernelPlan<FloatBinaryVariant> {
   readonly outShape: number[];
 }
 
@@ -32,7 +33,7 @@ export function planFloatBinary(layer: BinaryLayer | ActivationLayer, a: readonl
   const where = `${layer.op} '${layer.name}'`;
   const unary = layer.op === 'activation';
   const outShape = unary ? [...a] : (broadcastShapes(a, b!, where) as number[]);
-  if (outShape.length > 4) throw new RangeError(`${where}: rank ${outShape.length}; the GPU kernels take at most 4`);
+  if (outShape.length > 4) throw new GpuUnsupportedError(`${where}: rank ${outShape.length}; the GPU kernels take at most 4`);
   const act = activationCode(unary ? layer.fn : layer.activation);
   const invocations = numel(outShape);
   return {

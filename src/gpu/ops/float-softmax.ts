@@ -2,16 +2,16 @@
 import type { SoftmaxLayer } from '../../ir/layers.js';
 import { normalizeAxis, numel } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface FloatSoftmaxVariant {
   readonly kernel: 'fsoftmax';
 }
 
-export const floatSoftmaxKernel: KernelSource<FloatSoftmaxVariant> = smallKernel(['fsoftmax.wgsl'], 'main');
+export const floatSoftmaxKernel: KernelSource<FloatSoftmaxVariant> = gridKernel(['fsoftmax.wgsl'], 'main');
 
-export function planFloatSoftmax(layer: SoftmaxLayer, x: readonly number[], maxWorkgroups: number): SmallPlan<FloatSoftmaxVariant> & { outShape: number[] } {
+export function planFloatSoftmax(layer: SoftmaxLayer, x: readonly number[], maxWorkgroups: number): KernelPlan<FloatSoftmaxVariant> & { outShape: number[] } {
   const axis = normalizeAxis(layer.axis, x.length, layer.name);
   const outer = numel(x.slice(0, axis));
   const [len, inner] = layer.coerce2d ? [numel(x.slice(axis)), 1] : [x[axis]!, numel(x.slice(axis + 1))];

@@ -14,7 +14,6 @@
  */
 import type { ConvLayer } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
-import { packRows } from '../../quant/packing.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { QuantizeWindow } from './quantize.js';
 
@@ -54,7 +53,7 @@ export function im2colConv(q: QMatmulLayer, inputShape: readonly number[]): Im2c
   const pointwise: ConvLayer = { ...layer, strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], autoPad: 'NOTSET', group: 1 };
   return {
     window: { kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop, padLeft, outH, outW },
-    layer: { ...q, layer: pointwise, weightShape: [m, k, 1, 1], weights, packedWeights: packRows(weights, m, k, q.weightBits) },
+    layer: { ...q, layer: pointwise, weightShape: [m, k, 1, 1], weights },
     shape: [n, k, outH, outW],
   };
 }

@@ -1,19 +1,21 @@
 /** Lookup-table activations on the GPU (shaders/lut.wgsl; golden: the 'lut' case of runQuantized, eq. 21). */
+import { GpuUnsupportedError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
-import type { LutLayer } from '../../quant/quantized-graph.js';
+import type { QLutLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface LutVariant {
   readonly kernel: 'lut';
 }
 
-export const lutKernel: KernelSource<LutVariant> = smallKernel(['lanes8.wgsl', 'lut.wgsl'], 'main');
+export const lutKernel: KernelSource<LutVariant> = gridKernel(['lanes8.wgsl', 'lut.wgsl'], 'main');
 
-export function planLut(layer: LutLayer, inP: QParams, outP: QParams, s: ActShape, maxWorkgroups: number): SmallPlan<LutVariant> {
+export function planLut(layer: QLutLayer, inP: QParams, outP: QParams, s: ActShape, maxWorkgroups: number): KernelPlan<LutVariant> {
   if (layer.table.length !== inP.hi - inP.lo + 1) {
-    throw new RangeError(`lut '${layer.name}': table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
+    throw new GpuUnsupportedError(`lut '${layer.name}': table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
   }
   const words = packedWords(s);
   return {

@@ -5,10 +5,12 @@
  * the input's flat index. Golden: the float executor's transpose, flatten
  * and reshape (a reshape keeps the element order).
  */
+import { GpuUnsupportedError } from '../../errors.js';
 import { stridesOf } from '../../ir/shape.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, packedWords } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { packedWords } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface PermuteVariant {
   readonly kernel: 'permute';
@@ -17,14 +19,14 @@ export interface FloatPermuteVariant {
   readonly kernel: 'fpermute';
 }
 
-export const permuteKernel: KernelSource<PermuteVariant> = smallKernel(['lanes8.wgsl', 'permute.wgsl'], 'main');
-export const floatPermuteKernel: KernelSource<FloatPermuteVariant> = smallKernel(['fpermute.wgsl'], 'main');
+export const permuteKernel: KernelSource<PermuteVariant> = gridKernel(['lanes8.wgsl', 'permute.wgsl'], 'main');
+export const floatPermuteKernel: KernelSource<FloatPermuteVariant> = gridKernel(['fpermute.wgsl'], 'main');
 
 type Vec4 = [number, number, number, number];
 
-/** A shape of rank <= 4 padded with 1 on the right: the packed layout's view (layout.ts, actShape). */
+/** A shape of rank <= 4 padded with 1 on the right: the packed layout's view (src/quant/lanes.ts, actShape). */
 function padRight(s: readonly number[], where: string): Vec4 {
-  if (s.length > 4) throw new RangeError(`${where}: rank ${s.length}; the GPU kernels take at most 4`);
+  if (s.length > 4) throw new GpuUnsupportedError(`${where}: rank ${s.length}; the GPU kernels take at most 4`);
   return [...s, ...Array<number>(4 - s.length).fill(1)] as Vec4;
 }
 
@@ -40,19 +42,43 @@ export function reshapeMap(outShape: readonly number[], where: string): Vec4 {
   return stridesOf(padRight(outShape, where)) as Vec4;
 }
 
-export function planPermute(input: string, output: string, inShape: readonly number[], outShape: readonly number[], map: Vec4, maxWorkgroups: number): SmallPlan<PermuteVariant> {
+/**
+ * The window of a pad (ONNX layout: every axis's begin, then every end;
+ * negative values crop): output coordinate o reads input coordinate
+ * o - begin through the input's own strides, and a coordinate outside the
+ * input reads the fill code.
+ */
+export function padMap(inShape: readonly number[], pads: readonly number[], where: string): { strides: Vec4; begin: Vec4 } {
+  const rank = inShape.length;
+  const begin = [0, 1, 2, 3].map((axis) => (axis < rank ? pads[axis]! : 0)) as Vec4;
+  return { strides: stridesOf(padRight(inShape, where)) as Vec4, begin };
+}
+
+/** A gather that can leave the input (a pad): output coordinates are shifted by `begin` first, and those outside the input read `fill` (a lane value, q - off). */
+export interface PermuteWindow {
+  readonly begin: Vec4;
+  readonly fill: number;
+}
+
+/**
+ * One gather of packed lanes: a transpose or reshape (`map` from output
+ * coordinates to the input's flat index), or with `window` a pad.
+ */
+export function planPermute(input: string, output: string, inShape: readonly number[], outShape: readonly number[], map: Vec4, maxWorkgroups: number, window?: PermuteWindow): KernelPlan<PermuteVariant> {
   const where = `permute '${output}'`;
   const o = padRight(outShape, where);
+  const i = padRight(inShape, where);
   const words = packedWords({ n: o[0], c: o[1], h: o[2], w: o[3] });
   return {
     variant: { kernel: 'permute' },
     dispatch: dispatch1d(words, maxWorkgroups),
-    uniforms: { params: { words, out_shape: o, in_shape: padRight(inShape, where), map } },
+    // Without a window every output coordinate is inside: its source extent is the output's own.
+    uniforms: { params: { words, out_shape: o, in_shape: i, map, begin: window?.begin ?? [0, 0, 0, 0], extent: window === undefined ? o : i, fill: window?.fill ?? 0 } },
     buffers: { x: { role: 'input', tensor: input }, y: { role: 'output', tensor: output, bytes: words * 4 } },
   };
 }
 
-export function planFloatPermute(input: string, output: string, outShape: readonly number[], map: Vec4, maxWorkgroups: number): SmallPlan<FloatPermuteVariant> {
+export function planFloatPermute(input: string, output: string, outShape: readonly number[], map: Vec4, maxWorkgroups: number): KernelPlan<FloatPermuteVariant> {
   const o = padRight(outShape, `transpose '${output}'`);
   const invocations = o[0] * o[1] * o[2] * o[3];
   return {

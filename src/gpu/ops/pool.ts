@@ -3,26 +3,28 @@
  * float max pool on integers, intAvgPool and intGlobalAvgPool
  * (src/cpu/golden/int-pool.ts). Pools keep their input's parameters.
  */
+import { GpuUnsupportedError, ShapeError } from '../../errors.js';
 import type { PoolLayer as PoolDescriptor } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
-import type { PoolLayer } from '../../quant/quantized-graph.js';
+import type { QPoolLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface PoolVariant {
   readonly kernel: 'pool';
   readonly mode: 'max' | 'avg';
 }
 
-export const poolKernel: KernelSource<PoolVariant> = smallKernel(['lanes8.wgsl', 'pool.wgsl'], 'main', (v) => ({ MODE: v.mode === 'max' ? 0 : 1 }));
+export const poolKernel: KernelSource<PoolVariant> = gridKernel(['lanes8.wgsl', 'pool.wgsl'], 'main', (v) => ({ MODE: v.mode === 'max' ? 0 : 1 }));
 
-export interface PoolPlan extends SmallPlan<PoolVariant> {
+export interface PoolPlan extends KernelPlan<PoolVariant> {
   readonly outShape: ActShape;
 }
 
-export function planPool(layer: PoolLayer, p: QParams, s: ActShape, maxWorkgroups: number): PoolPlan {
+export function planPool(layer: QPoolLayer, p: QParams, s: ActShape, maxWorkgroups: number): PoolPlan {
   const mode = layer.kind === 'maxPool' || layer.kind === 'globalMaxPool' ? 'max' : 'avg';
   let g = { oh: 1, ow: 1, kh: s.h, kw: s.w, sh: 1, sw: 1, dh: 1, dw: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0, count_include_pad: 0 };
   if (layer.kind === 'maxPool' || layer.kind === 'avgPool') {
@@ -30,9 +32,9 @@ export function planPool(layer: PoolLayer, p: QParams, s: ActShape, maxWorkgroup
     const [kh, kw] = d.kernel;
     const [sh, sw] = d.strides;
     const [dh, dw] = d.dilations;
-    if (mode === 'avg' && (dh !== 1 || dw !== 1)) throw new RangeError(`avgPool '${layer.name}': dilations [${dh}, ${dw}] are not supported (the golden model has none)`);
+    if (mode === 'avg' && (dh !== 1 || dw !== 1)) throw new GpuUnsupportedError(`avgPool '${layer.name}': dilations [${dh}, ${dw}] are not supported (the golden model has none)`);
     const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, d.kernel, d, d.ceilMode);
-    if (!(oh > 0 && ow > 0)) throw new RangeError(`${layer.kind} '${layer.name}': output ${oh} x ${ow} from input ${s.h} x ${s.w}`);
+    if (!(oh > 0 && ow > 0)) throw new ShapeError(`${layer.kind} '${layer.name}': output ${oh} x ${ow} from input ${s.h} x ${s.w}`);
     g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: d.countIncludePad ? 1 : 0 };
   }
   const outShape: ActShape = { n: s.n, c: s.c, h: g.oh, w: g.ow };

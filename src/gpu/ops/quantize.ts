@@ -3,11 +3,13 @@
  * tensor to packed lanes (golden: quantizeValue, eq. 4-5), and packed lanes
  * back to float NCHW (golden: dequantizeValue, eq. 1).
  */
+import { GpuUnsupportedError } from '../../errors.js';
 import { stridesOf } from '../../ir/shape.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { dispatch1d, laneOffset, packedWords, type ActShape } from './layout.js';
-import { smallKernel, type SmallPlan } from './small-plan.js';
+import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { dispatch1d } from './dispatch.js';
+import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface QuantizeVariant {
   readonly kernel: 'quantize';
@@ -16,8 +18,8 @@ export interface DequantizeVariant {
   readonly kernel: 'dequantize';
 }
 
-export const quantizeKernel: KernelSource<QuantizeVariant> = smallKernel(['lanes8.wgsl', 'quantize.wgsl'], 'quantize_main');
-export const dequantizeKernel: KernelSource<DequantizeVariant> = smallKernel(['lanes8.wgsl', 'quantize.wgsl'], 'dequantize_main');
+export const quantizeKernel: KernelSource<QuantizeVariant> = gridKernel(['lanes8.wgsl', 'quantize.wgsl'], 'quantize_main');
+export const dequantizeKernel: KernelSource<DequantizeVariant> = gridKernel(['lanes8.wgsl', 'quantize.wgsl'], 'dequantize_main');
 
 /** A convolution window over the input: which input pixels each output position's lanes hold. */
 export interface QuantizeWindow {
@@ -47,7 +49,7 @@ export interface BoundaryTensors {
 
 function checkParams(p: QParams, where: string): void {
   const off = laneOffset(p);
-  if (p.bits > 8 || p.lo - off < -128 || p.hi - off > 127) throw new RangeError(`${where}: ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}] do not fit 8-bit lanes`);
+  if (p.bits > 8 || p.lo - off < -128 || p.hi - off > 127) throw new GpuUnsupportedError(`${where}: ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}] do not fit 8-bit lanes`);
 }
 
 /** Element strides of the float input's N, C, H and W axes in memory. */
@@ -66,7 +68,7 @@ export function planQuantize(
   maxWorkgroups: number,
   window: QuantizeWindow = plainWindow(s),
   strides: InputStrides = stridesOf([s.n, s.c, s.h, s.w]) as [number, number, number, number],
-): SmallPlan<QuantizeVariant> {
+): KernelPlan<QuantizeVariant> {
   checkParams(p, `quantize '${t.lanes}'`);
   const lanes = window.kH * window.kW * s.c;
   const words = packedWords({ n: s.n, c: lanes, h: window.outH, w: window.outW });
@@ -103,7 +105,7 @@ export function planQuantize(
   };
 }
 
-export function planDequantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number): SmallPlan<DequantizeVariant> {
+export function planDequantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number): KernelPlan<DequantizeVariant> {
   checkParams(p, `dequantize '${t.lanes}'`);
   const words = packedWords(s);
   return {

@@ -10,7 +10,7 @@
 alias Lanes = vec4<i32>;
 
 // Each byte moved to the top of the word and shifted down arithmetically,
-// which sign-extends it (unpackLane in src/quant/packing.ts).
+// which sign-extends it (unpackLane in src/quant/lanes.ts).
 fn lanes_of_word(w: u32) -> Lanes {
   let s = bitcast<i32>(w);
   return vec4<i32>((s << 24u) >> 24u, (s << 16u) >> 24u, (s << 8u) >> 24u, s >> 24u);
@@ -28,7 +28,7 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 //
 // The four int8 lanes of plane `plane` of a weight word of W_LANE_BITS-bit
 // lanes: 8-bit words are already lanes; narrower lanes are stored
-// plane-major (src/gpu/ops/conv-layout.ts, gpuLanePosition; docs eq. 22), so one shift and
+// plane-major (src/quant/lanes.ts, gpuLanePosition; docs eq. 22), so one shift and
 // one mask put four of them in the four bytes, and the sign bit of each is
 // spread over its byte's high bits without carries between bytes (0 or
 // 2^(w-1) per byte, times (256 - 2^w) / 2^(w-1), is 0 or the fill).
@@ -138,7 +138,7 @@ fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) 
 // buffers they read. Composed after requant.wgsl (write_out calls `requantize`)
 // and before igemm.wgsl.
 //
-// Layouts (src/gpu/ops/conv-layout.ts writes and reads them on the host):
+// Layouts (src/quant/lanes.ts and src/gpu/ops/conv.ts write and read them on the host):
 // - activations: NHWC, 8-bit lanes, 4 channels to a u32 (lane 0 = the lowest
 //   channel, in the low byte), params.in_words words per position. A lane holds
 //   a = q - off (off = 128 for affine tensors, 0 for symmetric and pow2 ones),

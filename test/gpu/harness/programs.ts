@@ -11,8 +11,7 @@ import { BufferUsage } from '../../../src/gpu/flags.js';
 import type { PipelineCache } from '../../../src/gpu/pipeline-cache.js';
 import { requantTestKernel, runRequantPrimitive, type Primitive } from '../kernels/requant-test-kernel.js';
 import { decodeInt32, encodeInt32 } from './codec.js';
-import { smallPrograms } from './programs-small.js';
-import { igemmPrograms } from './programs-igemm.js';
+import { kernelPrograms } from './programs-kernels.js';
 
 export interface ProgramContext {
   readonly gpu: Gpu;
@@ -30,8 +29,7 @@ export interface RequantArgs {
 }
 
 export const programs = {
-  ...smallPrograms,
-  ...igemmPrograms,
+  ...kernelPrograms,
   async adapterFacts(ctx: ProgramContext, _args: null): Promise<AdapterFacts> {
     return ctx.gpu.facts;
   },

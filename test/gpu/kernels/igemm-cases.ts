@@ -8,10 +8,13 @@ import { intMatmulLayer } from '../../../src/cpu/golden/int-conv.js';
 import type { ConvLayer, DenseLayer } from '../../../src/ir/layers.js';
 import type { Bits, Scheme } from '../../../src/quant/config.js';
 import { quantizeMultiplier } from '../../../src/quant/fixed-point.js';
-import { packRows } from '../../../src/quant/packing.js';
 import { activationRange, clampedParams, weightRange, type QParams } from '../../../src/quant/qparams.js';
 import type { QMatmulLayer } from '../../../src/quant/quantized-graph.js';
+import { convKernelPlan, type ConvPlan } from '../../../src/gpu/ops/conv.js';
+import { laneOffset, packActivations, unpackActivations, type ActShape } from '../../../src/quant/lanes.js';
 import { mulberry32 } from '../../helpers/random.js';
+import { encodeInt32 } from '../harness/codec.js';
+import { encodePlan, type PlanArgs } from '../harness/programs-kernels.js';
 
 export interface IgemmCase {
   readonly name: string;
@@ -112,7 +115,6 @@ export function buildCase(c: IgemmCase): BuiltCase {
     weightShape,
     weights,
     weightBits: c.wBits,
-    packedWeights: packRows(weights, m, k, c.wBits),
     weightScales: new Float32Array(m).fill(0.01),
     bias,
     requant: { m0, shift },
@@ -139,3 +141,20 @@ export const IGEMM_CASES: readonly IgemmCase[] = [
   { name: 'dense 37 -> 10, batch 3, w8 per-channel, affine -> affine', input: [3, 37], outChannels: 10, dense: true, wBits: 8, perChannel: true, inScheme: 'affine', outScheme: 'affine', seed: 11 },
   { name: 'dense 2 -> 3, batch 4, w2, M around 1 (left shifts), symmetric -> affine', input: [4, 2], outChannels: 3, dense: true, wBits: 2, perChannel: true, inScheme: 'symmetric', outScheme: 'affine', gain: 2, seed: 12 },
 ];
+
+const nchw = ([n, c, h, w]: readonly [number, number, number, number]): ActShape => ({ n, c, h, w });
+
+/**
+ * A case's plan as a session runs it (convKernelPlan, the form of every
+ * operator's step), with its input packed: the arguments of the harness's
+ * `plan` program. Padding lanes of the input hold the input's real zero.
+ */
+export function igemmPlanArgs(b: BuiltCase, plan: ConvPlan): PlanArgs {
+  const input = packActivations(b.x, nchw(plan.inputNchw), laneOffset(b.inP), b.inP.zeroPoint);
+  return { plan: encodePlan(convKernelPlan(plan, 'x', 'y')), inputs: { x: encodeInt32(new Int32Array(input.buffer)) } };
+}
+
+/** The output words of a run as NCHW codes. */
+export function igemmCodes(b: BuiltCase, plan: ConvPlan, words: Uint32Array): Int32Array {
+  return unpackActivations(words, nchw(plan.outputNchw), laneOffset(b.outP));
+}

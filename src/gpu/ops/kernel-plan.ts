@@ -2,7 +2,7 @@
  * The host-side shape every small kernel shares (STYLE.md point 5): a pure
  * `plan...()` gives the variant (what changes the shader), the dispatch, the
  * uniform values by WGSL field name and the buffer of each binding by its WGSL
- * name; `prepareSmallOp` then builds the uniform and constant buffers and the
+ * name; `prepareKernel` then builds the uniform and constant buffers and the
  * bind group once, and `encode` only records the dispatch.
  */
 import { createBindGroup } from '../bind-group.js';
@@ -11,7 +11,7 @@ import { BufferUsage } from '../flags.js';
 import type { CompiledKernel, KernelSource, KernelVariant } from '../pipeline-cache.js';
 import { writeUniforms, type UniformValues } from '../reflect.js';
 import { composeShader, type ShaderFile } from '../shader-parts.js';
-import { WORKGROUP_SIZE } from './layout.js';
+import { WORKGROUP_SIZE } from './dispatch.js';
 
 /** What a binding holds: a tensor of the graph (read or written), or constant data made at plan time. */
 export type BufferRole =
@@ -19,7 +19,7 @@ export type BufferRole =
   | { readonly role: 'output'; readonly tensor: string; readonly bytes: number }
   | { readonly role: 'constant'; readonly data: Int32Array | Uint32Array | Float32Array };
 
-export interface SmallPlan<V extends KernelVariant = KernelVariant> {
+export interface KernelPlan<V extends KernelVariant = KernelVariant> {
   readonly variant: V;
   readonly dispatch: readonly [number, number, number];
   /** Values of each uniform struct, by the uniform binding's name, then by field name. */
@@ -29,7 +29,7 @@ export interface SmallPlan<V extends KernelVariant = KernelVariant> {
 }
 
 /** A kernel made of grid.wgsl (flat_index) and WGSL parts from shaders/, with WORKGROUP_SIZE and the variant's other overrides. */
-export function smallKernel<V extends KernelVariant>(
+export function gridKernel<V extends KernelVariant>(
   parts: readonly ShaderFile[],
   entryPoint: string,
   constants: (v: V) => Readonly<Record<string, number>> = () => ({}),
@@ -37,7 +37,7 @@ export function smallKernel<V extends KernelVariant>(
   return { shader: () => composeShader(['grid.wgsl', ...parts]), entryPoint, constants: (v) => ({ WORKGROUP_SIZE, ...constants(v) }) };
 }
 
-export interface PreparedSmallOp {
+export interface PreparedKernel {
   /** Records the dispatch into an open compute pass. */
   encode(pass: GPUComputePassEncoder): void;
   /** Destroys the uniform and constant buffers made for the op. */
@@ -48,7 +48,7 @@ export interface PreparedSmallOp {
  * Uniform and constant buffers (through `tracker`) and the bind group of one
  * planned op; `tensors` gives the buffer of each tensor the plan names.
  */
-export function prepareSmallOp(tracker: BufferTracker, kernel: CompiledKernel, plan: SmallPlan, tensors: Readonly<Record<string, GPUBuffer>>): PreparedSmallOp {
+export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, plan: KernelPlan, tensors: Readonly<Record<string, GPUBuffer>>): PreparedKernel {
   const made: GPUBuffer[] = [];
   try {
     const resources: Record<string, GPUBuffer> = {};

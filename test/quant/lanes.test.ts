@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { laneBits, packActivations8, packRows, unpackLane, unpackRows } from '../../src/quant/packing.js';
+import { laneBits, nonzeroPadding, packActivations, packRows, unpackActivations, unpackLane, unpackRows } from '../../src/quant/lanes.js';
 
 const SEED = 20240608;
 
@@ -154,38 +154,41 @@ describe('unpackLane', () => {
   });
 });
 
-describe('packActivations8', () => {
-  it('packs 4 int8 channels per word and zero-pads channels to a multiple of 4', () => {
-    const values = Int8Array.from([1, -1, 127, -128, 5, /* position 2 */ 2, 3, 4, 5, 6]);
-    const { data, wordsPerPosition } = packActivations8(values, 2, 5);
-    expect(wordsPerPosition).toBe(2);
-    expect([...data]).toEqual([0x807fff01, 0x00000005, 0x05040302, 0x00000006]);
-    expect([...unpackRows(data, 2, 5, 8)]).toEqual([...values]);
+describe('packActivations (NCHW codes to NHWC 8-bit lanes)', () => {
+  it('packs 4 channels per word, channels last, and pads channels to a multiple of 4 with the pad code', () => {
+    // n = 1, c = 5, h = 1, w = 2: NCHW order is channel-major.
+    const codes = Int32Array.from([1, 2, -1, 3, 127, 4, -128, 5, 5, 6]);
+    const s = { n: 1, c: 5, h: 1, w: 2 };
+    expect([...packActivations(codes, s, 0)]).toEqual([0x807fff01, 0x00000005, 0x05040302, 0x00000006]);
+    // An affine tensor: lanes q - 128, padding lanes the zero point's.
+    const affine = packActivations(codes.map((q) => q + 128), s, 128, 130);
+    expect(affine[1]).toBe(0x02020205);
+    expect([...unpackActivations(affine, s, 128)]).toEqual([...codes.map((q) => q + 128)]);
+    expect(nonzeroPadding(affine, s, 2)).toEqual([]);
+    expect(nonzeroPadding(affine, s)).toEqual([1, 3]);
   });
 
-  it('round-trips seeded random NHWC tensors with any channel count', () => {
+  it('round-trips seeded random tensors of any shape', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 19 }),
+        fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 0, max: 2 ** 31 }),
-        (positions, channels, seed) => {
-          const values = Array.from({ length: positions * channels }, (_, i) => ((Math.imul(i + 1, 2654435761) ^ seed) & 0xff) - 128);
-          const { data, wordsPerPosition } = packActivations8(values, positions, channels);
-          expect(wordsPerPosition).toBe(Math.ceil(channels / 4));
-          expect([...unpackRows(data, positions, channels, 8)]).toEqual(values);
-          for (let p = 0; p < positions; p++) {
-            for (let c = channels; c < wordsPerPosition * 4; c++) {
-              expect(unpackLane(data[p * wordsPerPosition + (c >> 2)]!, c & 3, 8)).toBe(0);
-            }
-          }
+        (n, c, hw, seed) => {
+          const s = { n, c, h: hw, w: 1 };
+          const values = Array.from({ length: n * c * hw }, (_, i) => ((Math.imul(i + 1, 2654435761) ^ seed) & 0xff) - 128);
+          const words = packActivations(values, s, 0);
+          expect(words.length).toBe(n * hw * Math.ceil(c / 4));
+          expect([...unpackActivations(words, s, 0)]).toEqual(values);
+          expect(nonzeroPadding(words, s)).toEqual([]);
         },
       ),
       { seed: SEED + 2, numRuns: 300 },
     );
   });
 
-  it('rejects values outside int8 (unsigned activations must be shifted by -128 first)', () => {
-    expect(() => packActivations8([200], 1, 1)).toThrow(/packActivations8: value 200 at row 0, column 0 does not fit 8 bits/);
+  it('rejects codes that are not a signed byte after the offset (unsigned codes need the offset 128)', () => {
+    expect(() => packActivations([200], { n: 1, c: 1, h: 1, w: 1 }, 0)).toThrow(/packActivations: code 200 at batch 0, channel 0, position 0 minus offset 0 is not a signed byte/);
   });
 });

@@ -1,34 +1,20 @@
 /**
- * Test programs of the small kernels (quantize/dequantize, LUT, pools,
- * add/sub/mul, depthwise, concat): one program runs one planned op on given packed
- * inputs, with its output poisoned, and returns the output words. Plans are
- * made in the test process (pure functions); their constant arrays cross into
- * the page as base64.
+ * The test programs of every kernel: one program runs one planned step,
+ * exactly as a session plans it (the operator table's kernels, the
+ * KernelPlan's uniforms, constants and bindings, prepareKernel), on given
+ * packed inputs with its output poisoned, and returns the output words.
+ * Plans are made in the test process (pure functions); their constant
+ * arrays cross into the page as base64.
  */
 import type { BufferTracker } from '../../../src/gpu/buffer-tracker.js';
 import { BufferUsage } from '../../../src/gpu/flags.js';
-import type { KernelSource, KernelVariant } from '../../../src/gpu/pipeline-cache.js';
+import type { KernelVariant } from '../../../src/gpu/pipeline-cache.js';
 import { readBuffer } from '../../../src/gpu/readback.js';
-import { concatKernel } from '../../../src/gpu/ops/concat.js';
-import { depthwiseKernel } from '../../../src/gpu/ops/depthwise.js';
-import { binaryKernel } from '../../../src/gpu/ops/elementwise.js';
-import { lutKernel } from '../../../src/gpu/ops/lut.js';
-import { poolKernel } from '../../../src/gpu/ops/pool.js';
-import { dequantizeKernel, quantizeKernel } from '../../../src/gpu/ops/quantize.js';
-import { prepareSmallOp, type BufferRole, type SmallPlan } from '../../../src/gpu/ops/small-plan.js';
+import { prepareKernel, type BufferRole, type KernelPlan } from '../../../src/gpu/ops/kernel-plan.js';
+import { kernelByName } from '../../../src/runtime/operators.js';
 import { decodeInt32, encodeInt32 } from './codec.js';
 import { createPoisonedBuffer } from './poison.js';
 import type { ProgramContext } from './programs.js';
-
-const KERNELS: Record<string, KernelSource<never>> = {
-  quantize: quantizeKernel,
-  dequantize: dequantizeKernel,
-  lut: lutKernel,
-  pool: poolKernel,
-  elementwise: binaryKernel,
-  depthwise: depthwiseKernel,
-  concat: concatKernel,
-} as Record<string, KernelSource<never>>;
 
 type WireRole = { readonly role: 'input'; readonly tensor: string } | { readonly role: 'output'; readonly tensor: string; readonly bytes: number } | { readonly role: 'constant'; readonly data: string; readonly type: 'i32' | 'u32' | 'f32' };
 
@@ -36,11 +22,11 @@ type WireRole = { readonly role: 'input'; readonly tensor: string } | { readonly
 export interface WirePlan {
   readonly variant: KernelVariant;
   readonly dispatch: readonly [number, number, number];
-  readonly uniforms: SmallPlan['uniforms'];
+  readonly uniforms: KernelPlan['uniforms'];
   readonly buffers: Readonly<Record<string, WireRole>>;
 }
 
-export function encodePlan(plan: SmallPlan): WirePlan {
+export function encodePlan(plan: KernelPlan): WirePlan {
   const buffers: Record<string, WireRole> = {};
   for (const [name, r] of Object.entries(plan.buffers)) {
     if (r.role !== 'constant') buffers[name] = r;
@@ -52,7 +38,7 @@ export function encodePlan(plan: SmallPlan): WirePlan {
   return { variant: plan.variant, dispatch: plan.dispatch, uniforms: plan.uniforms, buffers };
 }
 
-function decodePlan(wire: WirePlan): SmallPlan {
+function decodePlan(wire: WirePlan): KernelPlan {
   const buffers: Record<string, BufferRole> = {};
   for (const [name, r] of Object.entries(wire.buffers)) {
     if (r.role !== 'constant') buffers[name] = r;
@@ -64,16 +50,16 @@ function decodePlan(wire: WirePlan): SmallPlan {
   return { ...wire, buffers };
 }
 
-export interface SmallOpArgs {
+export interface PlanArgs {
   readonly plan: WirePlan;
   /** Each input tensor's words (packed lanes, or f32 bits for the quantize input), base64. */
   readonly inputs: Readonly<Record<string, string>>;
 }
 
-async function runSmallOp(ctx: ProgramContext, args: SmallOpArgs): Promise<{ output: string }> {
+async function runPlan(ctx: ProgramContext, args: PlanArgs): Promise<{ output: string }> {
   const plan = decodePlan(args.plan);
-  const source = KERNELS[plan.variant.kernel];
-  if (source === undefined) throw new Error(`no small kernel '${plan.variant.kernel}'`);
+  const source = kernelByName(plan.variant.kernel);
+  if (source === undefined) throw new Error(`no kernel '${plan.variant.kernel}' in the operator table`);
   const kernel = await ctx.cache.get(source, plan.variant as never);
   const tracker: BufferTracker = ctx.tracker;
   const device = tracker.device;
@@ -96,7 +82,7 @@ async function runSmallOp(ctx: ProgramContext, args: SmallOpArgs): Promise<{ out
       }
     }
     if (output === undefined) throw new Error(`${kernel.label}: the plan has no output`);
-    const op = prepareSmallOp(tracker, kernel, plan, tensors);
+    const op = prepareKernel(tracker, kernel, plan, tensors);
     try {
       const encoder = device.createCommandEncoder({ label: kernel.label });
       const pass = encoder.beginComputePass({ label: kernel.label });
@@ -112,12 +98,12 @@ async function runSmallOp(ctx: ProgramContext, args: SmallOpArgs): Promise<{ out
   }
 }
 
-export const smallPrograms = {
-  smallOp: runSmallOp,
+export const kernelPrograms = {
+  plan: runPlan,
   /** Several ops in one run (one host round trip for a sweep of cases). */
-  async smallOps(ctx: ProgramContext, args: { readonly cases: readonly SmallOpArgs[] }): Promise<{ outputs: string[] }> {
+  async plans(ctx: ProgramContext, args: { readonly cases: readonly PlanArgs[] }): Promise<{ outputs: string[] }> {
     const outputs: string[] = [];
-    for (const c of args.cases) outputs.push((await runSmallOp(ctx, c)).output);
+    for (const c of args.cases) outputs.push((await runPlan(ctx, c)).output);
     return { outputs };
   },
 };

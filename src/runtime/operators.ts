@@ -1,0 +1,449 @@
+/**
+ * The table of GPU operators: one record per operator (contract in
+ * operator.ts). Integer operators are keyed by `integerOpName` (the layer's
+ * kind, or for layers that only move integers the float op they move by);
+ * float operators by the float layer's op. Adding an operator is its kernel
+ * file in src/gpu/ops/, its WGSL in shaders/, its golden function and one
+ * record here (docs/adding-an-operator.md).
+ */
+import { intAvgPool, intGlobalAvgPool } from '../cpu/golden/int-pool.js';
+import { intMatmulLayer } from '../cpu/golden/int-conv.js';
+import { goldenBinary, goldenConcat, goldenDequantize, goldenLut, goldenMove, goldenQuantize } from '../cpu/golden/int-ops.js';
+import { isClampActivation } from '../quant/prepare.js';
+import { concatKernel, MAX_CONCAT_INPUTS, planConcat } from '../gpu/ops/concat.js';
+import { igemmKernel, MAX_ROWS, planConv, convKernelPlan } from '../gpu/ops/conv.js';
+import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
+import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
+import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
+import { floatConvKernel, planFloatConv } from '../gpu/ops/float-conv.js';
+import { floatBinaryKernel, planFloatBinary } from '../gpu/ops/float-elementwise.js';
+import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
+import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
+import { im2colConv } from '../gpu/ops/im2col.js';
+import { lutKernel, planLut } from '../gpu/ops/lut.js';
+import { floatPermuteKernel, padMap, permuteKernel, planFloatPermute, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
+import { planPool, poolKernel } from '../gpu/ops/pool.js';
+import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
+import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
+import { inferLayerShapes } from '../ir/infer-shapes.js';
+import type { Layer } from '../ir/layers.js';
+import { layerMacs } from '../ir/summary.js';
+import { broadcastShapes, numel, stridesOf } from '../ir/shape.js';
+import { actShape, laneOffset, packedWords } from '../quant/lanes.js';
+import type { QParams } from '../quant/qparams.js';
+import type { QLayer, QMoveLayer, QPoolLayer } from '../quant/quantized-graph.js';
+import { step, type FloatOperator, type IntegerOperator, type OpPlan, type PlanContext, type ValidateContext } from './operator.js';
+import type { TensorSpec } from './steps.js';
+
+const kernels = (k: Record<string, KernelSource<never>>): Readonly<Record<string, KernelSource<never>>> => k;
+const k = <V extends KernelVariant>(source: KernelSource<V>): KernelSource<never> => source as unknown as KernelSource<never>;
+
+/** Bytes of a packed integer tensor of an NCHW shape (rank 2 to 4). */
+export function intBytes(shape: readonly number[], where: string): number {
+  return packedWords(actShape(shape, where)) * 4;
+}
+
+/**
+ * Problems of a tensor that travels in 8-bit lanes. Each layer checks the
+ * integer tensor it writes (a dequantize step, the one it reads), so a tensor
+ * too wide is reported once per layer that cannot run, in words that do not
+ * name it: layers with the same problem are listed together.
+ */
+function laneProblems(p: QParams, what = 'its output'): string[] {
+  const off = laneOffset(p);
+  return p.bits > 8 || p.lo - off < -128 || p.hi - off > 127 ? [`${what} has ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}], which do not fit the 8-bit lanes`] : [];
+}
+
+/** Problems of a tensor's rank for the packed layout (2 to 4, NCHW). */
+function rankProblems(ctx: ValidateContext, tensor: string, max = 4, min = 2): string[] {
+  const r = ctx.rank(tensor);
+  return r !== undefined && (r < min || r > max) ? [`tensor '${tensor}' has rank ${r}; the integer kernels take ranks ${min} to ${max}`] : [];
+}
+
+const abits = (ctx: { params(t: string): QParams }, t: string): string => `a${ctx.params(t).bits}`;
+
+/** One integer output of the layer's shape. */
+function intOutput(layer: QLayer, shape: readonly number[], ctx: PlanContext, bytes = intBytes(shape, ctx.where)): OpPlan['outputs'] {
+  return [{ name: layer.outputs[0]!, shape, bytes }];
+}
+
+// ---- integer operators ------------------------------------------------------
+
+const quantizeOp: IntegerOperator<Extract<QLayer, { kind: 'quantize' }>> = {
+  domains: { input: 'f', output: 'i' },
+  kernels: kernels({ quantize: k(quantizeKernel) }),
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)],
+  plan(layer, [x], ctx) {
+    const out = layer.outputs[0]!;
+    // A transpose folded in (boundary-fusion.ts): read the input through its strides, write its output.
+    const transpose = ctx.fusions.transposes.get(out);
+    const perm = transpose?.layer.op === 'transpose' ? transpose.layer.perm : undefined;
+    const target = transpose?.outputs[0] ?? out;
+    const view = perm === undefined ? x!.shape : perm.map((axis) => x!.shape[axis]!);
+    const own = stridesOf(x!.shape);
+    const strides = perm?.map((axis) => own[axis]!) as InputStrides | undefined;
+    const reader = ctx.fusions.im2col.get(target);
+    // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
+    let im = reader === undefined ? undefined : im2colConv(reader, view);
+    if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.maxTensorBytes) im = undefined;
+    const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), actShape(view, ctx.where), ctx.maxWorkgroups, im?.window, strides);
+    if (im !== undefined) ctx.windows.set(target, im);
+    const shape = im?.shape ?? view;
+    const op = ['quantize', ...(perm === undefined ? [] : ['transpose']), ...(im === undefined ? [] : [`im2col ${im.window.kH}x${im.window.kW}`])].join('+');
+    return { outputs: [{ name: target, shape, bytes: intBytes(shape, ctx.where) }], steps: [step(op, quantizeKernel, plan, abits(ctx, out))] };
+  },
+  golden: (layer, [x], ctx) => goldenQuantize(x!, ctx.params(layer.outputs[0]!)),
+};
+
+const dequantizeOp: IntegerOperator<Extract<QLayer, { kind: 'dequantize' }>> = {
+  domains: { input: 'i', output: 'f' },
+  kernels: kernels({ dequantize: k(dequantizeKernel) }),
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.inputs[0]!), 'its input'), ...rankProblems(ctx, layer.inputs[0]!)],
+  plan(layer, [x], ctx) {
+    const plan = planDequantize({ real: layer.outputs[0]!, lanes: layer.inputs[0]! }, ctx.params(layer.inputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+    return { outputs: [{ name: layer.outputs[0]!, shape: x!.shape, bytes: numel(x!.shape) * 4 }], steps: [step('dequantize', dequantizeKernel, plan, abits(ctx, layer.inputs[0]!))] };
+  },
+  golden: (layer, [x], ctx) => goldenDequantize(x!, ctx.params(layer.inputs[0]!)),
+};
+
+type QMatmul = Extract<QLayer, { kind: 'conv' | 'dense' }>;
+
+/** Convolutions (depthwise ones on their own kernel) and dense layers: the igemm core. */
+const matmulOp: IntegerOperator<QMatmul> = {
+  domains: { input: 'i', output: 'i' },
+  accepts: (layer, graph) =>
+    (layer.op === 'conv' || layer.op === 'dense') && graph.constants.has(layer.inputs[1]!) && (!layer.inputs[2] || graph.constants.has(layer.inputs[2])) && isClampActivation(layer.activation),
+  kernels: kernels({ igemm: k(igemmKernel), depthwise: k(depthwiseKernel) }),
+  validate(layer, ctx) {
+    const problems = [...laneProblems(ctx.params(layer.outputs[0]!))];
+    if (layer.weightBits > 8) problems.push(`${layer.weightBits}-bit weights; the kernels take at most 8`);
+    if (layer.kind === 'conv') problems.push(...rankProblems(ctx, layer.inputs[0]!, 4, 4));
+    const { dot4, rows } = ctx.options;
+    if (dot4 === true && !ctx.facts.dot4I8Packed) problems.push('dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product');
+    if (rows !== undefined && (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS)) problems.push(`rows = ${rows} is not in 1..${MAX_ROWS}`);
+    return problems;
+  },
+  plan(layer, [x], ctx) {
+    const inP = ctx.params(layer.inputs[0]!);
+    const outP = ctx.params(layer.outputs[0]!);
+    const [, , kh = 1, kw = 1] = layer.weightShape as [number, number, number?, number?];
+    const bits = `w${layer.weightBits}a${inP.bits}`;
+    const stride = layer.layer.op === 'conv' && layer.layer.strides[0]! > 1 ? `/${layer.layer.strides[0]}` : '';
+    const geometry = `${kh}x${kw}${stride}`;
+    const macsOf = (out: readonly number[]): number => (layerMacs(layer.layer, [x!.shape, layer.weightShape], [out]) ?? 0) * out[0]!;
+    if (isDepthwise(layer)) {
+      const plan = planDepthwise(layer, inP, outP, actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+      const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
+      return { outputs: intOutput(layer, shape, ctx), steps: [step(`dwconv ${geometry}`, depthwiseKernel, plan, bits, macsOf(shape))] };
+    }
+    const { autotune: _autotune, im2col: _im2col, ...tile } = ctx.options;
+    // An im2col input (the quantize record): the layer as a 1x1 reduction over it.
+    const im = ctx.windows.get(layer.inputs[0]!);
+    const cp = planConv(im?.layer ?? layer, inP, outP, x!.shape, ctx.facts, tile);
+    const plan = convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!);
+    const op = layer.kind === 'conv' ? `conv ${geometry}${im === undefined ? '' : ' im2col'}` : 'dense';
+    return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps: [step(op, igemmKernel, plan, bits, macsOf(cp.outputShape))] };
+  },
+  golden: (layer, [x], ctx) => intMatmulLayer(layer, x!, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)),
+};
+
+const lutOp: IntegerOperator<Extract<QLayer, { kind: 'lut' }>> = {
+  domains: { input: 'i', output: 'i' },
+  accepts: (layer) => layer.op === 'activation',
+  kernels: kernels({ lut: k(lutKernel) }),
+  validate(layer, ctx) {
+    const inP = ctx.params(layer.inputs[0]!);
+    const problems = [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)];
+    if (layer.table.length !== inP.hi - inP.lo + 1) problems.push(`a table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
+    return problems;
+  },
+  plan(layer, [x], ctx) {
+    const plan = planLut(layer, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+    return { outputs: intOutput(layer, x!.shape, ctx), steps: [step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, [x], ctx) => goldenLut(layer, x!, ctx.params(layer.inputs[0]!)),
+};
+
+const binaryOp: IntegerOperator<Extract<QLayer, { kind: 'add' | 'sub' | 'mul' }>> = {
+  domains: { input: 'i', output: 'i' },
+  accepts: (layer, graph) => (layer.op === 'add' || layer.op === 'sub' || layer.op === 'mul') && !layer.inputs.some((i) => graph.constants.has(i)) && isClampActivation(layer.activation),
+  kernels: kernels({ elementwise: k(binaryKernel) }),
+  validate(layer, ctx) {
+    const [a, b] = layer.inputs as [string, string];
+    const problems = laneProblems(ctx.params(layer.outputs[0]!));
+    problems.push(...rankProblems(ctx, a), ...rankProblems(ctx, b));
+    const [ra, rb] = [ctx.rank(a), ctx.rank(b)];
+    if (ra !== undefined && rb !== undefined && ra !== rb) problems.push(`inputs of ranks ${ra} and ${rb}; the integer kernel broadcasts equal ranks only`);
+    return problems;
+  },
+  plan(layer, [x, y], ctx) {
+    const [a, b] = layer.inputs as [string, string];
+    const plan = planBinary(layer, ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where), ctx.maxWorkgroups);
+    const shape = broadcastShapes(x!.shape, y!.shape, ctx.where) as number[];
+    return { outputs: intOutput(layer, shape, ctx), steps: [step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, [a, b], ctx) => goldenBinary(layer, a!, b!, ctx.params(layer.inputs[0]!), ctx.params(layer.inputs[1]!), ctx.params(layer.outputs[0]!)),
+};
+
+const concatOp: IntegerOperator<Extract<QLayer, { kind: 'concat' }>> = {
+  domains: { input: 'i', output: 'i' },
+  kernels: kernels({ concat: k(concatKernel) }),
+  validate(layer, ctx) {
+    const problems = [...layer.inputs.flatMap((t) => rankProblems(ctx, t)), ...laneProblems(ctx.params(layer.outputs[0]!))];
+    const rank = ctx.rank(layer.inputs[0]!);
+    if (rank !== undefined && (layer.axis < 0 ? layer.axis + rank : layer.axis) !== 1) problems.push(`axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
+    if (layer.inputs.length > MAX_CONCAT_INPUTS) problems.push(`${layer.inputs.length} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
+    return problems;
+  },
+  plan(layer, xs, ctx) {
+    const plan = planConcat(layer, layer.inputs.map((t) => ctx.params(t)), ctx.params(layer.outputs[0]!), xs.map((t) => actShape(t.shape, ctx.where)), xs[0]!.shape.length, ctx.maxWorkgroups);
+    const shape = inferLayerShapes({ name: layer.name, op: 'concat', axis: layer.axis, inputs: [], outputs: [] }, xs.map((t) => t.shape))[0] as number[];
+    return { outputs: intOutput(layer, shape, ctx), steps: [step('concat', concatKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, xs, ctx) => goldenConcat(layer, xs, layer.inputs.map((t) => ctx.params(t)), ctx.params(layer.outputs[0]!)),
+};
+
+const poolOp: IntegerOperator<QPoolLayer> = {
+  domains: { input: 'i', output: 'i' },
+  kernels: kernels({ pool: k(poolKernel) }),
+  validate(layer, ctx) {
+    const problems = [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)];
+    const d = layer.layer;
+    if (d.op === 'avgPool' && (d.dilations[0] !== 1 || d.dilations[1] !== 1)) problems.push(`dilations [${d.dilations.join(', ')}] on an average pool are not supported (the golden model has none)`);
+    return problems;
+  },
+  plan(layer, [x], ctx) {
+    const plan = planPool(layer, ctx.params(layer.inputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+    const s = plan.outShape;
+    return { outputs: intOutput(layer, x!.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x!.shape, ctx), steps: [step(layer.kind, poolKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden(layer, [x], ctx) {
+    const o = ctx.params(layer.outputs[0]!);
+    if (layer.kind === 'avgPool') return intAvgPool(x!, layer.layer as Extract<Layer, { op: 'avgPool' }>, o.zeroPoint);
+    if (layer.kind === 'globalAvgPool') return intGlobalAvgPool(x!, o.zeroPoint);
+    return goldenMove(layer, x!, ctx.bindings);
+  },
+};
+
+/** Layers that keep the element order: the output shares the input's words where the packed layout is the same, else one gather. */
+const reshapeOp: IntegerOperator<QMoveLayer> = {
+  domains: { input: 'i', output: 'i' },
+  kernels: kernels({ permute: k(permuteKernel) }),
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...rankProblems(ctx, layer.outputs[0]!)],
+  plan(layer, [x], ctx) {
+    const shape = (inferLayerShapes(layer.layer, [x!.shape], ctx.bindings) as number[][])[0]!;
+    const a = actShape(x!.shape, ctx.where);
+    const o = actShape(shape, ctx.where);
+    if (a.n === o.n && a.c === o.c && a.h === o.h && a.w === o.w) return { outputs: [{ name: layer.outputs[0]!, shape, bytes: x!.bytes, alias: true }], steps: [] };
+    const plan = planPermute(layer.inputs[0]!, layer.outputs[0]!, x!.shape, shape, reshapeMap(shape, ctx.where), ctx.maxWorkgroups);
+    return { outputs: intOutput(layer, shape, ctx), steps: [step(layer.layer.op, permuteKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, [x], ctx) => goldenMove(layer, x!, ctx.bindings),
+};
+
+const transposeOp: IntegerOperator<QMoveLayer> = {
+  domains: { input: 'i', output: 'i' },
+  kernels: kernels({ permute: k(permuteKernel) }),
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)],
+  plan(layer, [x], ctx) {
+    const perm = layer.layer.op === 'transpose' ? layer.layer.perm : [];
+    const shape = (inferLayerShapes(layer.layer, [x!.shape], ctx.bindings) as number[][])[0]!;
+    const plan = planPermute(layer.inputs[0]!, layer.outputs[0]!, x!.shape, shape, transposeMap(x!.shape, perm, ctx.where), ctx.maxWorkgroups);
+    return { outputs: intOutput(layer, shape, ctx), steps: [step('transpose', permuteKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, [x], ctx) => goldenMove(layer, x!, ctx.bindings),
+};
+
+/** Constant padding (or cropping, with negative pads): the gather of permute.wgsl with an offset window and a fill code. */
+const padOp: IntegerOperator<QMoveLayer> = {
+  domains: { input: 'i', output: 'i' },
+  accepts: (layer) => layer.op === 'pad' && layer.mode === 'constant',
+  kernels: kernels({ permute: k(permuteKernel) }),
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)],
+  plan(layer, [x], ctx) {
+    const pads = layer.layer.op === 'pad' ? layer.layer.pads : [];
+    const shape = (inferLayerShapes(layer.layer, [x!.shape], ctx.bindings) as number[][])[0]!;
+    const p = ctx.params(layer.outputs[0]!);
+    const map = padMap(x!.shape, pads, ctx.where);
+    const plan = planPermute(layer.inputs[0]!, layer.outputs[0]!, x!.shape, shape, map.strides, ctx.maxWorkgroups, { begin: map.begin, fill: layer.padValue! - laneOffset(p) });
+    return { outputs: intOutput(layer, shape, ctx), steps: [step('pad', permuteKernel, plan, abits(ctx, layer.outputs[0]!))] };
+  },
+  golden: (layer, [x], ctx) => goldenMove(layer, x!, ctx.bindings),
+};
+
+/** Nearest resize: the golden model runs it on codes; the GPU has no kernel for it yet. */
+const resizeOp: IntegerOperator<QMoveLayer> = {
+  domains: { input: 'i', output: 'i' },
+  kernels: kernels({}),
+  validate: () => [],
+  golden: (layer, [x], ctx) => goldenMove(layer, x!, ctx.bindings),
+};
+
+export const INTEGER_OPERATORS = {
+  quantize: quantizeOp,
+  dequantize: dequantizeOp,
+  conv: matmulOp,
+  dense: matmulOp,
+  lut: lutOp,
+  add: binaryOp,
+  sub: binaryOp,
+  mul: binaryOp,
+  concat: concatOp,
+  maxPool: poolOp,
+  avgPool: poolOp,
+  globalAvgPool: poolOp,
+  globalMaxPool: poolOp,
+  identity: reshapeOp,
+  flatten: reshapeOp,
+  reshape: reshapeOp,
+  squeeze: reshapeOp,
+  unsqueeze: reshapeOp,
+  transpose: transposeOp,
+  pad: padOp,
+  resize: resizeOp,
+} as const satisfies Record<string, IntegerOperator<never>>;
+
+export type IntegerOpName = keyof typeof INTEGER_OPERATORS;
+
+/** The operator of an integer layer: its kind, or the float op of a layer that only moves integers. */
+export function integerOpName(layer: Exclude<QLayer, { kind: 'float' }>): string {
+  return layer.kind === 'move' ? layer.layer.op : layer.kind;
+}
+
+export function integerOperator(layer: Exclude<QLayer, { kind: 'float' }>): IntegerOperator | undefined {
+  const name = integerOpName(layer);
+  return Object.hasOwn(INTEGER_OPERATORS, name) ? (INTEGER_OPERATORS[name as IntegerOpName] as unknown as IntegerOperator) : undefined;
+}
+
+/** The integer operator a float layer would become (activations become lookup tables), where it has one and accepts the layer. */
+export function integerFormOf(layer: Layer, graph: import('../ir/graph.js').Graph): IntegerOperator | undefined {
+  const name = layer.op === 'activation' ? 'lut' : layer.op;
+  // Quantize and dequantize steps are the quantizer's own, never a float layer's form.
+  if (!Object.hasOwn(INTEGER_OPERATORS, name) || (name as string) === 'quantize' || (name as string) === 'dequantize') return undefined;
+  const op = INTEGER_OPERATORS[name as IntegerOpName] as unknown as IntegerOperator;
+  return op.accepts === undefined || op.accepts(layer, graph) ? op : undefined;
+}
+
+// ---- float operators --------------------------------------------------------
+
+function floatStep(layer: Layer, kernel: KernelSource<never>, plan: Parameters<typeof step>[2], macs = 0): ReturnType<typeof step> {
+  return step(layer.op, kernel, plan, 'f32', macs);
+}
+
+function floatRank(ctx: ValidateContext, tensor: string, max = 4): string[] {
+  const r = ctx.rank(tensor);
+  return r !== undefined && r > max ? [`tensor '${tensor}' has rank ${r}; the float kernels take at most ${max}`] : [];
+}
+
+const floatOut = (layer: Layer, shape: readonly number[]): OpPlan['outputs'] => [{ name: layer.outputs[0]!, shape, bytes: numel(shape) * 4 }];
+
+/** Layers that only rename or reshape: their output is their input's words. */
+const floatAlias: FloatOperator = {
+  kernels: kernels({}),
+  validate: () => [],
+  plan: (layer, [x], ctx) => {
+    const shape = (inferLayerShapes(layer, [x!.shape], ctx.bindings) as number[][])[0]!;
+    return { outputs: [{ name: layer.outputs[0]!, shape, bytes: x!.bytes, alias: true }], steps: [] };
+  },
+};
+
+const floatConv: FloatOperator = {
+  kernels: kernels({ fconv: k(floatConvKernel) }),
+  validate(layer, ctx) {
+    const constant = layer.inputs.slice(1).every((n) => ctx.constant(n) !== undefined);
+    return [...(constant ? [] : ['weights or bias computed at run time; the GPU kernels take constant ones']), ...(layer.op === 'conv' ? rankProblemsFloat4(ctx, layer.inputs[0]!) : [])];
+  },
+  plan(layer, [x], ctx) {
+    const c = layer as Extract<Layer, { op: 'conv' | 'dense' }>;
+    const w = ctx.constant(c.inputs[1]!)!;
+    const b = c.inputs[2] !== undefined ? ctx.constant(c.inputs[2]) : undefined;
+    const plan = planFloatConv(c, x!.shape, w, b, ctx.maxWorkgroups);
+    const macs = numel(plan.outShape) * (w.data.length / w.shape[0]!);
+    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatConvKernel), plan, macs)] };
+  },
+};
+
+function rankProblemsFloat4(ctx: ValidateContext, tensor: string): string[] {
+  const r = ctx.rank(tensor);
+  return r !== undefined && r !== 4 ? [`input '${tensor}' has rank ${r}; the kernel takes NCHW`] : [];
+}
+
+const floatBinary: FloatOperator = {
+  kernels: kernels({ fbinary: k(floatBinaryKernel) }),
+  validate: (layer, ctx) => [...floatRank(ctx, layer.outputs[0]!)],
+  plan(layer, xs, ctx) {
+    const plan = planFloatBinary(layer as Parameters<typeof planFloatBinary>[0], xs[0]!.shape, layer.op === 'activation' ? undefined : xs[1]!.shape, ctx.maxWorkgroups);
+    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatBinaryKernel), plan)] };
+  },
+};
+
+const floatPool: FloatOperator = {
+  kernels: kernels({ fpool: k(floatPoolKernel) }),
+  validate: (layer, ctx) => rankProblemsFloat4(ctx, layer.inputs[0]!),
+  plan(layer, [x], ctx) {
+    const plan = planFloatPool(layer as Parameters<typeof planFloatPool>[0], x!.shape, ctx.maxWorkgroups);
+    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatPoolKernel), plan)] };
+  },
+};
+
+const floatConcat: FloatOperator = {
+  kernels: kernels({ fcopy: k(floatCopyKernel) }),
+  validate: () => [],
+  plan(layer, xs, ctx) {
+    const plan = planFloatConcat(layer as Parameters<typeof planFloatConcat>[0], xs.map((t) => t.shape), ctx.maxWorkgroups);
+    return { outputs: floatOut(layer, plan.outShape), steps: plan.copies.map((c) => floatStep(layer, k(floatCopyKernel), c)) };
+  },
+};
+
+const floatTranspose: FloatOperator = {
+  kernels: kernels({ fpermute: k(floatPermuteKernel) }),
+  validate: (layer, ctx) => floatRank(ctx, layer.inputs[0]!),
+  plan(layer, [x], ctx) {
+    const shape = (inferLayerShapes(layer, [x!.shape], ctx.bindings) as number[][])[0]!;
+    const perm = layer.op === 'transpose' ? layer.perm : [];
+    const plan = planFloatPermute(layer.inputs[0]!, layer.outputs[0]!, shape, transposeMap(x!.shape, perm, ctx.where), ctx.maxWorkgroups);
+    return { outputs: floatOut(layer, shape), steps: [floatStep(layer, k(floatPermuteKernel), plan)] };
+  },
+};
+
+const floatSoftmax: FloatOperator = {
+  kernels: kernels({ fsoftmax: k(floatSoftmaxKernel) }),
+  validate: () => [],
+  plan(layer, [x], ctx) {
+    const plan = planFloatSoftmax(layer as Parameters<typeof planFloatSoftmax>[0], x!.shape, ctx.maxWorkgroups);
+    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatSoftmaxKernel), plan)] };
+  },
+};
+
+export const FLOAT_OPERATORS: Readonly<Partial<Record<Layer['op'], FloatOperator>>> = {
+  identity: floatAlias,
+  flatten: floatAlias,
+  reshape: floatAlias,
+  squeeze: floatAlias,
+  unsqueeze: floatAlias,
+  conv: floatConv,
+  dense: floatConv,
+  add: floatBinary,
+  sub: floatBinary,
+  mul: floatBinary,
+  div: floatBinary,
+  activation: floatBinary,
+  maxPool: floatPool,
+  avgPool: floatPool,
+  globalAvgPool: floatPool,
+  globalMaxPool: floatPool,
+  concat: floatConcat,
+  transpose: floatTranspose,
+  softmax: floatSoftmax,
+};
+
+/** Every kernel of the table by its variant's `kernel` name: what the GPU test harness runs a plan through. */
+export function kernelByName(name: string): KernelSource<never> | undefined {
+  for (const op of [...Object.values(INTEGER_OPERATORS), ...Object.values(FLOAT_OPERATORS)]) {
+    const source = (op as { kernels: Readonly<Record<string, KernelSource<never>>> }).kernels[name];
+    if (source !== undefined) return source;
+  }
+  return undefined;
+}
+
+export type { TensorSpec };
