@@ -6,7 +6,7 @@ import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import { im2col, type WindowGeometry } from '../kernels/im2col.js';
 import type { Tensor } from '../tensor.js';
-import { igemm } from './igemm.js';
+import { exactMatmul } from './exact-matmul.js';
 
 /** Output columns handled at once: bounds the im2col scratch. */
 const COLS = 256;
@@ -37,7 +37,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
     for (let i = 0; i < xs.length; i++) xs[i] = x.data[i]! - zeroIn;
     // acc^T (m x rows) = W (m x k) * x^T: x is already "B transposed" (rows x k).
     const accT = new Float64Array(m * rows);
-    igemm(m, rows, k, w, 0, xs, accT);
+    exactMatmul(m, rows, k, w, 0, xs, accT);
     const acc = new Float64Array(rows * m);
     for (let c = 0; c < m; c++) for (let r = 0; r < rows; r++) acc[r * m + c] = accT[c * rows + r]! + q.bias[c]!;
     return { shape: [...x.shape.slice(0, -1), m], acc };
@@ -78,7 +78,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
         im2col(centered, xOff, g, c0, nc, col);
         // Columns as rows (nc x k) so that the product reads both operands along k.
         for (let p = 0; p < k; p++) for (let j = 0; j < nc; j++) colT[j * k + p] = col[p * nc + j]!;
-        igemm(mg, nc, k, w, gi * mg * k, colT, tile);
+        exactMatmul(mg, nc, k, w, gi * mg * k, colT, tile);
         for (let r = 0; r < mg; r++) {
           const c = gi * mg + r;
           const dst = (b * m + c) * plane + c0;
