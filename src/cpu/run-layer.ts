@@ -2,7 +2,7 @@ import { ShapeError } from '../errors.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { AutoPad, Layer } from '../ir/layers.js';
 import { normalizeAxis } from '../ir/shape.js';
-import { resolveAxisPads } from '../ir/window.js';
+import { resolveAxisPads, splitSamePads, transposedAxisSize } from '../ir/window.js';
 import { applyActivation } from './activation.js';
 import { broadcastBinary } from './broadcast.js';
 import { gemm } from './kernels/gemm.js';
@@ -52,9 +52,8 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
         // SAME: output = input * stride; the total padding is what the full transposed window exceeds that by.
         const p: number[] = [0, 0, 0, 0];
         for (let i = 0; i < 2; i++) {
-          const total = Math.max(0, layer.strides[i]! * (x.shape[2 + i]! - 1) + layer.outputPadding[i]! + (w.shape[2 + i]! - 1) * layer.dilations[i]! + 1 - shape[2 + i]!);
-          const small = Math.floor(total / 2);
-          [p[i], p[i + 2]] = layer.autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+          const full = transposedAxisSize(x.shape[2 + i]!, w.shape[2 + i]!, layer.strides[i]!, layer.dilations[i]!, 0, 0, layer.outputPadding[i]!);
+          [p[i], p[i + 2]] = splitSamePads(Math.max(0, full - shape[2 + i]!), layer.autoPad);
         }
         pads = p as [number, number, number, number];
       }

@@ -1,6 +1,6 @@
 import type { ConvLayer } from '../../ir/layers.js';
 import { inferLayerShapes } from '../../ir/infer-shapes.js';
-import { resolveAxisPads } from '../../ir/window.js';
+import { resolveWindow2d } from '../../ir/window.js';
 import { requantize } from '../../quant/fixed-point.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
@@ -47,8 +47,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   const [, cg, kH, kW] = q.weightShape as [number, number, number, number];
   const shape = inferLayerShapes(layer, [x.shape, q.weightShape])[0] as number[];
   const [, , outH, outW] = shape as [number, number, number, number];
-  const [padTop] = resolveAxisPads(inH, kH, layer.strides[0], layer.dilations[0], layer.autoPad, [layer.pads[0], layer.pads[2]]);
-  const [padLeft] = resolveAxisPads(inW, kW, layer.strides[1], layer.dilations[1], layer.autoPad, [layer.pads[1], layer.pads[3]]);
+  const { padTop, padLeft } = resolveWindow2d(inH, inW, [kH, kW], layer);
   const g: WindowGeometry = {
     channels: cg, inH, inW, kH, kW,
     strideH: layer.strides[0], strideW: layer.strides[1],

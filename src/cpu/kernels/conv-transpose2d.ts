@@ -10,16 +10,14 @@
  * does all the arithmetic; col2im only moves data.
  */
 
+import { transposedAxisSize, type Window2dParams } from '../../ir/window.js';
 import { dims4, expectLength, nonNegativeInts, positiveInts } from './check.js';
 import { gemm } from './gemm.js';
 import { col2imAdd, type WindowGeometry } from './im2col.js';
 import { Float32Scratch } from './scratch.js';
 
-export interface ConvTranspose2dParams {
-  strides: readonly [number, number];
-  dilations: readonly [number, number];
-  /** Explicit pads (cropped from the full output): top, left, bottom, right. */
-  pads: readonly [number, number, number, number];
+/** Strides, dilations and pads (cropped from the full output: top, left, bottom, right), and more. */
+export interface ConvTranspose2dParams extends Window2dParams {
   group: number;
   /** Extra rows/columns at the bottom/right of the output: [h, w]. */
   outputPadding: readonly [number, number];
@@ -31,11 +29,12 @@ const COLUMN_CHUNK_ELEMENTS = 1 << 18;
 const columns = new Float32Scratch();
 const transposedWeights = new Float32Scratch();
 
-/** Per axis: stride * (in - 1) + outputPadding + ((k - 1) * dilation + 1) - padBegin - padEnd. */
+/** Per axis: stride * (in - 1) + outputPadding + ((k - 1) * dilation + 1) - padBegin - padEnd (ir/window.ts). */
 export function convTranspose2dOutputSize(inH: number, inW: number, kH: number, kW: number, p: ConvTranspose2dParams): [number, number] {
-  const oh = p.strides[0] * (inH - 1) + p.outputPadding[0] + ((kH - 1) * p.dilations[0] + 1) - p.pads[0] - p.pads[2];
-  const ow = p.strides[1] * (inW - 1) + p.outputPadding[1] + ((kW - 1) * p.dilations[1] + 1) - p.pads[1] - p.pads[3];
-  return [oh, ow];
+  return [
+    transposedAxisSize(inH, kH, p.strides[0], p.dilations[0], p.pads[0], p.pads[2], p.outputPadding[0]),
+    transposedAxisSize(inW, kW, p.strides[1], p.dilations[1], p.pads[1], p.pads[3], p.outputPadding[1]),
+  ];
 }
 
 /**

@@ -12,17 +12,15 @@
  *    packed B panels are reused across all output channels.
  */
 
+import { windowOutputSize2d, type Window2dParams } from '../../ir/window.js';
 import { dims4, expectLength, nonNegativeInts, positiveInts } from './check.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { gemm } from './gemm.js';
 import { im2col, type WindowGeometry } from './im2col.js';
 import { Float32Scratch } from './scratch.js';
 
-export interface Conv2dParams {
-  strides: readonly [number, number];
-  dilations: readonly [number, number];
-  /** Explicit pads, already resolved from auto_pad: top, left, bottom, right. */
-  pads: readonly [number, number, number, number];
+/** Strides, dilations and pads (already resolved from auto_pad: top, left, bottom, right), and the group count. */
+export interface Conv2dParams extends Window2dParams {
   group: number;
 }
 
@@ -34,11 +32,9 @@ const COLUMN_CHUNK_ELEMENTS = 1 << 18;
 
 const columns = new Float32Scratch();
 
-/** [outH, outW] = floor((in + padBegin + padEnd - ((k - 1) * dilation + 1)) / stride) + 1 per axis. */
+/** [outH, outW] of a kH x kW convolution (ir/window.ts: 0 where the window does not fit). */
 export function conv2dOutputSize(inH: number, inW: number, kH: number, kW: number, p: Conv2dParams): [number, number] {
-  const oh = Math.floor((inH + p.pads[0] + p.pads[2] - ((kH - 1) * p.dilations[0] + 1)) / p.strides[0]) + 1;
-  const ow = Math.floor((inW + p.pads[1] + p.pads[3] - ((kW - 1) * p.dilations[1] + 1)) / p.strides[1]) + 1;
-  return [oh, ow];
+  return windowOutputSize2d(inH, inW, [kH, kW], p);
 }
 
 /**

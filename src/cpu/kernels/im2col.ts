@@ -18,6 +18,8 @@
  * loops, zeros / strided copy / zeros, with no per-element bounds tests.
  */
 
+import { endInside, firstInside } from '../../ir/window.js';
+
 export interface WindowGeometry {
   /** Channels of the (group of the) input plane stack. */
   channels: number;
@@ -33,17 +35,6 @@ export interface WindowGeometry {
   padLeft: number;
   outH: number;
   outW: number;
-}
-
-/** First output column whose tap at offset `off` (= kw*dilation - pad) lands at input column >= 0. */
-function firstValid(off: number, stride: number): number {
-  return off >= 0 ? 0 : Math.ceil(-off / stride);
-}
-
-/** One past the last output column whose tap lands at input column < size. */
-function endValid(off: number, stride: number, size: number): number {
-  const last = size - 1 - off;
-  return last < 0 ? 0 : Math.floor(last / stride) + 1;
 }
 
 /**
@@ -62,8 +53,8 @@ export function im2col(x: Float32Array, xOff: number, g: WindowGeometry, col0: n
       const ihOff = kh * dilationH - padTop;
       for (let kw = 0; kw < kW; kw++) {
         const iwOff = kw * dilationW - padLeft;
-        const owLo = firstValid(iwOff, strideW);
-        const owHi = endValid(iwOff, strideW, inW);
+        const owLo = firstInside(iwOff, strideW);
+        const owHi = endInside(iwOff, strideW, inW);
         let oh = ohFirst;
         let ow0 = owFirst;
         let left = ncols;
@@ -114,8 +105,8 @@ export function col2imAdd(col: Float32Array, g: WindowGeometry, col0: number, nc
       const ihOff = kh * dilationH - padTop;
       for (let kw = 0; kw < kW; kw++) {
         const iwOff = kw * dilationW - padLeft;
-        const owLo = firstValid(iwOff, strideW);
-        const owHi = endValid(iwOff, strideW, inW);
+        const owLo = firstInside(iwOff, strideW);
+        const owHi = endInside(iwOff, strideW, inW);
         let oh = ohFirst;
         let ow0 = owFirst;
         let left = ncols;
