@@ -4,7 +4,7 @@ import { resolveWindow2d } from '../../ir/window.js';
 import { requantize } from '../../quant/fixed-point.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
-import { im2col, type WindowGeometry } from '../kernels/im2col.js';
+import { im2col, windowGeometry, type WindowGeometry } from '../kernels/im2col.js';
 import type { Tensor } from '../tensor.js';
 import { exactMatmul } from './exact-matmul.js';
 
@@ -47,13 +47,8 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   const [, cg, kH, kW] = q.weightShape as [number, number, number, number];
   const shape = inferLayerShapes(layer, [x.shape, q.weightShape])[0] as number[];
   const [, , outH, outW] = shape as [number, number, number, number];
-  const { padTop, padLeft } = resolveWindow2d(inH, inW, [kH, kW], layer);
-  const g: WindowGeometry = {
-    channels: cg, inH, inW, kH, kW,
-    strideH: layer.strides[0], strideW: layer.strides[1],
-    dilationH: layer.dilations[0], dilationW: layer.dilations[1],
-    padTop, padLeft, outH, outW,
-  };
+  const { padTop, padLeft, padBottom, padRight } = resolveWindow2d(inH, inW, [kH, kW], layer);
+  const g = windowGeometry(cg, inH, inW, kH, kW, { ...layer, pads: [padTop, padLeft, padBottom, padRight] }, outH, outW);
   const centered = new Float32Array(x.data.length);
   for (let i = 0; i < centered.length; i++) centered[i] = x.data[i]! - zeroIn;
   const group = layer.group;

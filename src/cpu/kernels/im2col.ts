@@ -18,7 +18,7 @@
  * loops, zeros / strided copy / zeros, with no per-element bounds tests.
  */
 
-import { endInside, firstInside } from '../../ir/window.js';
+import { endInside, firstInside, type Window2dParams } from '../../ir/window.js';
 
 export interface WindowGeometry {
   /** Channels of the (group of the) input plane stack. */
@@ -35,6 +35,38 @@ export interface WindowGeometry {
   padLeft: number;
   outH: number;
   outW: number;
+}
+
+/**
+ * The geometry of window `p` (kernel kH x kW) sliding over `channels` planes
+ * of inH x inW into outH x outW outputs. A transposed convolution passes the
+ * forward window it is the adjoint of: its output as `in`, its input as `out`.
+ */
+export function windowGeometry(channels: number, inH: number, inW: number, kH: number, kW: number, p: Window2dParams, outH: number, outW: number): WindowGeometry {
+  return {
+    channels, inH, inW, kH, kW,
+    strideH: p.strides[0], strideW: p.strides[1],
+    dilationH: p.dilations[0], dilationW: p.dilations[1],
+    padTop: p.pads[0], padLeft: p.pads[1],
+    outH, outW,
+  };
+}
+
+/**
+ * Bound on a column-matrix scratch (elements): 256 Ki floats = 1 MiB, so a
+ * chunk is still in L2/L3 when the GEMM packs it right after it was written.
+ */
+const COLUMN_CHUNK_ELEMENTS = 1 << 18;
+
+/**
+ * Columns per chunk of a column matrix with `depth` rows and `pixels`
+ * columns: within the scratch bound, a multiple of 4 (the GEMM tile width)
+ * unless everything fits.
+ */
+export function columnChunk(depth: number, pixels: number): number {
+  const chunk = Math.max(1, Math.floor(COLUMN_CHUNK_ELEMENTS / depth));
+  if (chunk >= pixels) return pixels;
+  return chunk > 4 ? chunk - (chunk % 4) : chunk;
 }
 
 /**
