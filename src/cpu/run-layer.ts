@@ -8,7 +8,7 @@ import { broadcastBinary } from './broadcast.js';
 import { gemm } from './kernels/gemm.js';
 import { conv2d } from './kernels/conv2d.js';
 import { convTranspose2d } from './kernels/conv-transpose2d.js';
-import { avgPool2d, maxPool2d } from './kernels/pool2d.js';
+import { avgPool2d, globalAvgPool, globalMaxPool, maxPool2d } from './kernels/pool2d.js';
 import { concat, pad, resizeNearest, softmax, transpose } from './layout-ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -131,8 +131,10 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
       break;
     }
     case 'globalAvgPool':
+      data = globalAvgPool(x.data, x.shape);
+      break;
     case 'globalMaxPool':
-      data = globalPool(x, layer.op === 'globalMaxPool');
+      data = globalMaxPool(x.data, x.shape);
       break;
     case 'transpose':
       data = transpose(x.data, x.shape, layer.perm.length > 0 ? layer.perm : x.shape.map((_, i) => x.shape.length - 1 - i));
@@ -174,22 +176,6 @@ function windowPads(
   const [t, b] = resolveAxisPads(x[2]!, kernel[0], strides[0], dilations[0], autoPad, [explicit[0], explicit[2]]);
   const [l, r] = resolveAxisPads(x[3]!, kernel[1], strides[1], dilations[1], autoPad, [explicit[1], explicit[3]]);
   return [t, l, b, r];
-}
-
-function globalPool(x: Tensor, max: boolean): Float32Array {
-  const [n, c] = [x.shape[0]!, x.shape[1]!];
-  const inner = x.shape.slice(2).reduce((p, q) => p * q, 1);
-  const out = new Float32Array(n * c);
-  for (let i = 0; i < n * c; i++) {
-    let acc = max ? -Infinity : 0;
-    const base = i * inner;
-    for (let k = 0; k < inner; k++) {
-      const v = x.data[base + k]!;
-      acc = max ? (v > acc ? v : acc) : acc + v;
-    }
-    out[i] = max ? acc : acc / inner;
-  }
-  return out;
 }
 
 /** Batched matrix product with numpy broadcasting over the leading axes. */

@@ -480,6 +480,11 @@ describe('pool2d', () => {
     expectClose(globalAvgPool(x, shape), avg, 'globalAvgPool');
     expectClose(globalMaxPool(x, shape), max, 'globalMaxPool');
   });
+
+  it('a max over nothing but -Infinity and NaN is the lowest float, as in onnxruntime and shaders/fpool.wgsl', () => {
+    const lowest = -3.4028234663852886e38;
+    expect(Array.from(globalMaxPool(new Float32Array([-Infinity, NaN, -Infinity, 2]), [1, 2, 2, 1]))).toEqual([lowest, 2]);
+  });
 });
 
 describe('scratch buffers', () => {
