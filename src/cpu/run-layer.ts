@@ -1,8 +1,8 @@
 import { ShapeError } from '../errors.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
-import type { AutoPad, Layer } from '../ir/layers.js';
+import type { Layer } from '../ir/layers.js';
 import { normalizeAxis } from '../ir/shape.js';
-import { resolveAxisPads, splitSamePads, transposedAxisSize } from '../ir/window.js';
+import { resolvePads2d, splitSamePads, transposedAxisSize } from '../ir/window.js';
 import { applyActivation } from './activation.js';
 import { broadcastBinary } from './broadcast.js';
 import { gemm } from './kernels/gemm.js';
@@ -40,7 +40,7 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
       break;
     case 'conv': {
       const [kh, kw] = [ins[1]!.shape[2]!, ins[1]!.shape[3]!];
-      const pads = windowPads(x.shape, [kh, kw], layer.strides, layer.dilations, layer.autoPad, layer.pads);
+      const pads = resolvePads2d(x.shape[2]!, x.shape[3]!, [kh, kw], layer);
       data = conv2d(x.data, x.shape, ins[1]!.data, ins[1]!.shape, ins[2]?.data, { strides: layer.strides, dilations: layer.dilations, pads, group: layer.group });
       break;
     }
@@ -125,7 +125,7 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
       break;
     case 'maxPool':
     case 'avgPool': {
-      const pads = windowPads(x.shape, layer.kernel, layer.strides, layer.dilations, layer.autoPad, layer.pads);
+      const pads = resolvePads2d(x.shape[2]!, x.shape[3]!, layer.kernel, layer);
       const p = { kernel: layer.kernel, strides: layer.strides, dilations: layer.dilations, pads, ceilMode: layer.ceilMode, countIncludePad: layer.countIncludePad };
       data = layer.op === 'maxPool' ? maxPool2d(x.data, x.shape, p) : avgPool2d(x.data, x.shape, p);
       break;
@@ -163,19 +163,6 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
     throw new ShapeError(`layer '${layer.name}': produced ${data.length} values for shape [${shape}]`);
   }
   return [{ shape, data }];
-}
-
-function windowPads(
-  x: readonly number[],
-  kernel: readonly [number, number],
-  strides: readonly [number, number],
-  dilations: readonly [number, number],
-  autoPad: AutoPad,
-  explicit: readonly [number, number, number, number],
-): [number, number, number, number] {
-  const [t, b] = resolveAxisPads(x[2]!, kernel[0], strides[0], dilations[0], autoPad, [explicit[0], explicit[2]]);
-  const [l, r] = resolveAxisPads(x[3]!, kernel[1], strides[1], dilations[1], autoPad, [explicit[1], explicit[3]]);
-  return [t, l, b, r];
 }
 
 /** Batched matrix product with numpy broadcasting over the leading axes. */

@@ -127,13 +127,19 @@ export interface Window2d {
   readonly outW: number;
 }
 
+/** The pads [top, left, bottom, right] of a convolution or pool (kernel [kh, kw]) over an h x w input, `auto_pad` resolved. */
+export function resolvePads2d(h: number, w: number, kernel: readonly [number, number], window: Pick<ConvLayer, 'strides' | 'dilations' | 'pads' | 'autoPad'>): [number, number, number, number] {
+  const [top, bottom] = resolveAxisPads(h, kernel[0], window.strides[0], window.dilations[0], window.autoPad, [window.pads[0], window.pads[2]]);
+  const [left, right] = resolveAxisPads(w, kernel[1], window.strides[1], window.dilations[1], window.autoPad, [window.pads[1], window.pads[3]]);
+  return [top, left, bottom, right];
+}
+
 /** Resolves the window of a convolution or pool (kernel [kh, kw]) over an h x w input. */
 export function resolveWindow2d(h: number, w: number, kernel: readonly [number, number], window: Pick<ConvLayer, 'strides' | 'dilations' | 'pads' | 'autoPad'>, ceilMode = false): Window2d {
   const [kh, kw] = kernel;
   const [sh, sw] = window.strides;
   const [dh, dw] = window.dilations;
-  const [padTop, padBottom] = resolveAxisPads(h, kh, sh, dh, window.autoPad, [window.pads[0], window.pads[2]]);
-  const [padLeft, padRight] = resolveAxisPads(w, kw, sw, dw, window.autoPad, [window.pads[1], window.pads[3]]);
+  const [padTop, padLeft, padBottom, padRight] = resolvePads2d(h, w, kernel, window);
   return {
     padTop,
     padBottom,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endInside, firstInside, resolveAxisPads, resolveWindow2d, transposedAxisSize, windowAxisSize, windowOutputSize } from '../../src/ir/window.js';
+import { endInside, firstInside, resolveAxisPads, resolvePads2d, resolveWindow2d, transposedAxisSize, windowAxisSize, windowOutputSize } from '../../src/ir/window.js';
 
 /** The one definition of window sizes that shape inference, the GPU planners and the CPU kernels share. */
 
@@ -43,6 +43,14 @@ describe('window arithmetic', () => {
   it('resolveWindow2d: pads and sizes per axis', () => {
     const w = resolveWindow2d(7, 10, [3, 2], { strides: [2, 3], dilations: [1, 1], pads: [1, 0, 2, 1], autoPad: 'NOTSET' }, true);
     expect(w).toEqual({ padTop: 1, padBottom: 2, padLeft: 0, padRight: 1, outH: windowAxisSize(7, 3, 2, 1, 1, 2, true), outW: windowAxisSize(10, 2, 3, 1, 0, 1, true) });
+  });
+
+  it('resolvePads2d: ONNX order, SAME split with the odd pad at the end (UPPER) or the start (LOWER)', () => {
+    const window = { strides: [2, 1] as [number, number], dilations: [1, 1] as [number, number], pads: [9, 9, 9, 9] as [number, number, number, number] };
+    expect(resolvePads2d(8, 5, [3, 2], { ...window, autoPad: 'NOTSET' })).toEqual([9, 9, 9, 9]);
+    expect(resolvePads2d(8, 5, [3, 2], { ...window, autoPad: 'VALID' })).toEqual([0, 0, 0, 0]);
+    expect(resolvePads2d(8, 5, [3, 2], { ...window, autoPad: 'SAME_UPPER' })).toEqual([0, 0, 1, 1]);
+    expect(resolvePads2d(8, 5, [3, 2], { ...window, autoPad: 'SAME_LOWER' })).toEqual([1, 1, 0, 0]);
   });
 
   it('transposedAxisSize is the input size of the forward window it is the adjoint of', () => {

@@ -1,6 +1,6 @@
 import type { ConvLayer } from '../../ir/layers.js';
 import { inferLayerShapes } from '../../ir/infer-shapes.js';
-import { resolveWindow2d } from '../../ir/window.js';
+import { resolvePads2d } from '../../ir/window.js';
 import { requantize } from '../../quant/fixed-point.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
@@ -47,8 +47,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   const [, cg, kH, kW] = q.weightShape as [number, number, number, number];
   const shape = inferLayerShapes(layer, [x.shape, q.weightShape])[0] as number[];
   const [, , outH, outW] = shape as [number, number, number, number];
-  const { padTop, padLeft, padBottom, padRight } = resolveWindow2d(inH, inW, [kH, kW], layer);
-  const g = windowGeometry(cg, inH, inW, kH, kW, { ...layer, pads: [padTop, padLeft, padBottom, padRight] }, outH, outW);
+  const g = windowGeometry(cg, inH, inW, kH, kW, { ...layer, pads: resolvePads2d(inH, inW, [kH, kW], layer) }, outH, outW);
   const centered = new Float32Array(x.data.length);
   for (let i = 0; i < centered.length; i++) centered[i] = x.data[i]! - zeroIn;
   const group = layer.group;
