@@ -1,14 +1,14 @@
 import { ShapeError } from '../errors.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
-import type { AutoPad, Layer } from '../ir/layers.js';
+import type { Layer } from '../ir/layers.js';
 import { normalizeAxis } from '../ir/shape.js';
-import { resolveAxisPads } from '../ir/window.js';
+import { resolvePads2d, splitSamePads, transposedAxisSize } from '../ir/window.js';
 import { applyActivation } from './activation.js';
 import { broadcastBinary } from './broadcast.js';
 import { gemm } from './kernels/gemm.js';
 import { conv2d } from './kernels/conv2d.js';
 import { convTranspose2d } from './kernels/conv-transpose2d.js';
-import { avgPool2d, maxPool2d } from './kernels/pool2d.js';
+import { avgPool2d, globalAvgPool, globalMaxPool, maxPool2d } from './kernels/pool2d.js';
 import { concat, pad, resizeNearest, softmax, transpose } from './layout-ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -40,7 +40,7 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
       break;
     case 'conv': {
       const [kh, kw] = [ins[1]!.shape[2]!, ins[1]!.shape[3]!];
-      const pads = windowPads(x.shape, [kh, kw], layer.strides, layer.dilations, layer.autoPad, layer.pads);
+      const pads = resolvePads2d(x.shape[2]!, x.shape[3]!, [kh, kw], layer);
       data = conv2d(x.data, x.shape, ins[1]!.data, ins[1]!.shape, ins[2]?.data, { strides: layer.strides, dilations: layer.dilations, pads, group: layer.group });
       break;
     }
@@ -52,9 +52,8 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
         // SAME: output = input * stride; the total padding is what the full transposed window exceeds that by.
         const p: number[] = [0, 0, 0, 0];
         for (let i = 0; i < 2; i++) {
-          const total = Math.max(0, layer.strides[i]! * (x.shape[2 + i]! - 1) + layer.outputPadding[i]! + (w.shape[2 + i]! - 1) * layer.dilations[i]! + 1 - shape[2 + i]!);
-          const small = Math.floor(total / 2);
-          [p[i], p[i + 2]] = layer.autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+          const full = transposedAxisSize(x.shape[2 + i]!, w.shape[2 + i]!, layer.strides[i]!, layer.dilations[i]!, 0, 0, layer.outputPadding[i]!);
+          [p[i], p[i + 2]] = splitSamePads(Math.max(0, full - shape[2 + i]!), layer.autoPad);
         }
         pads = p as [number, number, number, number];
       }
@@ -126,14 +125,16 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
       break;
     case 'maxPool':
     case 'avgPool': {
-      const pads = windowPads(x.shape, layer.kernel, layer.strides, layer.dilations, layer.autoPad, layer.pads);
+      const pads = resolvePads2d(x.shape[2]!, x.shape[3]!, layer.kernel, layer);
       const p = { kernel: layer.kernel, strides: layer.strides, dilations: layer.dilations, pads, ceilMode: layer.ceilMode, countIncludePad: layer.countIncludePad };
       data = layer.op === 'maxPool' ? maxPool2d(x.data, x.shape, p) : avgPool2d(x.data, x.shape, p);
       break;
     }
     case 'globalAvgPool':
+      data = globalAvgPool(x.data, x.shape);
+      break;
     case 'globalMaxPool':
-      data = globalPool(x, layer.op === 'globalMaxPool');
+      data = globalMaxPool(x.data, x.shape);
       break;
     case 'transpose':
       data = transpose(x.data, x.shape, layer.perm.length > 0 ? layer.perm : x.shape.map((_, i) => x.shape.length - 1 - i));
@@ -162,35 +163,6 @@ export function runLayer(layer: Layer, ins: readonly Tensor[], bindings?: Readon
     throw new ShapeError(`layer '${layer.name}': produced ${data.length} values for shape [${shape}]`);
   }
   return [{ shape, data }];
-}
-
-function windowPads(
-  x: readonly number[],
-  kernel: readonly [number, number],
-  strides: readonly [number, number],
-  dilations: readonly [number, number],
-  autoPad: AutoPad,
-  explicit: readonly [number, number, number, number],
-): [number, number, number, number] {
-  const [t, b] = resolveAxisPads(x[2]!, kernel[0], strides[0], dilations[0], autoPad, [explicit[0], explicit[2]]);
-  const [l, r] = resolveAxisPads(x[3]!, kernel[1], strides[1], dilations[1], autoPad, [explicit[1], explicit[3]]);
-  return [t, l, b, r];
-}
-
-function globalPool(x: Tensor, max: boolean): Float32Array {
-  const [n, c] = [x.shape[0]!, x.shape[1]!];
-  const inner = x.shape.slice(2).reduce((p, q) => p * q, 1);
-  const out = new Float32Array(n * c);
-  for (let i = 0; i < n * c; i++) {
-    let acc = max ? -Infinity : 0;
-    const base = i * inner;
-    for (let k = 0; k < inner; k++) {
-      const v = x.data[base + k]!;
-      acc = max ? (v > acc ? v : acc) : acc + v;
-    }
-    out[i] = max ? acc : acc / inner;
-  }
-  return out;
 }
 
 /** Batched matrix product with numpy broadcasting over the leading axes. */

@@ -3,7 +3,7 @@ import { gemm } from '../../src/cpu/kernels/gemm.js';
 import { conv2d, conv2dOutputSize, type Conv2dParams } from '../../src/cpu/kernels/conv2d.js';
 import { convTranspose2d, convTranspose2dOutputSize, type ConvTranspose2dParams } from '../../src/cpu/kernels/conv-transpose2d.js';
 import { avgPool2d, globalAvgPool, globalMaxPool, maxPool2d, pool2dOutputSize, type Pool2dParams } from '../../src/cpu/kernels/pool2d.js';
-import { Float32Scratch } from '../../src/cpu/kernels/scratch.js';
+import { Float32Scratch, Float64Scratch, Int32Scratch } from '../../src/cpu/kernels/scratch.js';
 import { mulberry32 } from '../helpers/random.js';
 
 // ---------------------------------------------------------------------------
@@ -480,16 +480,25 @@ describe('pool2d', () => {
     expectClose(globalAvgPool(x, shape), avg, 'globalAvgPool');
     expectClose(globalMaxPool(x, shape), max, 'globalMaxPool');
   });
+
+  it('a max over nothing but -Infinity and NaN is the lowest float, as in onnxruntime and shaders/fpool.wgsl', () => {
+    const lowest = -3.4028234663852886e38;
+    expect(Array.from(globalMaxPool(new Float32Array([-Infinity, NaN, -Infinity, 2]), [1, 2, 2, 1]))).toEqual([lowest, 2]);
+  });
 });
 
-describe('Float32Scratch', () => {
-  it('grows on demand and hands the same memory back', () => {
-    const s = new Float32Scratch();
-    const a = s.get(100);
-    expect(a.length).toBeGreaterThanOrEqual(100);
-    expect(s.get(50)).toBe(a);
-    const b = s.getZeroed(1000);
-    expect(b.length).toBeGreaterThanOrEqual(1000);
-    expect(b.subarray(0, 1000).every((v) => v === 0)).toBe(true);
-  });
+describe('scratch buffers', () => {
+  for (const [name, make] of [['Float32Scratch', () => new Float32Scratch()], ['Float64Scratch', () => new Float64Scratch()], ['Int32Scratch', () => new Int32Scratch()]] as const) {
+    it(`${name} grows on demand and hands the same memory back`, () => {
+      const s = make();
+      const a = s.get(100);
+      expect(a.length).toBeGreaterThanOrEqual(100);
+      expect(s.get(50)).toBe(a);
+      const b = s.getZeroed(1000);
+      expect(b.length).toBeGreaterThanOrEqual(1000);
+      expect(b.subarray(0, 1000).every((v) => v === 0)).toBe(true);
+      s.release();
+      expect(s.get(0).length).toBe(0);
+    });
+  }
 });

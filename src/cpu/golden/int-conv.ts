@@ -1,12 +1,12 @@
 import type { ConvLayer } from '../../ir/layers.js';
 import { inferLayerShapes } from '../../ir/infer-shapes.js';
-import { resolveAxisPads } from '../../ir/window.js';
+import { resolvePads2d } from '../../ir/window.js';
 import { requantize } from '../../quant/fixed-point.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
-import { im2col, type WindowGeometry } from '../kernels/im2col.js';
+import { im2col, windowGeometry, type WindowGeometry } from '../kernels/im2col.js';
 import type { Tensor } from '../tensor.js';
-import { igemm } from './igemm.js';
+import { exactMatmul } from './exact-matmul.js';
 
 /** Output columns handled at once: bounds the im2col scratch. */
 const COLS = 256;
@@ -37,7 +37,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
     for (let i = 0; i < xs.length; i++) xs[i] = x.data[i]! - zeroIn;
     // acc^T (m x rows) = W (m x k) * x^T: x is already "B transposed" (rows x k).
     const accT = new Float64Array(m * rows);
-    igemm(m, rows, k, w, 0, xs, accT);
+    exactMatmul(m, rows, k, w, 0, xs, accT);
     const acc = new Float64Array(rows * m);
     for (let c = 0; c < m; c++) for (let r = 0; r < rows; r++) acc[r * m + c] = accT[c * rows + r]! + q.bias[c]!;
     return { shape: [...x.shape.slice(0, -1), m], acc };
@@ -47,14 +47,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
   const [, cg, kH, kW] = q.weightShape as [number, number, number, number];
   const shape = inferLayerShapes(layer, [x.shape, q.weightShape])[0] as number[];
   const [, , outH, outW] = shape as [number, number, number, number];
-  const [padTop] = resolveAxisPads(inH, kH, layer.strides[0], layer.dilations[0], layer.autoPad, [layer.pads[0], layer.pads[2]]);
-  const [padLeft] = resolveAxisPads(inW, kW, layer.strides[1], layer.dilations[1], layer.autoPad, [layer.pads[1], layer.pads[3]]);
-  const g: WindowGeometry = {
-    channels: cg, inH, inW, kH, kW,
-    strideH: layer.strides[0], strideW: layer.strides[1],
-    dilationH: layer.dilations[0], dilationW: layer.dilations[1],
-    padTop, padLeft, outH, outW,
-  };
+  const g = windowGeometry(cg, inH, inW, kH, kW, { ...layer, pads: resolvePads2d(inH, inW, [kH, kW], layer) }, outH, outW);
   const centered = new Float32Array(x.data.length);
   for (let i = 0; i < centered.length; i++) centered[i] = x.data[i]! - zeroIn;
   const group = layer.group;
@@ -78,7 +71,7 @@ export function intAccumulate(q: Pick<QMatmulLayer, 'kind' | 'layer' | 'weightSh
         im2col(centered, xOff, g, c0, nc, col);
         // Columns as rows (nc x k) so that the product reads both operands along k.
         for (let p = 0; p < k; p++) for (let j = 0; j < nc; j++) colT[j * k + p] = col[p * nc + j]!;
-        igemm(mg, nc, k, w, gi * mg * k, colT, tile);
+        exactMatmul(mg, nc, k, w, gi * mg * k, colT, tile);
         for (let r = 0; r < mg; r++) {
           const c = gi * mg + r;
           const dst = (b * m + c) * plane + c0;

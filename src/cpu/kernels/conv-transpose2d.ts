@@ -10,32 +10,29 @@
  * does all the arithmetic; col2im only moves data.
  */
 
+import { transposedAxisSize, type Window2dParams } from '../../ir/window.js';
 import { dims4, expectLength, nonNegativeInts, positiveInts } from './check.js';
 import { gemm } from './gemm.js';
-import { col2imAdd, type WindowGeometry } from './im2col.js';
+import { fillChannels } from './conv2d.js';
+import { col2imAdd, columnChunk, windowGeometry } from './im2col.js';
 import { Float32Scratch } from './scratch.js';
 
-export interface ConvTranspose2dParams {
-  strides: readonly [number, number];
-  dilations: readonly [number, number];
-  /** Explicit pads (cropped from the full output): top, left, bottom, right. */
-  pads: readonly [number, number, number, number];
+/** Strides, dilations and pads (cropped from the full output: top, left, bottom, right), and more. */
+export interface ConvTranspose2dParams extends Window2dParams {
   group: number;
   /** Extra rows/columns at the bottom/right of the output: [h, w]. */
   outputPadding: readonly [number, number];
 }
 
-/** Bound on the column scratch (elements), as for conv2d. */
-const COLUMN_CHUNK_ELEMENTS = 1 << 18;
-
 const columns = new Float32Scratch();
 const transposedWeights = new Float32Scratch();
 
-/** Per axis: stride * (in - 1) + outputPadding + ((k - 1) * dilation + 1) - padBegin - padEnd. */
+/** Per axis: stride * (in - 1) + outputPadding + ((k - 1) * dilation + 1) - padBegin - padEnd (ir/window.ts). */
 export function convTranspose2dOutputSize(inH: number, inW: number, kH: number, kW: number, p: ConvTranspose2dParams): [number, number] {
-  const oh = p.strides[0] * (inH - 1) + p.outputPadding[0] + ((kH - 1) * p.dilations[0] + 1) - p.pads[0] - p.pads[2];
-  const ow = p.strides[1] * (inW - 1) + p.outputPadding[1] + ((kW - 1) * p.dilations[1] + 1) - p.pads[1] - p.pads[3];
-  return [oh, ow];
+  return [
+    transposedAxisSize(inH, kH, p.strides[0], p.dilations[0], p.pads[0], p.pads[2], p.outputPadding[0]),
+    transposedAxisSize(inW, kW, p.strides[1], p.dilations[1], p.pads[1], p.pads[3], p.outputPadding[1]),
+  ];
 }
 
 /**
@@ -67,36 +64,16 @@ export function convTranspose2d(
   if (outH < 1 || outW < 1) throw new RangeError(`convTranspose2d: pads leave an empty ${outH}x${outW} output`);
   const outPlane = outH * outW;
   const y = new Float32Array(batch * outC * outPlane);
-  if (bias !== undefined) {
-    for (let n = 0; n < batch; n++) {
-      for (let m = 0; m < outC; m++) y.fill(bias[m]!, (n * outC + m) * outPlane, (n * outC + m + 1) * outPlane);
-    }
-  }
+  if (bias !== undefined) fillChannels(y, bias, batch, outC, outPlane);
   const pixels = inH * inW;
   if (y.length === 0 || pixels === 0) return y;
 
   const groupC = inC / group;
   const depth = groupM * kH * kW; // rows of the column matrix
   // The forward convolution this one is the adjoint of: its input is our output.
-  const geometry: WindowGeometry = {
-    channels: groupM,
-    inH: outH,
-    inW: outW,
-    kH,
-    kW,
-    strideH: p.strides[0],
-    strideW: p.strides[1],
-    dilationH: p.dilations[0],
-    dilationW: p.dilations[1],
-    padTop: p.pads[0],
-    padLeft: p.pads[1],
-    outH: inH,
-    outW: inW,
-  };
+  const geometry = windowGeometry(groupM, outH, outW, kH, kW, p, inH, inW);
 
-  let chunk = Math.max(1, Math.floor(COLUMN_CHUNK_ELEMENTS / depth));
-  if (chunk >= pixels) chunk = pixels;
-  else if (chunk > 4) chunk -= chunk % 4;
+  const chunk = columnChunk(depth, pixels);
   const col = columns.get(depth * chunk);
   const wt = transposedWeights.get(depth * groupC);
 

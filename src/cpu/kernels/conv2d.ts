@@ -12,33 +12,23 @@
  *    packed B panels are reused across all output channels.
  */
 
+import { windowOutputSize2d, type Window2dParams } from '../../ir/window.js';
 import { dims4, expectLength, nonNegativeInts, positiveInts } from './check.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { gemm } from './gemm.js';
-import { im2col, type WindowGeometry } from './im2col.js';
+import { columnChunk, im2col, windowGeometry } from './im2col.js';
 import { Float32Scratch } from './scratch.js';
 
-export interface Conv2dParams {
-  strides: readonly [number, number];
-  dilations: readonly [number, number];
-  /** Explicit pads, already resolved from auto_pad: top, left, bottom, right. */
-  pads: readonly [number, number, number, number];
+/** Strides, dilations and pads (already resolved from auto_pad: top, left, bottom, right), and the group count. */
+export interface Conv2dParams extends Window2dParams {
   group: number;
 }
 
-/**
- * Bound on the im2col scratch (elements): 256 Ki floats = 1 MiB, so a chunk
- * is still in L2/L3 when the GEMM packs it right after it was written.
- */
-const COLUMN_CHUNK_ELEMENTS = 1 << 18;
-
 const columns = new Float32Scratch();
 
-/** [outH, outW] = floor((in + padBegin + padEnd - ((k - 1) * dilation + 1)) / stride) + 1 per axis. */
+/** [outH, outW] of a kH x kW convolution (ir/window.ts: 0 where the window does not fit). */
 export function conv2dOutputSize(inH: number, inW: number, kH: number, kW: number, p: Conv2dParams): [number, number] {
-  const oh = Math.floor((inH + p.pads[0] + p.pads[2] - ((kH - 1) * p.dilations[0] + 1)) / p.strides[0]) + 1;
-  const ow = Math.floor((inW + p.pads[1] + p.pads[3] - ((kW - 1) * p.dilations[1] + 1)) / p.strides[1]) + 1;
-  return [oh, ow];
+  return windowOutputSize2d(inH, inW, [kH, kW], p);
 }
 
 /**
@@ -74,21 +64,7 @@ export function conv2d(
   const y = new Float32Array(batch * outC * outH * outW);
   if (y.length === 0) return y;
 
-  const geometry: WindowGeometry = {
-    channels: groupC,
-    inH,
-    inW,
-    kH,
-    kW,
-    strideH: p.strides[0],
-    strideW: p.strides[1],
-    dilationH: p.dilations[0],
-    dilationW: p.dilations[1],
-    padTop: p.pads[0],
-    padLeft: p.pads[1],
-    outH,
-    outW,
-  };
+  const geometry = windowGeometry(groupC, inH, inW, kH, kW, p, outH, outW);
 
   if (group === inC && group > 1) {
     depthwiseConv2d(x, batch, { ...geometry, channels: inC }, w, outC / group, bias, y);
@@ -100,11 +76,7 @@ export function conv2d(
   const depth = groupC * kH * kW;
   const inPlane = inH * inW;
   // With a bias, y starts as the bias and the GEMM accumulates onto it: one pass fewer than adding it afterwards.
-  if (bias !== undefined) {
-    for (let n = 0; n < batch; n++) {
-      for (let m = 0; m < outC; m++) y.fill(bias[m]!, (n * outC + m) * pixels, (n * outC + m + 1) * pixels);
-    }
-  }
+  if (bias !== undefined) fillChannels(y, bias, batch, outC, pixels);
   const accumulate = bias !== undefined;
   const pointwise =
     kH === 1 && kW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.pads.every((v) => v === 0);
@@ -120,10 +92,7 @@ export function conv2d(
     return y;
   }
 
-  // Columns per chunk: bounded scratch, a multiple of 4 (the GEMM tile width) unless everything fits.
-  let chunk = Math.max(1, Math.floor(COLUMN_CHUNK_ELEMENTS / depth));
-  if (chunk >= pixels) chunk = pixels;
-  else if (chunk > 4) chunk -= chunk % 4;
+  const chunk = columnChunk(depth, pixels);
   const col = columns.get(depth * chunk);
   for (let n = 0; n < batch; n++) {
     for (let g = 0; g < group; g++) {
@@ -137,4 +106,11 @@ export function conv2d(
     }
   }
   return y;
+}
+
+/** Sets each plane of y ([batch, channels, plane]) to its channel's value. */
+export function fillChannels(y: Float32Array, values: Float32Array, batch: number, channels: number, plane: number): void {
+  for (let n = 0; n < batch; n++) {
+    for (let c = 0; c < channels; c++) y.fill(values[c]!, (n * channels + c) * plane, (n * channels + c + 1) * plane);
+  }
 }

@@ -10,6 +10,7 @@
  * common 3x3 case gets its taps in registers.
  */
 
+import { endInside, firstInside } from '../../ir/window.js';
 import type { WindowGeometry } from './im2col.js';
 
 /**
@@ -28,11 +29,12 @@ export function depthwiseConv2d(
 ): void {
   const { channels, inH, inW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
   const outC = channels * multiplier;
-  // Interior: output rows/cols whose whole window lies inside the input.
-  const ohLo = Math.min(outH, Math.ceil(padTop / strideH));
-  const ohHi = Math.max(ohLo, Math.min(outH, floorDivPlusOne(inH - 1 + padTop - (kH - 1) * dilationH, strideH)));
-  const owLo = Math.min(outW, Math.ceil(padLeft / strideW));
-  const owHi = Math.max(owLo, Math.min(outW, floorDivPlusOne(inW - 1 + padLeft - (kW - 1) * dilationW, strideW)));
+  // Interior: output rows/cols whose whole window lies inside the input, i.e. whose first tap
+  // (offset -pad) and last tap (offset (k - 1) * dilation - pad) both do.
+  const ohLo = Math.min(outH, firstInside(-padTop, strideH));
+  const ohHi = Math.max(ohLo, Math.min(outH, endInside((kH - 1) * dilationH - padTop, strideH, inH)));
+  const owLo = Math.min(outW, firstInside(-padLeft, strideW));
+  const owHi = Math.max(owLo, Math.min(outW, endInside((kW - 1) * dilationW - padLeft, strideW, inW)));
   const taps3x3 = kH === 3 && kW === 3;
 
   for (let n = 0; n < batch; n++) {
@@ -58,11 +60,6 @@ export function depthwiseConv2d(
       }
     }
   }
-}
-
-/** floor(a / s) + 1, or 0 when a < 0 (no output position qualifies). */
-function floorDivPlusOne(a: number, s: number): number {
-  return a < 0 ? 0 : Math.floor(a / s) + 1;
 }
 
 /** Outputs [owFrom, owTo) of one output row, testing every tap against the image bounds. */

@@ -104,11 +104,11 @@ export function gemm(
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += kStep) {
       const kc = Math.min(kStep, k - pc);
-      if (bTransposed) packBTransposed(b, bOffset + jc * ldb + pc, ldb, kc, nc);
+      if (bTransposed) packRowPanels(b, bOffset + jc * ldb + pc, ldb, nc, kc, packB, NR);
       else packBRows(b, bOffset + pc * ldb + jc, ldb, kc, nc);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        packARows(a, aOffset + ic * lda + pc, lda, mc, kc);
+        packRowPanels(a, aOffset + ic * lda + pc, lda, mc, kc, packA, MR);
         macroKernel(mc, nc, kc, c, cOffset + ic * ldc + jc, ldc);
       }
     }
@@ -132,27 +132,34 @@ function checkMatrix(name: string, arr: Float32Array, off: number, rows: number,
   }
 }
 
-/** A block (mc x kc at aOff) -> MR-row panels, each k-major: packA[panel*MR*kc + p*MR + i]. */
-function packARows(a: Float32Array, aOff: number, lda: number, mc: number, kc: number): void {
+/**
+ * `count` rows of kc elements (row stride ld, from src[off]) -> panels of
+ * `width` rows, each k-major and zero padded to whole panels:
+ * dst[panel*width*kc + p*width + i]. Packs A (MR-row panels into packA) and B
+ * stored transposed (its rows are B's columns: NR-column panels into packB).
+ * The destination is an argument here, unlike in the micro-kernel: packing
+ * is a small share of the work, and one packer for both measured no slower.
+ */
+function packRowPanels(src: Float32Array, off: number, ld: number, count: number, kc: number, dst: Float64Array, width: number): void {
   let panel = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = Math.min(MR, mc - ir);
-    for (let i = 0; i < MR; i++) {
+  for (let ir = 0; ir < count; ir += width) {
+    const rows = Math.min(width, count - ir);
+    for (let i = 0; i < width; i++) {
       let d = panel + i;
       if (i < rows) {
-        const s = aOff + (ir + i) * lda;
+        const s = off + (ir + i) * ld;
         for (let p = 0; p < kc; p++) {
-          packA[d] = a[s + p]!;
-          d += MR;
+          dst[d] = src[s + p]!;
+          d += width;
         }
       } else {
         for (let p = 0; p < kc; p++) {
-          packA[d] = 0;
-          d += MR;
+          dst[d] = 0;
+          d += width;
         }
       }
     }
-    panel += MR * kc;
+    panel += width * kc;
   }
 }
 
@@ -178,30 +185,6 @@ function packBRows(b: Float32Array, bOff: number, ldb: number, kc: number, nc: n
         s += ldb;
       }
     }
-  }
-}
-
-/** Same panels from B stored transposed (nc x kc at bOff): read along its rows, which are contiguous. */
-function packBTransposed(b: Float32Array, bOff: number, ldb: number, kc: number, nc: number): void {
-  let panel = 0;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = Math.min(NR, nc - jr);
-    for (let j = 0; j < NR; j++) {
-      let d = panel + j;
-      if (j < cols) {
-        const s = bOff + (jr + j) * ldb;
-        for (let p = 0; p < kc; p++) {
-          packB[d] = b[s + p]!;
-          d += NR;
-        }
-      } else {
-        for (let p = 0; p < kc; p++) {
-          packB[d] = 0;
-          d += NR;
-        }
-      }
-    }
-    panel += NR * kc;
   }
 }
 

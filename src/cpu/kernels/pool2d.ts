@@ -13,6 +13,7 @@
  * axis, computed up front, so the inner loops run without bounds tests.
  */
 
+import { endInside, firstInside, windowOutputSize2d } from '../../ir/window.js';
 import { dims4, expectLength, nonNegativeInts, positiveInts } from './check.js';
 
 export interface Pool2dParams {
@@ -31,24 +32,9 @@ export interface Pool2dParams {
 /** What an empty max window (all taps in the padding) yields: onnxruntime's initial value. */
 const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
-function poolAxisSize(input: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number, ceil: boolean): number {
-  const span = input + padBegin + padEnd - ((kernel - 1) * dilation + 1);
-  if (span < 0) return 0;
-  if (!ceil) return Math.floor(span / stride) + 1;
-  let out = Math.ceil(span / stride) + 1;
-  // The last window must start inside the input or its begin padding.
-  if ((out - 1) * stride >= input + padBegin) out--;
-  return out;
-}
-
-/** [outH, outW] of a pooling window over an inH x inW input. */
+/** [outH, outW] of a pooling window over an inH x inW input (ir/window.ts: 0 where the window does not fit). */
 export function pool2dOutputSize(inH: number, inW: number, p: Pool2dParams): [number, number] {
-  const [dH, dW] = p.dilations ?? [1, 1];
-  const ceil = p.ceilMode ?? false;
-  return [
-    poolAxisSize(inH, p.kernel[0], p.strides[0], dH, p.pads[0], p.pads[2], ceil),
-    poolAxisSize(inW, p.kernel[1], p.strides[1], dW, p.pads[1], p.pads[3], ceil),
-  ];
+  return windowOutputSize2d(inH, inW, p.kernel, { strides: p.strides, dilations: p.dilations ?? [1, 1], pads: p.pads }, p.ceilMode ?? false);
 }
 
 /**
@@ -72,13 +58,9 @@ function axisTaps(out: number, input: number, kernel: number, stride: number, di
   for (let o = 0; o < out; o++) {
     const s = o * stride - padBegin;
     start[o] = s;
-    const first = s >= 0 ? 0 : Math.ceil(-s / dilation);
-    const lastIn = input - 1 - s;
-    const end = lastIn < 0 ? 0 : Math.floor(lastIn / dilation) + 1;
-    lo[o] = Math.min(first, kernel);
-    hi[o] = Math.max(lo[o]!, Math.min(kernel, end));
-    const lastPadded = input + padEnd - 1 - s;
-    padded[o] = lastPadded < 0 ? 0 : Math.min(kernel, Math.floor(lastPadded / dilation) + 1);
+    lo[o] = Math.min(firstInside(s, dilation), kernel);
+    hi[o] = Math.max(lo[o]!, Math.min(kernel, endInside(s, dilation, input)));
+    padded[o] = Math.min(kernel, endInside(s, dilation, input + padEnd));
   }
   return { start, lo, hi, padded };
 }

@@ -22,17 +22,22 @@ function capacityFor(length: number): number {
   return cap;
 }
 
-export class Float32Scratch {
-  private buf = new Float32Array(0);
+/** One scratch buffer of any typed-array kind; `make` allocates one of that kind. */
+class Scratch<T extends Float32Array | Float64Array | Int32Array> {
+  private buf: T;
+
+  constructor(private readonly make: (length: number) => T) {
+    this.buf = make(0);
+  }
 
   /** An array of at least `length` elements; its contents are whatever the last user left. */
-  get(length: number): Float32Array {
-    if (this.buf.length < length) this.buf = new Float32Array(capacityFor(length));
+  get(length: number): T {
+    if (this.buf.length < length) this.buf = this.make(capacityFor(length));
     return this.buf;
   }
 
   /** Like `get`, with the first `length` elements set to zero. */
-  getZeroed(length: number): Float32Array {
+  getZeroed(length: number): T {
     const b = this.get(length);
     b.fill(0, 0, length);
     return b;
@@ -40,25 +45,24 @@ export class Float32Scratch {
 
   /** Drop the memory (e.g. after a one-off huge layer). */
   release(): void {
-    this.buf = new Float32Array(0);
+    this.buf = this.make(0);
   }
 }
 
-export class Float64Scratch {
-  private buf = new Float64Array(0);
-
-  get(length: number): Float64Array {
-    if (this.buf.length < length) this.buf = new Float64Array(capacityFor(length));
-    return this.buf;
+export class Float32Scratch extends Scratch<Float32Array> {
+  constructor() {
+    super((n) => new Float32Array(n));
   }
+}
 
-  getZeroed(length: number): Float64Array {
-    const b = this.get(length);
-    b.fill(0, 0, length);
-    return b;
+export class Float64Scratch extends Scratch<Float64Array> {
+  constructor() {
+    super((n) => new Float64Array(n));
   }
+}
 
-  release(): void {
-    this.buf = new Float64Array(0);
+export class Int32Scratch extends Scratch<Int32Array> {
+  constructor() {
+    super((n) => new Int32Array(n));
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Exact integer matrix product for the golden model:
+ * Exact matrix product in float64 for the golden model (not an integer GEMM:
+ * the integers ride in doubles, where every sum here is exact):
  *   acc (m x n) = W (m x k) * B^T, with B given transposed (n x k, row-major),
  * so both operands are read along k contiguously. Operands hold integers
  * (narrow weights, zero-point-corrected activations); every partial sum stays
@@ -7,7 +8,7 @@
  * accumulation whenever that does not overflow (quantization refuses configs
  * where it could). A 4 x 4 tile of the result lives in local variables.
  */
-export function igemm(m: number, n: number, k: number, w: Float64Array, wOff: number, bt: Float64Array, acc: Float64Array): void {
+export function exactMatmul(m: number, n: number, k: number, w: Float64Array, wOff: number, bt: Float64Array, acc: Float64Array): void {
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     const w0 = wOff + i * k;
