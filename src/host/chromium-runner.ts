@@ -146,7 +146,7 @@ export async function launchChromiumRunner(options: { flags?: readonly string[] 
     }
     let graphId = 0;
     const runner: GpuRunner = {
-      kind: 'chromium',
+      host: 'browser',
       facts: async () => facts,
       async createSession(model: Graph | QuantizedGraph, planOptions: PlanOptions = {}): Promise<SessionHandle> {
         const url = `/graph/${++graphId}`;

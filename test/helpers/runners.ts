@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunner, type GpuRunnerKind } from '../../src/host/gpu-runner.js';
+import { GPU_HOSTS, type GpuHost } from '../../src/gpu/adapter-info.js';
+import { openGpuRunner, type GpuRunner } from '../../src/host/gpu-runner.js';
 
 /**
- * A block of tests once per GPU runner (chromium, node), each getting the
+ * A block of tests once per GPU host (browser, node), each getting the
  * block's runner. A runner that cannot start makes every test of its block
  * fail with the reason (never a skip), so a machine without WebGPU goes red.
  */
-export function describeOnRunners(title: string, body: (runner: () => GpuRunner, kind: GpuRunnerKind) => void, before?: () => void): void {
-  for (const kind of GPU_RUNNERS) {
+export function describeOnRunners(title: string, body: (runner: () => GpuRunner, kind: GpuHost) => void, before?: () => void): void {
+  for (const kind of GPU_HOSTS) {
     describe(`${title} on ${kind}`, () => {
       let runner: GpuRunner | undefined;
       let failure: unknown;
