@@ -14,6 +14,7 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { SessionProfile } from '../runtime/profile.js';
 import { createSession, type MemoryReport, type SessionResult } from '../runtime/session.js';
+import { RunnerChecks, type GpuCheckReport } from './gpu-checks.js';
 
 /**
  * Other words taken for a host: `chromium` was the browser runner's name (and
@@ -53,6 +54,14 @@ export interface GpuRunner {
   createSession(model: Graph | QuantizedGraph, options?: PlanOptions): Promise<SessionHandle>;
   /** Destroys the current device (tests of device loss); the next createSession gets a new one. */
   loseDevice(): Promise<void>;
+  /**
+   * Diagnostics (the tests begin and end them around every test): until
+   * endChecks(), every WebGPU error on the runner's devices is collected and
+   * every buffer made is tracked (gpu-checks.ts); endChecks() reports the
+   * errors and the buffers still alive, and destroys those.
+   */
+  beginChecks(): Promise<void>;
+  endChecks(): Promise<GpuCheckReport>;
   close(): Promise<void>;
 }
 
@@ -61,10 +70,12 @@ export class NodeRunner implements GpuRunner {
   readonly host = 'node';
   #gpu: Promise<Gpu> | undefined;
   #lost = false;
+  readonly #checks = new RunnerChecks();
 
   constructor(private readonly request: RequestGpuOptions = {}) {}
 
-  async #device(): Promise<Gpu> {
+  /** The device sessions run on now (a new one after a loss). */
+  async gpu(): Promise<Gpu> {
     if (this.#gpu === undefined || this.#lost) {
       this.#lost = false;
       const next = requestGpu(this.request);
@@ -77,20 +88,30 @@ export class NodeRunner implements GpuRunner {
       void gpu.device.lost.then(() => {
         if (this.#gpu === next) this.#lost = true;
       });
+      this.#checks.deviceMade(gpu.device);
     }
     return this.#gpu;
   }
 
   async facts(): Promise<AdapterFacts> {
-    return (await this.#device()).facts;
+    return (await this.gpu()).facts;
   }
 
   async createSession(model: Graph | QuantizedGraph, options: PlanOptions = {}): Promise<SessionHandle> {
-    return createSession(model, { ...options, gpu: await this.#device() });
+    return createSession(model, { ...options, gpu: await this.gpu() });
   }
 
   async loseDevice(): Promise<void> {
-    (await this.#device()).device.destroy();
+    (await this.gpu()).device.destroy();
+  }
+
+  async beginChecks(): Promise<void> {
+    const current = this.#gpu !== undefined && !this.#lost ? await this.#gpu.catch(() => undefined) : undefined;
+    this.#checks.begin(current?.device);
+  }
+
+  endChecks(): Promise<GpuCheckReport> {
+    return this.#checks.end();
   }
 
   async close(): Promise<void> {
