@@ -1,12 +1,12 @@
 /**
  * Images per second of whole models on the GPU, side by side in one run: each
  * zoo model and nsfwjs' MobileNetV2 (a TF.js layers model, 224x224) at float32,
- * w8a8 and w4a8, through one runner (default node: the `webgpu` package in
- * this process; --gpu chromium runs them in headless Chromium). With --cpu,
+ * w8a8 and w4a8, through one runner (default host node: the `webgpu` package in
+ * this process; --gpu browser runs them in headless Chromium). With --cpu,
  * the CPU float executor and the golden integer executor on the same batches
  * for reference.
  *
- *   npx tsx bench/gpu-models.bench.ts [--gpu node|chromium] [--quick] [--cpu] [--json]
+ *   npx tsx bench/gpu-models.bench.ts [--gpu node|browser] [--quick] [--cpu] [--json]
  *
  * A rate is batch / the median wall time of a run (upload, every kernel,
  * readback) over the repeats after a warm-up run; the session is built and
@@ -17,7 +17,7 @@ import { runGraph } from '../src/cpu/float-executor.js';
 import { runQuantized } from '../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../src/cpu/tensor.js';
 import { describeAdapter } from '../src/eval/gpu-backend.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../src/host/gpu-runner.js';
+import { gpuHostChoices, openGpuRunner, parseGpuHost } from '../src/host/gpu-runner.js';
 import { importTfjs } from '../src/import/tfjs/import-tfjs.js';
 import type { Graph } from '../src/ir/graph.js';
 import { simplify } from '../src/ir/simplify.js';
@@ -35,8 +35,9 @@ const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
 };
-const kind = (arg('--gpu') ?? 'node') as GpuRunnerKind;
-if (!GPU_RUNNERS.includes(kind)) throw new Error(`--gpu ${kind}: choose one of ${GPU_RUNNERS.join(', ')}`);
+const hostWord = arg('--gpu') ?? 'node';
+const host = parseGpuHost(hostWord);
+if (host === undefined) throw new Error(`--gpu ${hostWord}: choose one of ${gpuHostChoices()}`);
 const quick = process.argv.includes('--quick');
 const withCpu = process.argv.includes('--cpu');
 const json = process.argv.includes('--json');
@@ -76,7 +77,7 @@ async function rate(run: () => Promise<unknown> | unknown, batch: number): Promi
   return (1000 * batch) / median(times);
 }
 
-const runner = await openGpuRunner(kind);
+const runner = await openGpuRunner(host);
 const adapter = describeAdapter(await runner.facts());
 const rows: Array<Record<string, string | number>> = [];
 try {
@@ -108,8 +109,8 @@ try {
 } finally {
   await runner.close();
 }
-if (json) console.log(JSON.stringify({ runner: kind, adapter, repeats, rows }, null, 2));
+if (json) console.log(JSON.stringify({ host, adapter, repeats, rows }, null, 2));
 else {
-  console.log(`images per second, ${kind} runner, adapter ${adapter}; median of ${repeats} runs after a warm-up`);
+  console.log(`images per second, host ${host}, adapter ${adapter}; median of ${repeats} runs after a warm-up`);
   console.log(formatTable(rows));
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { EXECUTOR_CHOICES, parseExecutorChoice, type ExecutorChoice } from '../executor/executor.js';
+import type { GpuHost } from '../gpu/adapter-info.js';
+import { gpuHostChoices, parseGpuHost } from '../host/gpu-runner.js';
 import type { Dim } from '../ir/shape.js';
 
 /**
@@ -25,6 +27,13 @@ export function parseShapeOption(values: readonly string[], inputNames: readonly
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--gpu <host>`'s parser: a GpuHost, `chromium` still read as `browser` (its name before). */
+export function gpuHost(v: string): GpuHost {
+  const host = parseGpuHost(v);
+  if (host === undefined) throw new InputError(`--gpu ${v}: choose one of ${gpuHostChoices()}`);
+  return host;
 }
 
 export function positiveInt(v: string, flag: string): number {

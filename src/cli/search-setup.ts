@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import type { ExecutorChoice } from '../executor/executor.js';
 import { describeAdapter } from '../eval/gpu-backend.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunner, type GpuRunnerKind } from '../host/gpu-runner.js';
+import type { GpuHost } from '../gpu/adapter-info.js';
+import { gpuHostChoices, openGpuRunner, type GpuRunner } from '../host/gpu-runner.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { reportHtml } from '../search/report/html.js';
 import type { ResultsDoc } from '../search/results.js';
 import type { SplitPlan } from '../search/sets.js';
 import { setupModel, statsFor, type ModelSetup } from './model-setup.js';
-import { executorOption, noteFallback, positiveInt } from './options.js';
+import { executorOption, gpuHost, noteFallback, positiveInt } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /** The options every choosing command (sweep, sensitivity, search) shares. */
@@ -20,7 +21,7 @@ export interface SearchCommandOptions {
   calibImages: number;
   validationImages: number;
   limit?: number;
-  gpu?: string;
+  gpu?: GpuHost;
   out?: string;
   json?: boolean;
   executor: ExecutorChoice;
@@ -34,7 +35,7 @@ export function searchOptions(command: Command, validation: { images: number; no
       .option('--calib-images <n>', 'calibration images: the first N of the training split', (v) => positiveInt(v, '--calib-images'), 512)
       .option('--validation-images <n>', `validation images: the N training images after the calibration ones (never the test split)${validation.note ?? ''}`, (v) => positiveInt(v, '--validation-images'), validation.images)
       .option('--limit <n>', 'test images (the first N of the test split; default all)', (v) => positiveInt(v, '--limit'))
-      .option('--gpu <runner>', `run GPU work on ${GPU_RUNNERS.join(' or ')}`)
+      .option('--gpu <host>', `run GPU work with the device in ${gpuHostChoices()}`, gpuHost)
       .option('--out <dir>', 'write results.json and report.html there')
       .option('--json', 'print one JSON document on stdout'),
   );
@@ -54,12 +55,11 @@ export async function searchContext(modelPath: string, o: SearchCommandOptions, 
   const m = setupModel(modelPath);
   const data = o.data ?? m.card?.dataset;
   if (data === undefined) throw new InputError('give --data: the model has no card naming its dataset');
-  if (o.gpu !== undefined && !(GPU_RUNNERS as readonly string[]).includes(o.gpu)) throw new InputError(`--gpu ${o.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
-  const runner = needsGpu || o.gpu !== undefined ? await openGpuRunner((o.gpu ?? 'node') as GpuRunnerKind) : undefined;
+  const runner = needsGpu || o.gpu !== undefined ? await openGpuRunner(o.gpu ?? 'node') : undefined;
   try {
     const { tensors } = await statsFor(m, { ...o, data, images: o.calibImages });
     const environment: Record<string, string> = { quantgpu: '0.1.0', executor: o.executor };
-    if (runner) environment.adapter = `${describeAdapter(await runner.facts())} via ${runner.kind}`;
+    if (runner) environment.adapter = `${describeAdapter(await runner.facts())} via ${runner.host}`;
     return { m, data, stats: tensors, plan: { calibration: o.calibImages, validation: o.validationImages, test: o.limit ?? Infinity }, runner, environment };
   } catch (e) {
     await runner?.close();

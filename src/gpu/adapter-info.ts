@@ -5,8 +5,14 @@
  * device again.
  */
 
-/** Which WebGPU implementation gave the device. */
-export type GpuHost = 'browser' | 'node';
+/**
+ * Where the GPU device lives, the one word for it everywhere (facts, runners,
+ * CLI, tests): `browser`, a page's navigator.gpu (the runner drives headless
+ * Chromium; the demo runs in whatever browser opens it), or `node`, this Node
+ * process through the `webgpu` package (Dawn).
+ */
+export const GPU_HOSTS = ['browser', 'node'] as const;
+export type GpuHost = (typeof GPU_HOSTS)[number];
 
 export interface AdapterFacts {
   readonly host: GpuHost;

@@ -16,10 +16,6 @@
  * is asked again. A machine with a real GPU is never moved onto SwiftShader,
  * and a driver the user chose is never overridden.
  */
-// WebGPU's types (GPUDevice, ...): the `webgpu` package brings a recent
-// @webgpu/types; tsconfig loads no types by default, and tfjs pins an old copy
-// without GPUAdapter.info. Type-only: nothing is imported at run time.
-import type {} from 'webgpu';
 import { GpuUnavailableError } from '../errors.js';
 import { readAdapterFacts, type AdapterFacts, type GpuHost } from './adapter-info.js';
 import { installDawnPollingPacer, isCpuAdapter, type DawnPolling } from './dawn-polling.js';
@@ -102,7 +98,14 @@ function adapterOptions(options: RequestGpuOptions): GPURequestAdapterOptions {
   return options.powerPreference !== undefined ? { powerPreference: options.powerPreference } : {};
 }
 
-type WebGpuPackage = typeof import('webgpu');
+/**
+ * The part of the `webgpu` package used here, declared locally: `webgpu` is an
+ * optional dependency, and type-checking must not need it (WebGPU's own types
+ * come from the @webgpu/types devDependency, through tsconfig's `types`).
+ */
+interface WebGpuPackage {
+  create(flags: string[]): GPU;
+}
 
 async function requestNodeGpu(options: RequestGpuOptions): Promise<Gpu> {
   const flags = [...(options.dawnFlags ?? [])];

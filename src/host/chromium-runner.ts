@@ -54,19 +54,24 @@ export function findBrowser(): string {
   throw new GpuUnavailableError('no browser for the chromium GPU runner', tried);
 }
 
-let bundle: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
-/** page-entry bundled for the browser (once per process). */
-function pageBundle(): Promise<string> {
-  bundle ??= (async () => {
-    const here = (ext: string): string => fileURLToPath(new URL(`./page-entry${ext}`, import.meta.url));
-    const entry = [here('.ts'), here('.js')].find(existsSync);
-    if (entry === undefined) throw new Error(`the page entry is missing: ${here('.ts')} or ${here('.js')}`);
-    const { build } = await import('esbuild');
-    const out = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
-    return out.outputFiles[0]!.text;
-  })();
-  bundle.catch(() => (bundle = undefined));
+/** The page's script bundled for the browser (once per entry and process): page-entry, unless `entry` names another. */
+function pageBundle(entry: string | undefined): Promise<string> {
+  const key = entry ?? '';
+  let bundle = bundles.get(key);
+  if (bundle === undefined) {
+    bundle = (async () => {
+      const here = (ext: string): string => fileURLToPath(new URL(`./page-entry${ext}`, import.meta.url));
+      const file = entry ?? [here('.ts'), here('.js')].find(existsSync);
+      if (file === undefined || !existsSync(file)) throw new Error(`the page entry is missing: ${entry ?? `${here('.ts')} or ${here('.js')}`}`);
+      const { build } = await import('esbuild');
+      const out = await build({ entryPoints: [file], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+      return out.outputFiles[0]!.text;
+    })();
+    bundles.set(key, bundle);
+    bundle.catch(() => bundles.delete(key));
+  }
   return bundle;
 }
 
@@ -94,7 +99,25 @@ function unwrap<T>(r: Envelope<T>): T {
 
 const wire = (t: Tensor): WireTensor => ({ shape: [...t.shape], b64: viewToBase64(t.data) });
 
-export async function launchChromiumRunner(options: { flags?: readonly string[] } = {}): Promise<GpuRunner> {
+export interface ChromiumRunnerOptions {
+  /** Chromium's flags (default CHROMIUM_FLAGS). */
+  readonly flags?: readonly string[];
+  /**
+   * The page's script, a file bundled by esbuild (default page-entry): a page
+   * that does more imports page-entry first (the GPU tests' page runs its
+   * kernel programs on the same device as the sessions).
+   */
+  readonly entry?: string;
+}
+
+/** The browser runner, and its page for callers that drive more than sessions on it (the tests). */
+export interface ChromiumRunner extends GpuRunner {
+  readonly page: Page;
+  /** The page's console errors and warnings and uncaught errors so far. */
+  readonly pageLog: readonly string[];
+}
+
+export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}): Promise<ChromiumRunner> {
   const flags = options.flags ?? CHROMIUM_FLAGS;
   const executablePath = findBrowser();
   const graphs = new Map<string, string>();
@@ -106,7 +129,7 @@ export async function launchChromiumRunner(options: { flags?: readonly string[] 
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   };
   try {
-    const script = await pageBundle();
+    const script = await pageBundle(options.entry);
     server = createServer((req, res) => {
       const url = req.url ?? '/';
       const graph = url.startsWith('/graph/') ? graphs.get(url) : undefined;
@@ -145,8 +168,10 @@ export async function launchChromiumRunner(options: { flags?: readonly string[] 
       throw new GpuUnavailableError('no WebGPU device in the browser', [`${executablePath} --headless=new ${flags.join(' ')} on ${origin}/: ${(e as Error).message}`, ...pageLog]);
     }
     let graphId = 0;
-    const runner: GpuRunner = {
-      kind: 'chromium',
+    const runner: ChromiumRunner = {
+      host: 'browser',
+      page,
+      pageLog,
       facts: async () => facts,
       async createSession(model: Graph | QuantizedGraph, planOptions: PlanOptions = {}): Promise<SessionHandle> {
         const url = `/graph/${++graphId}`;
@@ -181,6 +206,10 @@ export async function launchChromiumRunner(options: { flags?: readonly string[] 
       async loseDevice() {
         await call('loseDevice');
       },
+      async beginChecks() {
+        await call('beginChecks');
+      },
+      endChecks: () => call('endChecks'),
       close,
     };
     return runner;

@@ -7,6 +7,7 @@ import type { AdapterFacts } from '../gpu/adapter-info.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { SessionProfile } from '../runtime/profile.js';
 import type { MemoryReport } from '../runtime/session.js';
+import type { GpuCheckReport } from './gpu-checks.js';
 
 export interface WireTensor {
   readonly shape: number[];
@@ -43,6 +44,9 @@ export interface QuantgpuPageApi {
   memory(id: number, shape: number[]): Promise<Envelope<MemoryReport>>;
   dispose(id: number): Promise<Envelope<null>>;
   loseDevice(): Promise<Envelope<null>>;
+  /** GpuRunner.beginChecks / endChecks, on the page's devices. */
+  beginChecks(): Promise<Envelope<null>>;
+  endChecks(): Promise<Envelope<GpuCheckReport>>;
 }
 
 declare global {

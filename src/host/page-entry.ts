@@ -1,7 +1,9 @@
 /**
  * The page side of the Chromium runner: bundled by esbuild and served by
  * chromium-runner.ts. It keeps one device (a new one after a loss) and the
- * sessions made on it, and answers the calls of QuantgpuPageApi.
+ * sessions made on it, and answers the calls of QuantgpuPageApi. A page that
+ * does more (the GPU tests' page, test/gpu/page/main.ts) imports this module
+ * as its entry's first import and shares its device through currentGpu().
  */
 import type { Tensor } from '../cpu/tensor.js';
 import { requestGpu, type Gpu } from '../gpu/device.js';
@@ -11,14 +13,17 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { decodeGraph } from '../runtime/graph-codec.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
+import { RunnerChecks } from './gpu-checks.js';
 import type { Envelope, QuantgpuPageApi, WireResult, WireTensor } from './page-api.js';
 
 let gpu: Promise<Gpu> | undefined;
 let lost = false;
 const sessions = new Map<number, Session>();
 let nextId = 1;
+const checks = new RunnerChecks();
 
-async function device(): Promise<Gpu> {
+/** The page's device now (a new one after a loss). */
+export async function currentGpu(): Promise<Gpu> {
   if (gpu === undefined || lost) {
     lost = false;
     const next = requestGpu();
@@ -27,9 +32,11 @@ async function device(): Promise<Gpu> {
     next.catch(() => {
       if (gpu === next) gpu = undefined;
     });
-    void (await next).device.lost.then(() => {
+    const made = await next;
+    void made.device.lost.then(() => {
       if (gpu === next) lost = true;
     });
+    checks.deviceMade(made.device);
   }
   return gpu;
 }
@@ -55,13 +62,13 @@ async function envelope<T>(f: () => Promise<T> | T): Promise<Envelope<T>> {
 
 const calls = {
   async init() {
-    return (await device()).facts;
+    return (await currentGpu()).facts;
   },
   async createSession(url: string, options: PlanOptions) {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
     const model = decodeGraph<Graph | QuantizedGraph>(await response.text());
-    const s = await createSession(model, { ...options, gpu: await device() });
+    const s = await createSession(model, { ...options, gpu: await currentGpu() });
     const id = nextId++;
     sessions.set(id, s);
     return id;
@@ -86,8 +93,15 @@ const calls = {
     return null;
   },
   async loseDevice() {
-    (await device()).device.destroy();
+    (await currentGpu()).device.destroy();
     return null;
+  },
+  async beginChecks() {
+    checks.begin(gpu !== undefined && !lost ? (await gpu.catch(() => undefined))?.device : undefined);
+    return null;
+  },
+  endChecks() {
+    return checks.end();
   },
 };
 
@@ -99,6 +113,8 @@ const api: QuantgpuPageApi = {
   memory: (id, shape) => envelope(() => calls.memory(id, shape)),
   dispose: (id) => envelope(() => calls.dispose(id)),
   loseDevice: () => envelope(calls.loseDevice),
+  beginChecks: () => envelope(calls.beginChecks),
+  endChecks: () => envelope(calls.endChecks),
 };
 
 window.quantgpuPage = api;

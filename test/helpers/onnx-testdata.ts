@@ -24,6 +24,8 @@ export interface TestCase {
   inputs: Array<{ name: string; elemType: number }>;
   outputs: string[];
   opTypes: string[];
+  /** Graph inputs and outputs that are not tensors (optionals, sequences, maps), as `name: kind`. */
+  nonTensorValues: string[];
   /** Read on first use: some cases hold tensors of types we never decode (strings). */
   readonly sets: Array<{ inputs: DecodedTensor[]; outputs: DecodedTensor[] }>;
 }
@@ -46,6 +48,9 @@ export function loadCase(id: string): TestCase {
     .map((i) => ({ name: i.name ?? '', elemType: i.type?.tensorType?.elemType ?? 1 }));
   const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
   const opTypes = [...new Set((model.graph?.node ?? []).map((n) => n.opType ?? ''))];
+  const nonTensorValues = [...(model.graph?.input ?? []), ...(model.graph?.output ?? [])]
+    .filter((v) => v.type?.tensorType == null)
+    .map((v) => `${v.name ?? ''}: ${Object.keys(v.type ?? {}).join('/') || 'no type'}`);
   let sets: TestCase['sets'] | undefined;
   const readSets = (): TestCase['sets'] => readdirSync(dir)
     .filter((d) => d.startsWith('test_data_set_'))
@@ -59,7 +64,7 @@ export function loadCase(id: string): TestCase {
       return { inputs: read('input_'), outputs: read('output_') };
     });
   return {
-    id, dir, modelBytes, inputs, outputs, opTypes,
+    id, dir, modelBytes, inputs, outputs, opTypes, nonTensorValues,
     get sets() {
       sets ??= readSets();
       return sets;
@@ -87,20 +92,27 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
   return { ok, worst };
 }
 
-/** A case imported for our executor, or why it cannot be. */
-export type Classified = { tc: TestCase; graph: Graph } | { id: string; skip: string };
+/**
+ * A case imported for our executor, or why it cannot be. `unclaimed` lists the case's operators
+ * that SUPPORTED_ONNX_OPS does not name: empty when the importer claims every operator and
+ * something else (a variant, a type, the data) stops the case, which a test must then account for.
+ */
+export type Classified = { tc: TestCase; graph: Graph } | { id: string; skip: string; unclaimed: readonly string[] };
 
 export function classify(id: string): Classified {
   const tc = loadCase(id);
-  const unsupportedOps = tc.opTypes.filter((op) => !SUPPORTED_ONNX_OPS.includes(op));
-  if (unsupportedOps.length > 0) return { id, skip: `operator ${unsupportedOps.join(', ')}` };
+  const unclaimed = tc.opTypes.filter((op) => !SUPPORTED_ONNX_OPS.includes(op));
+  if (unclaimed.length > 0) return { id, skip: `operator ${unclaimed.join(', ')}`, unclaimed };
+  const skip = (why: string): Classified => ({ id, skip: why, unclaimed: [] });
+  // Checked before the data files, which hold no TensorProto for these (the reader would misread them).
+  if (tc.nonTensorValues.length > 0) return skip(`graph values that are not tensors (${tc.nonTensorValues.join(', ')})`);
   try {
-    if (tc.sets.length === 0) return { id, skip: 'no test data set' };
+    if (tc.sets.length === 0) return skip('no test data set');
   } catch (e) {
-    if (e instanceof ModelFormatError) return { id, skip: `test data: ${e.message.replace(/^.*: /, '')}` };
+    if (e instanceof ModelFormatError) return skip(`test data: ${e.message.replace(/^.*: /, '')}`);
     throw e;
   }
-  if (tc.sets[0]!.outputs.some((t) => t.kind !== 'float')) return { id, skip: 'non-float output' };
+  if (tc.sets[0]!.outputs.some((t) => t.kind !== 'float')) return skip('non-float output');
   // Parameters that the cases feed as graph inputs (integer shapes, axes and pads; scalar clip
   // bounds and pad values) are frozen to the test's values: the IR is a static float graph.
   const constantInputs: Record<string, (typeof tc.sets)[0]['inputs'][0]> = {};
@@ -111,8 +123,8 @@ export function classify(id: string): Classified {
   try {
     return { tc, graph: importOnnx(tc.modelBytes, { constantInputs }) };
   } catch (e) {
-    if (e instanceof UnsupportedOperatorError) return { id, skip: e.message.replace(/^node '[^']*': /, '') };
-    if (e instanceof ModelFormatError && /opset/.test(e.message)) return { id, skip: e.message };
+    if (e instanceof UnsupportedOperatorError) return skip(e.message.replace(/^node '[^']*': /, ''));
+    if (e instanceof ModelFormatError && /opset/.test(e.message)) return skip(e.message);
     throw new Error(`${id}: import failed: ${(e as Error).name}: ${(e as Error).message}`);
   }
 }

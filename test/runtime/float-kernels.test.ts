@@ -15,7 +15,7 @@ import { inferGraphShapes } from '../../src/ir/infer-shapes.js';
 import type { Activation, ConvLayer, Layer } from '../../src/ir/layers.js';
 import { planFloatConv } from '../../src/gpu/ops/float-conv.js';
 import { mulberry32 } from '../helpers/random.js';
-import { describeOnRunners } from '../helpers/runners.js';
+import { describeOnHosts } from '../gpu/harness/on-hosts.js';
 
 type LayerSpec = Omit<Layer, 'name' | 'inputs' | 'outputs'> & { op: Layer['op'] };
 
@@ -84,7 +84,8 @@ function build(c: Case, seed: number): { graph: Graph; x: Tensor } {
   return { graph, x: { shape: c.input, data: data(c.input) } };
 }
 
-describeOnRunners('float32 kernels', (runner) => {
+describeOnHosts((host) => {
+  const runner = () => host().runner;
   CASES.forEach((c, i) => {
     it(`${c.name} matches the CPU float executor`, async () => {
       const { graph, x } = build(c, 100 + i);
@@ -102,7 +103,7 @@ describeOnRunners('float32 kernels', (runner) => {
       expect(worst / scale, `max |gpu - cpu| / max |cpu|`).toBeLessThan(1e-5);
     });
   });
-});
+}, { title: 'float32 kernels' });
 
 it('takes the pointwise form of the float kernel exactly for 1x1 windows at stride 1 without padding over spatial columns', () => {
   const pointwise = (c: Case): boolean => {

@@ -3,7 +3,9 @@
  * headless Chromium): every zoo model equals the golden executor bit for bit
  * at w8a8, w4a8, w8a8-pow2 and a mixed config with a "float" layer, batch 1
  * and 8, and its float path matches the CPU float executor; device loss and
- * disposal behave. A runner that cannot start fails every test (no skip).
+ * disposal behave. Through describeOnHosts, so every test also fails on a
+ * WebGPU error or a buffer left alive after its sessions were disposed; a
+ * host that cannot start fails every test (no skip).
  */
 import { describe, expect, it } from 'vitest';
 import { runGraph } from '../../src/cpu/float-executor.js';
@@ -23,7 +25,7 @@ import { simplify } from '../../src/ir/simplify.js';
 import { calibrate } from '../../src/quant/pipeline.js';
 import { nsfwjsArtifacts } from '../helpers/tfjs-nsfwjs.js';
 import { photoBatch, requirePhotos } from '../helpers/tfjs-reference.js';
-import { describeOnRunners } from '../helpers/runners.js';
+import { describeOnHosts } from '../gpu/harness/on-hosts.js';
 import { realInputs, zooModels } from '../helpers/zoo.js';
 import { mulberry32 } from '../helpers/random.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -74,9 +76,9 @@ function rgbStem(nhwc = false): Graph {
   return graph;
 }
 
-describeOnRunners(
-  'runtime',
-  (get) => {
+describeOnHosts(
+  (host) => {
+    const get = () => host().runner;
     for (const model of zooModels()) {
       it(`${model.name}: equal to the golden executor at w8a8, w4a8, w8a8-pow2 and mixed, batch 1 and 8; float within 1e-4`, async () => {
         const r = get();
@@ -184,6 +186,19 @@ describeOnRunners(
       expect((e as Error).message).toMatch(/^1 layer of '.*' cannot run on this GPU: layer 'P' \(pad\): no float32 GPU kernel/);
     });
 
+    it("sees, through the wrapper's checks, the buffers of a session left undisposed, by label", async () => {
+      const r = get();
+      const graph = rgbStem();
+      const session = await r.createSession(graph);
+      await session.run({ shape: [1, 3, 11, 10], data: new Float32Array(3 * 11 * 10) });
+      // End the wrapper's frame early to look at it, and open a fresh one for its afterEach.
+      const report = await r.endChecks();
+      await r.beginChecks();
+      await session.dispose(); // its buffers are destroyed already; destroying twice is allowed
+      expect(report.gpuErrors).toEqual([]);
+      expect(report.leakedBuffers).toEqual(expect.arrayContaining(['const:f:w1', 'staging']));
+    });
+
     it('rejects runs pending when the device is lost with DeviceLostError; a new session works', async () => {
       const r = get();
       const model = zooModels().find((m) => m.name === 'fashion-vgg')!;
@@ -209,7 +224,7 @@ describeOnRunners(
       expect(Object.values(again.integers)[0]).toEqual(Object.values(golden.integers)[0]);
     }, 120_000);
   },
-  requirePhotos,
+  { title: 'runtime', before: requirePhotos },
 );
 
 describe('session buffers (Node)', () => {

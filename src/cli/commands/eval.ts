@@ -6,7 +6,8 @@ import type { Tensor } from '../../cpu/tensor.js';
 import { CPU_BACKENDS, openCpuBackend, type BackendRun, type CpuBackend } from '../../eval/backends.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { describeAdapter, gpuBackend, type GpuBackend } from '../../eval/gpu-backend.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
+import type { GpuHost } from '../../gpu/adapter-info.js';
+import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import type { Graph } from '../../ir/graph.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { OutputDigest } from '../../eval/digest.js';
@@ -17,7 +18,7 @@ import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
-import { executorOption, noteFallback, positiveInt } from '../options.js';
+import { executorOption, gpuHost, noteFallback, positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -26,7 +27,7 @@ interface EvalOptions {
   limit?: number;
   batch: number;
   backend: string;
-  gpu: string;
+  gpu: GpuHost;
   config?: string;
   stats?: string;
   calibImages: number;
@@ -76,14 +77,13 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'evaluate the first N test images only', (v) => positiveInt(v, '--limit'))
     .option('--batch <n>', 'images per batch', (v) => positiveInt(v, '--batch'), 64)
     .option('--backend <name>', `where to run: ${BACKENDS.join(', ')}`, 'cpu-float')
-    .option('--gpu <runner>', `with --backend gpu: ${GPU_RUNNERS.join(' (headless, through puppeteer) or ')} (the webgpu package in this process)`, 'chromium')
+    .option('--gpu <host>', `with --backend gpu, where the device lives: ${gpuHostChoices()}; browser is headless Chromium through puppeteer, node the webgpu package in this process`, gpuHost, 'browser')
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
     .option('--json', 'print one JSON document on stdout'))
     .action(async (modelPath: string, opts: EvalOptions) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
-      if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
       const backend = opts.backend as CpuBackend | 'gpu';
       const m = setupModel(modelPath);
       const floatOnly = backend === 'cpu-float' || (backend === 'gpu' && opts.config === 'float');
@@ -92,7 +92,7 @@ export function registerEval(program: Command): void {
       // config or a missing adapter fails before minutes of calibration.
       const configSpec = opts.config ?? 'w8a8';
       const parsed = floatOnly ? undefined : loadConfig(configSpec);
-      const runner = backend === 'gpu' ? await openGpuRunner(opts.gpu as GpuRunnerKind) : undefined;
+      const runner = backend === 'gpu' ? await openGpuRunner(opts.gpu) : undefined;
       try {
         // The session is planned for the batch shape before any evaluation, so
         // that a layer the GPU cannot run fails before minutes of float eval.

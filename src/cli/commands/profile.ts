@@ -4,13 +4,14 @@ import { layoutShape } from '../../data/dataset.js';
 import { openDataset } from '../../data/open-dataset.js';
 import { InputError } from '../../errors.js';
 import { describeAdapter } from '../../eval/gpu-backend.js';
-import { GPU_RUNNERS, openGpuRunner, type GpuRunnerKind } from '../../host/gpu-runner.js';
+import type { GpuHost } from '../../gpu/adapter-info.js';
+import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
-import { executorOption, positiveInt } from '../options.js';
+import { executorOption, gpuHost, positiveInt } from '../options.js';
 import { printJson } from '../output.js';
 
 interface ProfileOptions {
@@ -21,7 +22,7 @@ interface ProfileOptions {
   batch: number;
   warmup: number;
   repeats: number;
-  gpu: string;
+  gpu: GpuHost;
   json?: boolean;
   executor: ExecutorChoice;
 }
@@ -55,16 +56,15 @@ export function registerProfile(program: Command): void {
     .option('--batch <n>', 'images per inference', (v) => positiveInt(v, '--batch'), 1)
     .option('--warmup <n>', 'runs before timing', (v) => positiveInt(v, '--warmup'), 3)
     .option('--repeats <n>', 'timed runs (the median is reported)', (v) => positiveInt(v, '--repeats'), 20)
-    .option('--gpu <runner>', `${GPU_RUNNERS.join(' or ')}`, 'chromium')
+    .option('--gpu <host>', `where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
     .option('--json', 'print one JSON document on stdout (layers as an array)'))
     .action(async (modelPath: string, opts: ProfileOptions) => {
-      if (!(GPU_RUNNERS as readonly string[]).includes(opts.gpu)) throw new InputError(`--gpu ${opts.gpu}: choose one of ${GPU_RUNNERS.join(', ')}`);
       const m = setupModel(modelPath);
       const data = opts.data ?? m.card?.dataset;
       const float = opts.config === 'float';
       const parsed = float ? undefined : loadConfig(opts.config);
       if (!float && opts.stats === undefined && data === undefined) throw new InputError(`--config ${opts.config} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
-      const runner = await openGpuRunner(opts.gpu as GpuRunnerKind);
+      const runner = await openGpuRunner(opts.gpu);
       try {
         let model: Parameters<typeof runner.createSession>[0] = m.graph;
         let configName = 'float';

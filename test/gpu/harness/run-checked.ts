@@ -1,18 +1,18 @@
 /**
  * Runs one test program under the checks that ordinary tests miss (STYLE.md
- * point 10), the same way in both hosts:
- * - error scopes (validation, out-of-memory, internal) around the program, and
- *   a listener for uncaptured errors: a WebGPU error does not throw, it only
- *   marks an object invalid, so a test passes over it unless it asks;
- * - a buffer tracker watching the device: every buffer made during the run
- *   must be destroyed by its end;
- * - (outputs are poisoned by the kernels' own helpers, see poison.ts).
- * Findings are returned, not thrown, so that the test process asserts on
- * them and prints them whichever host ran the program.
+ * point 10), the same way in both hosts, through the one mechanism every GPU
+ * test uses (src/host/gpu-checks.ts): a check frame around the program
+ * collects WebGPU errors (error scopes and uncaptured errors) and every buffer
+ * made during the run that is not destroyed by its end (then destroyed).
+ * Outputs are poisoned by the kernels' own helpers (poison.ts). Findings are
+ * returned, not thrown, so that the test process asserts on them and prints
+ * them whichever host ran the program; the frame nests inside the whole
+ * test's frame (on-hosts.ts), which then sees nothing the program left.
  */
 import { BufferTracker } from '../../../src/gpu/buffer-tracker.js';
 import type { Gpu } from '../../../src/gpu/device.js';
 import type { PipelineCache } from '../../../src/gpu/pipeline-cache.js';
+import { GpuWatch } from '../../../src/host/gpu-checks.js';
 import { programs, type ProgramArgs, type ProgramName, type ProgramResult } from './programs.js';
 
 export interface CheckedRun<R> {
@@ -28,39 +28,21 @@ export interface CheckedRun<R> {
   readonly ms: number;
 }
 
-const SCOPES: readonly GPUErrorFilter[] = ['validation', 'out-of-memory', 'internal'];
-
 export async function runChecked<N extends ProgramName>(gpu: Gpu, cache: PipelineCache, name: N, args: ProgramArgs<N>): Promise<CheckedRun<ProgramResult<N>>> {
   const program = programs[name] as (ctx: unknown, args: ProgramArgs<N>) => Promise<ProgramResult<N>>;
   if (typeof program !== 'function') throw new Error(`no GPU test program '${String(name)}'`);
-  const device = gpu.device;
   const start = performance.now();
-  const gpuErrors: string[] = [];
-  const onUncaptured = (event: Event): void => {
-    gpuErrors.push(`uncaptured: ${(event as GPUUncapturedErrorEvent).error.message}`);
-  };
-  device.addEventListener('uncapturederror', onUncaptured);
-  const tracker = new BufferTracker(device);
-  const unwatch = tracker.watch();
-  for (const s of SCOPES) device.pushErrorScope(s);
+  const frame = GpuWatch.of(gpu.device).begin();
+  // The programs make their buffers through a tracker; the frame sees those and any made directly.
+  const tracker = new BufferTracker(gpu.device);
   let value: ProgramResult<N> | undefined;
   let thrown: string | undefined;
   try {
     value = await program({ gpu, cache, tracker }, args);
   } catch (e) {
     thrown = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
-  } finally {
-    // Let submitted work finish, so that errors it raises land in this run.
-    await device.queue.onSubmittedWorkDone();
-    for (const s of [...SCOPES].reverse()) {
-      const error = await device.popErrorScope();
-      if (error !== null) gpuErrors.push(`${s}: ${error.message}`);
-    }
-    unwatch();
-    device.removeEventListener('uncapturederror', onUncaptured);
   }
-  const leakedBuffers = tracker.live();
-  tracker.destroyAll(); // so one leaky test does not hold memory for the next
+  const { gpuErrors, leakedBuffers } = await frame.end();
   const ms = performance.now() - start;
   return { ...(value !== undefined ? { value } : {}), ...(thrown !== undefined ? { thrown } : {}), gpuErrors, leakedBuffers, ms };
 }
