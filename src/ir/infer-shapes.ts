@@ -11,6 +11,11 @@ import { effectiveKernel, scaleDim, windowOutputSize } from './window.js';
  */
 export function inferLayerShapes(layer: Layer, ins: readonly Shape[], bindings?: ReadonlyMap<string, number>): Shape[] {
   const where = `layer '${layer.name}' (${layer.op})`;
+  /** A window's output size along an axis of known size: at least 1, or the window does not fit the (padded) input. */
+  const fits = (d: Dim, axis: string, input: Dim): Dim => {
+    if (typeof d === 'number' && d < 1) throw new ShapeError(`${where}: the window does not fit the input's ${axis} of ${input} (with its pads): no output`);
+    return d;
+  };
   const rank = (s: Shape, r: number, what: string): void => {
     if (s.length !== r) throw new ShapeError(`${where}: ${what} must have rank ${r}, got ${formatShape(s)}`);
   };
@@ -32,8 +37,8 @@ export function inferLayerShapes(layer: Layer, ins: readonly Shape[], bindings?:
       return [[
         x[0]!,
         m,
-        windowOutputSize(x[2]!, kh, layer.strides[0], layer.dilations[0], layer.autoPad, [p[0], p[2]]),
-        windowOutputSize(x[3]!, kw, layer.strides[1], layer.dilations[1], layer.autoPad, [p[1], p[3]]),
+        fits(windowOutputSize(x[2]!, kh, layer.strides[0], layer.dilations[0], layer.autoPad, [p[0], p[2]]), 'height', x[2]!),
+        fits(windowOutputSize(x[3]!, kw, layer.strides[1], layer.dilations[1], layer.autoPad, [p[1], p[3]]), 'width', x[3]!),
       ]];
     }
     case 'convTranspose': {
@@ -114,8 +119,8 @@ export function inferLayerShapes(layer: Layer, ins: readonly Shape[], bindings?:
       return [[
         x[0]!,
         x[1]!,
-        windowOutputSize(x[2]!, layer.kernel[0], layer.strides[0], layer.dilations[0], layer.autoPad, [p[0], p[2]], layer.ceilMode),
-        windowOutputSize(x[3]!, layer.kernel[1], layer.strides[1], layer.dilations[1], layer.autoPad, [p[1], p[3]], layer.ceilMode),
+        fits(windowOutputSize(x[2]!, layer.kernel[0], layer.strides[0], layer.dilations[0], layer.autoPad, [p[0], p[2]], layer.ceilMode), 'height', x[2]!),
+        fits(windowOutputSize(x[3]!, layer.kernel[1], layer.strides[1], layer.dilations[1], layer.autoPad, [p[1], p[3]], layer.ceilMode), 'width', x[3]!),
       ]];
     }
     case 'globalAvgPool':

@@ -16,7 +16,7 @@ import { kernelPrograms } from './programs-kernels.js';
 export interface ProgramContext {
   readonly gpu: Gpu;
   readonly cache: PipelineCache;
-  /** Watches the device for the duration of the run: every buffer made is in it. */
+  /** Makes the buffers a program needs (the run's checks, src/host/gpu-checks.ts, see every buffer made, through it or not). */
   readonly tracker: BufferTracker;
 }
 
