@@ -6,8 +6,6 @@
 // output's parameters: out = requantize(q - Z_k, m0[k], shift[k], Z_out, lo, hi).
 // Unused inputs (fewer than 4) have ch_count 0 and are bound to input 0.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct ConcatParams {
   words: u32,
   c: u32,
@@ -39,12 +37,12 @@ fn read_word(k: u32, index: u32) -> u32 {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   var v = vec4<i32>(0);

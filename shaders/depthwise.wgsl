@@ -19,7 +19,6 @@
 // through a select (its load clamped into the row), and pixels past the
 // row's end are computed, never stored.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override W_LANE_BITS: u32 = 8u;
 override MULT1: bool = true;
 // Output pixels per invocation, 1..4.
@@ -96,12 +95,12 @@ fn write_word(pixel: u32, c4_out: u32, cw: u32, acc: vec4<i32>) {
   y[pixel * c4_out + cw] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4_out = (params.c_out + 3u) / 4u;
   let c4_in = (params.c_in + 3u) / 4u;
   let ow_blocks = (params.ow + COLS - 1u) / COLS;

@@ -9,7 +9,6 @@
 //            likewise sb; out = requantize(sa +/- sb, m0_out, shift_out, Z_out, lo, hi)
 //   mul:     out = requantize((q_a - Z_a) * (q_b - Z_b), m0_out, shift_out, Z_out, lo, hi)
 
-override WORKGROUP_SIZE: u32 = 64u;
 override OP: u32 = 0u;
 
 struct BinaryParams {
@@ -56,12 +55,12 @@ fn read_lane(t: u32, p: vec4<u32>, s: vec4<u32>) -> i32 {
   return i32(word << (24u - 8u * (q.y % 4u))) >> 24u;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   let px = pixel % params.w;

@@ -4,7 +4,6 @@
 // (an activation layer; `b` is bound but not read). One invocation per output
 // element. Composed after grid.wgsl and activation_f32.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
 // 0 add, 1 sub, 2 mul, 3 div, 4 activation only.
 override OP: u32 = 0u;
 
@@ -29,12 +28,12 @@ fn source_index(p: vec4<u32>, s: vec4<u32>) -> u32 {
   return ((q.x * s.y + q.y) * s.z + q.z) * s.w + q.w;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let s = params.out_shape;
   let p = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
   let xa = a[source_index(p, params.a_shape)];

@@ -12,7 +12,6 @@
 // channels of a block share their group (no groups, or mg a multiple of 4),
 // else 1 (depthwise and other grouped convolutions).
 
-override WORKGROUP_SIZE: u32 = 64u;
 override BATCH_COLUMNS: bool = false;
 override CH_BLOCK: u32 = 4u;
 // A 1x1 window at stride 1 without padding, spatial columns: the 4 columns
@@ -75,12 +74,12 @@ fn store(co: u32, acc: vec4<f32>, first: u32, stride: u32, count: u32) {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let cols = select(params.ow, params.n, BATCH_COLUMNS);
   let col_blocks = (cols + 3u) / 4u;
   let ch_blocks = (params.c_out + CH_BLOCK - 1u) / CH_BLOCK;

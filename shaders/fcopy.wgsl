@@ -3,8 +3,6 @@
 // offset `begin` on the middle axis. A Concat of k inputs is k dispatches of
 // this kernel into one output buffer. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FCopyParams {
   invocations: u32,
   len: u32,
@@ -17,12 +15,12 @@ struct FCopyParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let inner = i % params.inner;
   let mid = (i / params.inner) % params.len;
   let outer = i / (params.inner * params.len);

@@ -3,8 +3,6 @@
 // element dot(o, map), `map` being the input's strides permuted. One
 // invocation per output element. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FPermuteParams {
   invocations: u32,
   out_shape: vec4<u32>,
@@ -15,12 +13,12 @@ struct FPermuteParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let s = params.out_shape;
   let o = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
   y[i] = x[dot(o, params.map)];

@@ -4,7 +4,6 @@
 // real elements, or with count_include_pad the window clipped to the padded
 // input (the same count as pool.wgsl). Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override MODE: u32 = 0u;
 
 struct FPoolParams {
@@ -30,12 +29,12 @@ struct FPoolParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let ox = i32(i % params.ow);
   let oy = i32((i / params.ow) % params.oh);
   let plane = i / (params.ow * params.oh);

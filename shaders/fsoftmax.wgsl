@@ -3,8 +3,6 @@
 // One invocation per (outer, inner) line: the max is subtracted before exp,
 // as the CPU kernel does. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FSoftmaxParams {
   invocations: u32,
   len: u32,
@@ -15,12 +13,12 @@ struct FSoftmaxParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let base = (i / params.inner) * params.len * params.inner + i % params.inner;
   var m = -0x1.fffffep+127f;
   for (var k = 0u; k < params.len; k++) {

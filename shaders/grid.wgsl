@@ -1,5 +1,8 @@
 // The grid arithmetic every one-thread-per-item kernel shares. Composed first
-// (after a `requires` directive, where there is one).
+// (after a `requires` directive, where there is one); kernels whose entry
+// point is `main` end with grid_main.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
 
 // The flat index of an invocation in a 2D grid of workgroups: a dispatch of
 // more than maxComputeWorkgroupsPerDimension workgroups wraps into y

@@ -3,8 +3,6 @@
 // channel count are written as 0 (padding), never looked up. Composed after
 // lanes8.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct LutParams {
   words: u32,
   c: u32,
@@ -18,12 +16,12 @@ struct LutParams {
 @group(0) @binding(2) var<storage, read> table: array<i32>;
 @group(0) @binding(3) var<storage, read_write> y: array<u32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let a = unpack_a8(x[i]);
   var v = vec4<i32>(0);

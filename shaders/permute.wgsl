@@ -12,8 +12,6 @@
 // actShape). One invocation per output word; lanes past the last channel
 // are 0. Composed after grid.wgsl and lanes8.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct PermuteParams {
   words: u32,
   out_shape: vec4<u32>,
@@ -50,12 +48,12 @@ fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
   return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.out_shape.y + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;

@@ -11,7 +11,6 @@
 //   count_include_pad the window clipped to the padded input. The pools keep
 //   the input's parameters, so the result is in range and needs no clamp.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override MODE: u32 = 0u;
 
 struct PoolParams {
@@ -46,12 +45,12 @@ fn rounding_divide(s: i32, d: i32) -> i32 {
   return select(q, -q, s < 0);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;

@@ -19,8 +19,6 @@
 //   rounded float before the conversion to i32, so no step overflows.
 // dequantize: r = f32(q - zero_point) * scale, written to NCHW.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct QuantizeParams {
   // The float input as an NCHW view: its sizes, and the element strides of each axis in
   // memory (an NCHW tensor's own, or those of an NHWC tensor seen through a transpose).

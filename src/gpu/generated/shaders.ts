@@ -17,6 +17,7 @@ export type ShaderFile =
   | "fpool.wgsl"
   | "fsoftmax.wgsl"
   | "grid.wgsl"
+  | "grid_main.wgsl"
   | "igemm.wgsl"
   | "igemm_tiled.wgsl"
   | "lanes8.wgsl"
@@ -59,8 +60,6 @@ fn activate(x: f32, a: f32, b: f32) -> f32 {
 // output's parameters: out = requantize(q - Z_k, m0[k], shift[k], Z_out, lo, hi).
 // Unused inputs (fewer than 4) have ch_count 0 and are bound to input 0.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct ConcatParams {
   words: u32,
   c: u32,
@@ -92,12 +91,12 @@ fn read_word(k: u32, index: u32) -> u32 {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   var v = vec4<i32>(0);
@@ -305,7 +304,6 @@ fn out_lane(acc: i32, c: u32, b: i32, m: i32, s: i32) -> u32 {
 // through a select (its load clamped into the row), and pixels past the
 // row's end are computed, never stored.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override W_LANE_BITS: u32 = 8u;
 override MULT1: bool = true;
 // Output pixels per invocation, 1..4.
@@ -382,12 +380,12 @@ fn write_word(pixel: u32, c4_out: u32, cw: u32, acc: vec4<i32>) {
   y[pixel * c4_out + cw] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4_out = (params.c_out + 3u) / 4u;
   let c4_in = (params.c_in + 3u) / 4u;
   let ow_blocks = (params.ow + COLS - 1u) / COLS;
@@ -494,7 +492,6 @@ fn dot_lanes(a: Lanes, b: Lanes) -> i32 {
 //            likewise sb; out = requantize(sa +/- sb, m0_out, shift_out, Z_out, lo, hi)
 //   mul:     out = requantize((q_a - Z_a) * (q_b - Z_b), m0_out, shift_out, Z_out, lo, hi)
 
-override WORKGROUP_SIZE: u32 = 64u;
 override OP: u32 = 0u;
 
 struct BinaryParams {
@@ -541,12 +538,12 @@ fn read_lane(t: u32, p: vec4<u32>, s: vec4<u32>) -> i32 {
   return i32(word << (24u - 8u * (q.y % 4u))) >> 24u;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   let px = pixel % params.w;
@@ -580,7 +577,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // (an activation layer; \`b\` is bound but not read). One invocation per output
 // element. Composed after grid.wgsl and activation_f32.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
 // 0 add, 1 sub, 2 mul, 3 div, 4 activation only.
 override OP: u32 = 0u;
 
@@ -605,12 +601,12 @@ fn source_index(p: vec4<u32>, s: vec4<u32>) -> u32 {
   return ((q.x * s.y + q.y) * s.z + q.z) * s.w + q.w;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let s = params.out_shape;
   let p = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
   let xa = a[source_index(p, params.a_shape)];
@@ -641,7 +637,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // channels of a block share their group (no groups, or mg a multiple of 4),
 // else 1 (depthwise and other grouped convolutions).
 
-override WORKGROUP_SIZE: u32 = 64u;
 override BATCH_COLUMNS: bool = false;
 override CH_BLOCK: u32 = 4u;
 // A 1x1 window at stride 1 without padding, spatial columns: the 4 columns
@@ -704,12 +699,12 @@ fn store(co: u32, acc: vec4<f32>, first: u32, stride: u32, count: u32) {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let cols = select(params.ow, params.n, BATCH_COLUMNS);
   let col_blocks = (cols + 3u) / 4u;
   let ch_blocks = (params.c_out + CH_BLOCK - 1u) / CH_BLOCK;
@@ -809,8 +804,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // offset \`begin\` on the middle axis. A Concat of k inputs is k dispatches of
 // this kernel into one output buffer. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FCopyParams {
   invocations: u32,
   len: u32,
@@ -823,12 +816,12 @@ struct FCopyParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let inner = i % params.inner;
   let mid = (i / params.inner) % params.len;
   let outer = i / (params.inner * params.len);
@@ -840,8 +833,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // element dot(o, map), \`map\` being the input's strides permuted. One
 // invocation per output element. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FPermuteParams {
   invocations: u32,
   out_shape: vec4<u32>,
@@ -852,12 +843,12 @@ struct FPermuteParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let s = params.out_shape;
   let o = vec4<u32>(i / (s.y * s.z * s.w), (i / (s.z * s.w)) % s.y, (i / s.w) % s.z, i % s.w);
   y[i] = x[dot(o, params.map)];
@@ -869,7 +860,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // real elements, or with count_include_pad the window clipped to the padded
 // input (the same count as pool.wgsl). Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override MODE: u32 = 0u;
 
 struct FPoolParams {
@@ -895,12 +885,12 @@ struct FPoolParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let ox = i32(i % params.ow);
   let oy = i32((i / params.ow) % params.oh);
   let plane = i / (params.ow * params.oh);
@@ -942,8 +932,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // One invocation per (outer, inner) line: the max is subtracted before exp,
 // as the CPU kernel does. Composed after grid.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct FSoftmaxParams {
   invocations: u32,
   len: u32,
@@ -954,12 +942,12 @@ struct FSoftmaxParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.invocations) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.invocations;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let base = (i / params.inner) * params.len * params.inner + i % params.inner;
   var m = -0x1.fffffep+127f;
   for (var k = 0u; k < params.len; k++) {
@@ -975,13 +963,30 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 }
 `,
   "grid.wgsl": `// The grid arithmetic every one-thread-per-item kernel shares. Composed first
-// (after a \`requires\` directive, where there is one).
+// (after a \`requires\` directive, where there is one); kernels whose entry
+// point is \`main\` end with grid_main.wgsl.
+
+override WORKGROUP_SIZE: u32 = 64u;
 
 // The flat index of an invocation in a 2D grid of workgroups: a dispatch of
 // more than maxComputeWorkgroupsPerDimension workgroups wraps into y
 // (src/gpu/ops/dispatch.ts, dispatch1d).
 fn flat_index(id: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
   return id.x + id.y * groups.x * workgroup_size;
+}
+`,
+  "grid_main.wgsl": `// The entry point of a one-thread-per-item kernel (composed last): the kernel
+// defines how many items there are, \`item_count()\`, and what one invocation
+// does, \`item(i)\`. A grid wider than maxComputeWorkgroupsPerDimension wraps
+// into y (grid.wgsl, flat_index); the surplus invocations of the last
+// workgroups do nothing.
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(id, groups, WORKGROUP_SIZE);
+  if (i < item_count()) {
+    item(i);
+  }
 }
 `,
   "igemm.wgsl": `// The integer matrix-product core of convolutions and dense layers
@@ -1259,8 +1264,6 @@ fn pack_a8(v: vec4<i32>) -> u32 {
 // channel count are written as 0 (padding), never looked up. Composed after
 // lanes8.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct LutParams {
   words: u32,
   c: u32,
@@ -1274,12 +1277,12 @@ struct LutParams {
 @group(0) @binding(2) var<storage, read> table: array<i32>;
 @group(0) @binding(3) var<storage, read_write> y: array<u32>;
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let a = unpack_a8(x[i]);
   var v = vec4<i32>(0);
@@ -1387,8 +1390,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // actShape). One invocation per output word; lanes past the last channel
 // are 0. Composed after grid.wgsl and lanes8.wgsl.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 struct PermuteParams {
   words: u32,
   out_shape: vec4<u32>,
@@ -1425,12 +1426,12 @@ fn lane(cw: u32, l: u32, pixel: u32) -> i32 {
   return input_lane(flat / (s.y * s.z * s.w), (flat / (s.z * s.w)) % s.y, (flat / s.w) % s.z, flat % s.w);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.out_shape.y + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;
@@ -1450,7 +1451,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 //   count_include_pad the window clipped to the padded input. The pools keep
 //   the input's parameters, so the result is in range and needs no clamp.
 
-override WORKGROUP_SIZE: u32 = 64u;
 override MODE: u32 = 0u;
 
 struct PoolParams {
@@ -1485,12 +1485,12 @@ fn rounding_divide(s: i32, d: i32) -> i32 {
   return select(q, -q, s < 0);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= params.words) {
-    return;
-  }
+fn item_count() -> u32 {
+  return params.words;
+}
+
+// One item: the body of grid_main.wgsl's entry point.
+fn item(i: u32) {
   let c4 = (params.c + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;
@@ -1565,8 +1565,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 //   the golden model's Math.fround(r / scale); the clamp is applied to the
 //   rounded float before the conversion to i32, so no step overflows.
 // dequantize: r = f32(q - zero_point) * scale, written to NCHW.
-
-override WORKGROUP_SIZE: u32 = 64u;
 
 struct QuantizeParams {
   // The float input as an NCHW view: its sizes, and the element strides of each axis in

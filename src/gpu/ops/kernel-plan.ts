@@ -28,13 +28,19 @@ export interface KernelPlan<V extends KernelVariant = KernelVariant> {
   readonly buffers: Readonly<Record<string, BufferRole>>;
 }
 
-/** A kernel made of grid.wgsl (flat_index) and WGSL parts from shaders/, with WORKGROUP_SIZE and the variant's other overrides. */
+/**
+ * A one-thread-per-item kernel: grid.wgsl (WORKGROUP_SIZE, flat_index), WGSL
+ * parts from shaders/, and for the entry point `main` grid_main.wgsl, which
+ * calls the parts' `item_count()` and `item(i)`; with WORKGROUP_SIZE and the
+ * variant's other overrides.
+ */
 export function gridKernel<V extends KernelVariant>(
   parts: readonly ShaderFile[],
   entryPoint: string,
   constants: (v: V) => Readonly<Record<string, number>> = () => ({}),
 ): KernelSource<V> {
-  return { shader: () => composeShader(['grid.wgsl', ...parts]), entryPoint, constants: (v) => ({ WORKGROUP_SIZE, ...constants(v) }) };
+  const main: ShaderFile[] = entryPoint === 'main' ? ['grid_main.wgsl'] : [];
+  return { shader: () => composeShader(['grid.wgsl', ...parts, ...main]), entryPoint, constants: (v) => ({ WORKGROUP_SIZE, ...constants(v) }) };
 }
 
 export interface PreparedKernel {
