@@ -57,7 +57,7 @@ export interface AdapterPeaks {
 }
 
 /**
- * One arithmetic peak kernel as a small op (`src` unused, `dst` one vec4 per
+ * One arithmetic peak kernel as a KernelPlan (`src` unused, `dst` one vec4 per
  * invocation), so that benches can time it by timestamps side by side with
  * the kernels it is the yardstick of; `ops` is its work in operations.
  */

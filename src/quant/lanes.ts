@@ -230,6 +230,17 @@ export function laneOffset(p: Pick<QParams, 'scheme'>): number {
   return p.scheme === 'affine' ? 128 : 0;
 }
 
+/** Why a tensor's codes cannot travel in 8-bit lanes (`what` names it, e.g. `its output`), or [] when they can. */
+export function laneFitProblems(p: QParams, what: string): string[] {
+  const off = laneOffset(p);
+  return p.bits > 8 || p.lo - off < -128 || p.hi - off > 127 ? [`${what} has ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}], which do not fit the 8-bit lanes`] : [];
+}
+
+/** Throws the problems of a planner's input as one GpuUnsupportedError (validation reports them before planning; direct callers of a planner get them here). */
+export function refuse(where: string, problems: readonly string[]): void {
+  if (problems.length > 0) throw new GpuUnsupportedError(`${where}: ${problems.join('; ')}`);
+}
+
 /**
  * Integer codes in NCHW order to packed NHWC lanes of q - off. Padding lanes
  * (channels past c) hold `padCode` - off: 0 by default; pass the zero point

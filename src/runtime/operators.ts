@@ -6,12 +6,13 @@
  * file in src/gpu/ops/, its WGSL in shaders/, its golden function and one
  * record here (docs/adding-an-operator.md).
  */
+import { GpuUnsupportedError } from '../errors.js';
 import { intAvgPool, intGlobalAvgPool } from '../cpu/golden/int-pool.js';
 import { intMatmulLayer } from '../cpu/golden/int-conv.js';
 import { goldenBinary, goldenConcat, goldenDequantize, goldenLut, goldenMove, goldenQuantize } from '../cpu/golden/int-ops.js';
 import { isClampActivation } from '../quant/prepare.js';
-import { concatKernel, MAX_CONCAT_INPUTS, planConcat } from '../gpu/ops/concat.js';
-import { igemmKernel, MAX_ROWS, planConv, convKernelPlan } from '../gpu/ops/conv.js';
+import { concatKernel, concatProblems, planConcat } from '../gpu/ops/concat.js';
+import { convKernelPlan, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
@@ -20,16 +21,17 @@ import { floatBinaryKernel, planFloatBinary } from '../gpu/ops/float-elementwise
 import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
 import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
 import { im2colConv } from '../gpu/ops/im2col.js';
-import { lutKernel, planLut } from '../gpu/ops/lut.js';
+import { lutKernel, lutProblems, planLut } from '../gpu/ops/lut.js';
 import { floatPermuteKernel, padMap, permuteKernel, planFloatPermute, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
-import { planPool, poolKernel } from '../gpu/ops/pool.js';
+import { planPool, poolKernel, poolProblems } from '../gpu/ops/pool.js';
 import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
+import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerMacs } from '../ir/summary.js';
 import { broadcastShapes, numel, stridesOf } from '../ir/shape.js';
-import { actShape, laneOffset, packedWords } from '../quant/lanes.js';
+import { actShape, laneFitProblems, laneOffset, packedWords } from '../quant/lanes.js';
 import type { QParams } from '../quant/qparams.js';
 import type { QLayer, QMoveLayer, QPoolLayer } from '../quant/quantized-graph.js';
 import { step, type FloatOperator, type IntegerOperator, type OpPlan, type PlanContext, type ValidateContext } from './operator.js';
@@ -44,20 +46,17 @@ export function intBytes(shape: readonly number[], where: string): number {
 }
 
 /**
- * Problems of a tensor that travels in 8-bit lanes. Each layer checks the
- * integer tensor it writes (a dequantize step, the one it reads), so a tensor
- * too wide is reported once per layer that cannot run, in words that do not
- * name it: layers with the same problem are listed together.
+ * Each layer checks the integer tensor it writes (a dequantize step, the one
+ * it reads), so a tensor too wide is reported once per layer that cannot run,
+ * in words that do not name it: layers with the same problem are listed together.
  */
-function laneProblems(p: QParams, what = 'its output'): string[] {
-  const off = laneOffset(p);
-  return p.bits > 8 || p.lo - off < -128 || p.hi - off > 127 ? [`${what} has ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}], which do not fit the 8-bit lanes`] : [];
-}
+const laneProblems = (p: QParams, what = 'its output'): string[] => laneFitProblems(p, what);
 
-/** Problems of a tensor's rank for the packed layout (2 to 4, NCHW). */
-function rankProblems(ctx: ValidateContext, tensor: string, max = 4, min = 2): string[] {
+/** Problems of a tensor's rank where the graph knows it: the kernels take `min` to `max` (the packed layout: NCHW, 2 to 4). */
+function rankProblems(ctx: ValidateContext, tensor: string, min = 2, max = 4): string[] {
   const r = ctx.rank(tensor);
-  return r !== undefined && (r < min || r > max) ? [`tensor '${tensor}' has rank ${r}; the integer kernels take ranks ${min} to ${max}`] : [];
+  if (r === undefined || (r >= min && r <= max)) return [];
+  return [`tensor '${tensor}' has rank ${r}; the kernel takes ${min === max ? `rank ${min}` : `ranks ${min} to ${max}`}`];
 }
 
 const abits = (ctx: { params(t: string): QParams }, t: string): string => `a${ctx.params(t).bits}`;
@@ -115,12 +114,10 @@ const matmulOp: IntegerOperator<QMatmul> = {
     (layer.op === 'conv' || layer.op === 'dense') && graph.constants.has(layer.inputs[1]!) && (!layer.inputs[2] || graph.constants.has(layer.inputs[2])) && isClampActivation(layer.activation),
   kernels: kernels({ igemm: k(igemmKernel), depthwise: k(depthwiseKernel) }),
   validate(layer, ctx) {
-    const problems = [...laneProblems(ctx.params(layer.outputs[0]!))];
-    if (layer.weightBits > 8) problems.push(`${layer.weightBits}-bit weights; the kernels take at most 8`);
+    // The depthwise kernel has one dot path and no tile options: what is forced for igemm does not apply to it.
+    const options = isDepthwise(layer) ? {} : ctx.options;
+    const problems = convProblems(layer, ctx.params(layer.outputs[0]!), ctx.facts, options);
     if (layer.kind === 'conv') problems.push(...rankProblems(ctx, layer.inputs[0]!, 4, 4));
-    const { dot4, rows } = ctx.options;
-    if (dot4 === true && !ctx.facts.dot4I8Packed) problems.push('dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product');
-    if (rows !== undefined && (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS)) problems.push(`rows = ${rows} is not in 1..${MAX_ROWS}`);
     return problems;
   },
   plan(layer, [x], ctx) {
@@ -151,12 +148,7 @@ const lutOp: IntegerOperator<Extract<QLayer, { kind: 'lut' }>> = {
   domains: { input: 'i', output: 'i' },
   accepts: (layer) => layer.op === 'activation',
   kernels: kernels({ lut: k(lutKernel) }),
-  validate(layer, ctx) {
-    const inP = ctx.params(layer.inputs[0]!);
-    const problems = [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)];
-    if (layer.table.length !== inP.hi - inP.lo + 1) problems.push(`a table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
-    return problems;
-  },
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...lutProblems(layer, ctx.params(layer.inputs[0]!))],
   plan(layer, [x], ctx) {
     const plan = planLut(layer, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
     return { outputs: intOutput(layer, x!.shape, ctx), steps: [step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))] };
@@ -178,6 +170,8 @@ const binaryOp: IntegerOperator<Extract<QLayer, { kind: 'add' | 'sub' | 'mul' }>
   },
   plan(layer, [x, y], ctx) {
     const [a, b] = layer.inputs as [string, string];
+    // Validation checks the ranks where the graph knows them; shapes bound at run time are checked here.
+    if (x!.shape.length !== y!.shape.length) throw new GpuUnsupportedError(`${ctx.where}: inputs of ranks ${x!.shape.length} and ${y!.shape.length}; the integer kernel broadcasts equal ranks only`);
     const plan = planBinary(layer, ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where), ctx.maxWorkgroups);
     const shape = broadcastShapes(x!.shape, y!.shape, ctx.where) as number[];
     return { outputs: intOutput(layer, shape, ctx), steps: [step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))] };
@@ -189,11 +183,8 @@ const concatOp: IntegerOperator<Extract<QLayer, { kind: 'concat' }>> = {
   domains: { input: 'i', output: 'i' },
   kernels: kernels({ concat: k(concatKernel) }),
   validate(layer, ctx) {
-    const problems = [...layer.inputs.flatMap((t) => rankProblems(ctx, t)), ...laneProblems(ctx.params(layer.outputs[0]!))];
     const rank = ctx.rank(layer.inputs[0]!);
-    if (rank !== undefined && (layer.axis < 0 ? layer.axis + rank : layer.axis) !== 1) problems.push(`axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
-    if (layer.inputs.length > MAX_CONCAT_INPUTS) problems.push(`${layer.inputs.length} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
-    return problems;
+    return [...layer.inputs.flatMap((t) => rankProblems(ctx, t)), ...laneProblems(ctx.params(layer.outputs[0]!)), ...(rank === undefined ? [] : concatProblems(layer, rank))];
   },
   plan(layer, xs, ctx) {
     const plan = planConcat(layer, layer.inputs.map((t) => ctx.params(t)), ctx.params(layer.outputs[0]!), xs.map((t) => actShape(t.shape, ctx.where)), xs[0]!.shape.length, ctx.maxWorkgroups);
@@ -206,12 +197,7 @@ const concatOp: IntegerOperator<Extract<QLayer, { kind: 'concat' }>> = {
 const poolOp: IntegerOperator<QPoolLayer> = {
   domains: { input: 'i', output: 'i' },
   kernels: kernels({ pool: k(poolKernel) }),
-  validate(layer, ctx) {
-    const problems = [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)];
-    const d = layer.layer;
-    if (d.op === 'avgPool' && (d.dilations[0] !== 1 || d.dilations[1] !== 1)) problems.push(`dilations [${d.dilations.join(', ')}] on an average pool are not supported (the golden model has none)`);
-    return problems;
-  },
+  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...poolProblems(layer)],
   plan(layer, [x], ctx) {
     const plan = planPool(layer, ctx.params(layer.inputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
     const s = plan.outShape;
@@ -259,7 +245,12 @@ const padOp: IntegerOperator<QMoveLayer> = {
   domains: { input: 'i', output: 'i' },
   accepts: (layer) => layer.op === 'pad' && layer.mode === 'constant',
   kernels: kernels({ permute: k(permuteKernel) }),
-  validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)],
+  validate(layer, ctx) {
+    const p = ctx.params(layer.outputs[0]!);
+    const v = layer.padValue;
+    const fill = v !== undefined && Number.isInteger(v) && v >= p.lo && v <= p.hi ? [] : [`pad value code ${v} is not a code of the output [${p.lo}, ${p.hi}]`];
+    return [...laneProblems(p), ...rankProblems(ctx, layer.inputs[0]!), ...fill];
+  },
   plan(layer, [x], ctx) {
     const pads = layer.layer.op === 'pad' ? layer.layer.pads : [];
     const shape = (inferLayerShapes(layer.layer, [x!.shape], ctx.bindings) as number[][])[0]!;
@@ -316,7 +307,7 @@ export function integerOperator(layer: Exclude<QLayer, { kind: 'float' }>): Inte
 }
 
 /** The integer operator a float layer would become (activations become lookup tables), where it has one and accepts the layer. */
-export function integerFormOf(layer: Layer, graph: import('../ir/graph.js').Graph): IntegerOperator | undefined {
+export function integerFormOf(layer: Layer, graph: Graph): IntegerOperator | undefined {
   const name = layer.op === 'activation' ? 'lut' : layer.op;
   // Quantize and dequantize steps are the quantizer's own, never a float layer's form.
   if (!Object.hasOwn(INTEGER_OPERATORS, name) || (name as string) === 'quantize' || (name as string) === 'dequantize') return undefined;
@@ -328,11 +319,6 @@ export function integerFormOf(layer: Layer, graph: import('../ir/graph.js').Grap
 
 function floatStep(layer: Layer, kernel: KernelSource<never>, plan: Parameters<typeof step>[2], macs = 0): ReturnType<typeof step> {
   return step(layer.op, kernel, plan, 'f32', macs);
-}
-
-function floatRank(ctx: ValidateContext, tensor: string, max = 4): string[] {
-  const r = ctx.rank(tensor);
-  return r !== undefined && r > max ? [`tensor '${tensor}' has rank ${r}; the float kernels take at most ${max}`] : [];
 }
 
 const floatOut = (layer: Layer, shape: readonly number[]): OpPlan['outputs'] => [{ name: layer.outputs[0]!, shape, bytes: numel(shape) * 4 }];
@@ -351,26 +337,22 @@ const floatConv: FloatOperator = {
   kernels: kernels({ fconv: k(floatConvKernel) }),
   validate(layer, ctx) {
     const constant = layer.inputs.slice(1).every((n) => ctx.constant(n) !== undefined);
-    return [...(constant ? [] : ['weights or bias computed at run time; the GPU kernels take constant ones']), ...(layer.op === 'conv' ? rankProblemsFloat4(ctx, layer.inputs[0]!) : [])];
+    return [...(constant ? [] : ['weights or bias computed at run time; the GPU kernels take constant ones']), ...(layer.op === 'conv' ? rankProblems(ctx, layer.inputs[0]!, 4, 4) : [])];
   },
   plan(layer, [x], ctx) {
     const c = layer as Extract<Layer, { op: 'conv' | 'dense' }>;
-    const w = ctx.constant(c.inputs[1]!)!;
+    const w = ctx.constant(c.inputs[1]!);
     const b = c.inputs[2] !== undefined ? ctx.constant(c.inputs[2]) : undefined;
+    if (w === undefined || (c.inputs[2] !== undefined && b === undefined)) throw new GpuUnsupportedError(`${ctx.where}: weights or bias computed at run time; the GPU kernels take constant ones`);
     const plan = planFloatConv(c, x!.shape, w, b, ctx.maxWorkgroups);
     const macs = numel(plan.outShape) * (w.data.length / w.shape[0]!);
     return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatConvKernel), plan, macs)] };
   },
 };
 
-function rankProblemsFloat4(ctx: ValidateContext, tensor: string): string[] {
-  const r = ctx.rank(tensor);
-  return r !== undefined && r !== 4 ? [`input '${tensor}' has rank ${r}; the kernel takes NCHW`] : [];
-}
-
 const floatBinary: FloatOperator = {
   kernels: kernels({ fbinary: k(floatBinaryKernel) }),
-  validate: (layer, ctx) => [...floatRank(ctx, layer.outputs[0]!)],
+  validate: (layer, ctx) => [...rankProblems(ctx, layer.outputs[0]!, 0, 4)],
   plan(layer, xs, ctx) {
     const plan = planFloatBinary(layer as Parameters<typeof planFloatBinary>[0], xs[0]!.shape, layer.op === 'activation' ? undefined : xs[1]!.shape, ctx.maxWorkgroups);
     return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatBinaryKernel), plan)] };
@@ -379,7 +361,7 @@ const floatBinary: FloatOperator = {
 
 const floatPool: FloatOperator = {
   kernels: kernels({ fpool: k(floatPoolKernel) }),
-  validate: (layer, ctx) => rankProblemsFloat4(ctx, layer.inputs[0]!),
+  validate: (layer, ctx) => rankProblems(ctx, layer.inputs[0]!, 4, 4),
   plan(layer, [x], ctx) {
     const plan = planFloatPool(layer as Parameters<typeof planFloatPool>[0], x!.shape, ctx.maxWorkgroups);
     return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatPoolKernel), plan)] };
@@ -397,7 +379,7 @@ const floatConcat: FloatOperator = {
 
 const floatTranspose: FloatOperator = {
   kernels: kernels({ fpermute: k(floatPermuteKernel) }),
-  validate: (layer, ctx) => floatRank(ctx, layer.inputs[0]!),
+  validate: (layer, ctx) => rankProblems(ctx, layer.inputs[0]!, 0, 4),
   plan(layer, [x], ctx) {
     const shape = (inferLayerShapes(layer, [x!.shape], ctx.bindings) as number[][])[0]!;
     const perm = layer.op === 'transpose' ? layer.perm : [];

@@ -53,7 +53,10 @@ export function gpuProblems(model: Graph | QuantizedGraph, facts: PlanFacts, opt
       continue;
     }
     const op = integerOperator(layer);
-    const why = op?.plan === undefined ? ['no integer GPU kernel (set the layer to "float" to run it in float32)'] : op.validate(layer, ctx);
+    // The way out, where there is one: a float32 kernel for the layer's op.
+    const floatOp = layer.kind === 'move' ? layer.layer.op : undefined;
+    const hint = floatOp === undefined || FLOAT_OPERATORS[floatOp] !== undefined ? ' (set the layer to "float" to run it in float32)' : ' (nor a float32 one: the golden model runs it on the CPU)';
+    const why = op?.plan === undefined ? [`no integer GPU kernel${hint}`] : op.validate(layer, ctx);
     for (const w of why) problems.push({ layer: layer.name, op: integerOpName(layer), why: w });
   }
   return problems;

@@ -374,6 +374,8 @@ function moveCases(): Case[] {
     { shape: [2, 4, 6], layer: { name: 'pad', op: 'pad', mode: 'constant', value: 0, pads: [0, 0, 2, 0, 1, 1], inputs: ['x'], outputs: ['y'] } },
     { shape: [2, 5, 3, 4], layer: { name: 'transpose', op: 'transpose', perm: [0, 2, 3, 1], inputs: ['x'], outputs: ['y'] } },
     { shape: [1, 6, 2, 7], layer: { name: 'transpose', op: 'transpose', perm: [0, 1, 3, 2], inputs: ['x'], outputs: ['y'] } },
+    // ONNX's Transpose without perm reverses the axes.
+    { shape: [2, 3, 5], layer: { name: 'transpose', op: 'transpose', perm: [], inputs: ['x'], outputs: ['y'] } },
     { shape: [2, 3, 4, 5], layer: { name: 'flatten', op: 'flatten', axis: 1, inputs: ['x'], outputs: ['y'] } },
   ];
   return layers.map(({ shape, layer }, i) => {

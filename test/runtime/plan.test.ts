@@ -101,7 +101,7 @@ describe('command graph refusals', () => {
   it('names a layer whose activations do not fit 8-bit lanes', async () => {
     const qg = await quantizedZoo('digits-vgg', { name: 'w4a16', default: { ...(PRESETS.w8a8!.default as LayerQuant), weightBits: 4, activationBits: 16 } });
     expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(GpuUnsupportedError);
-    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(/16-bit .* do not fit 8-bit lanes/);
+    expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(/16-bit .* do not fit the 8-bit lanes/);
   });
 
   it('refuses a tensor beyond maxStorageBufferBindingSize, naming the limit', async () => {

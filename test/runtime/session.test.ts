@@ -146,6 +146,47 @@ describeOnHosts(
       }
     }, 180_000);
 
+    it('a constant Pad between convolutions runs on the GPU as an integer layer and equals the golden executor, crops and channel pads included', async () => {
+      const r = get();
+      const base = rgbStem();
+      const cases: Array<{ pads: number[]; value: number }> = [
+        { pads: [0, 0, 1, 2, 0, 0, 2, 1], value: 0 },
+        { pads: [0, 1, -1, 0, 0, 2, 0, -2], value: 0.25 },
+      ];
+      for (const { pads, value } of cases) {
+        // stem -> pad -> a 1x1 convolution over the padded tensor (channels as the pad leaves them).
+        const c = 6 + pads[1]! + pads[5]!;
+        const rnd = mulberry32(5);
+        const graph: Graph = {
+          ...base,
+          outputs: [{ name: 'y', shape: [] }],
+          layers: [
+            base.layers[0]!,
+            { op: 'pad', name: 'pad', inputs: ['h'], outputs: ['hp'], pads, mode: 'constant', value },
+            { op: 'conv', name: 'pointwise', inputs: ['hp', 'wp', 'b2'], outputs: ['y'], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], autoPad: 'NOTSET', group: 1 },
+          ],
+          constants: new Map([...base.constants, ['wp', { shape: [5, c, 1, 1], data: Float32Array.from({ length: 5 * c }, () => rnd() - 0.5) }]]),
+          shapes: new Map(),
+        };
+        inferGraphShapes(graph);
+        graph.outputs[0]!.shape = graph.shapes.get('y')!;
+        const x: Tensor = { shape: [2, 3, 11, 10], data: Float32Array.from({ length: 2 * 3 * 11 * 10 }, () => 2 * rnd() - 1) };
+        const { tensors } = await collectStats(graph, [x]);
+        const qg = quantize(graph, tensors, PRESETS.w8a8!);
+        expect(qg.layers.find((l) => l.name === 'pad')?.kind, 'the pad is an integer layer').toBe('move');
+        const golden = runQuantized(qg, { x });
+        const session = await r.createSession(qg);
+        try {
+          const ops = (await session.profile(x, { warmup: 0, repeats: 1 })).layers.map((l) => l.op);
+          expect(ops).toContain('pad');
+          const gpu = await session.run(x);
+          for (const [name, ints] of Object.entries(golden.integers)) expect(gpu.integers[name], `pads [${pads}]: ${name}`).toEqual(ints);
+        } finally {
+          await session.dispose();
+        }
+      }
+    }, 120_000);
+
     it('nsfwjs MobileNetV2 (TF.js layers, NHWC input, ZeroPadding2D) equals the golden executor at w8a8; float within 1e-4', async () => {
       const r = get();
       const graph = simplify(importTfjs(nsfwjsArtifacts()));

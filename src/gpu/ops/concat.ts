@@ -3,11 +3,11 @@
  * dispatch, each requantized to the output's parameters. Golden: the 'concat'
  * case of runQuantized. Other axes and more than 4 inputs are refused.
  */
-import { GpuUnsupportedError, ShapeError } from '../../errors.js';
+import { ShapeError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QConcatLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
@@ -23,13 +23,19 @@ export interface ConcatPlan extends KernelPlan<ConcatVariant> {
   readonly outShape: ActShape;
 }
 
+/** Why the concat kernel cannot run the layer over tensors of `rank`, or []. */
+export function concatProblems(layer: Pick<QConcatLayer, 'axis' | 'inputs'>, rank: number): string[] {
+  const problems: string[] = [];
+  if ((layer.axis < 0 ? layer.axis + rank : layer.axis) !== 1) problems.push(`axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
+  if (layer.inputs.length < 1 || layer.inputs.length > MAX_CONCAT_INPUTS) problems.push(`${layer.inputs.length} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
+  return problems;
+}
+
 /** `rank` is the NCHW rank of the tensors (the axis is normalized against it). */
 export function planConcat(layer: QConcatLayer, inP: readonly QParams[], outP: QParams, shapes: readonly ActShape[], rank: number, maxWorkgroups: number): ConcatPlan {
   const where = `concat '${layer.name}'`;
-  const axis = layer.axis < 0 ? layer.axis + rank : layer.axis;
-  if (axis !== 1) throw new GpuUnsupportedError(`${where}: axis ${layer.axis} of rank ${rank}; only the channel axis is supported`);
+  refuse(where, concatProblems(layer, rank));
   const k = layer.inputs.length;
-  if (k < 1 || k > MAX_CONCAT_INPUTS) throw new GpuUnsupportedError(`${where}: ${k} inputs; 1 to ${MAX_CONCAT_INPUTS} are supported`);
   const s0 = shapes[0]!;
   if (shapes.some((s) => s.n !== s0.n || s.h !== s0.h || s.w !== s0.w)) throw new ShapeError(`${where}: inputs differ outside the channel axis`);
   const begin: number[] = [];

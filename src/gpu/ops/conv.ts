@@ -6,13 +6,13 @@
  * makes the buffers' contents. `convKernelPlan` gives it the form every
  * operator's plan has, which sessions, benches and tests all run.
  */
-import { GpuUnsupportedError, ResourceLimitError, ShapeError } from '../../errors.js';
+import { ResourceLimitError, ShapeError } from '../../errors.js';
 import type { AdapterFacts } from '../adapter-info.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { composeShader } from '../shader-parts.js';
 import type { ConvLayer } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
-import { laneBits, laneOffset, packConvWeights } from '../../quant/lanes.js';
+import { laneBits, laneFitProblems, laneOffset, packConvWeights, refuse } from '../../quant/lanes.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { KernelPlan } from './kernel-plan.js';
@@ -112,9 +112,19 @@ export const MAX_TILED_WG = 16;
  * 8 bits; any group count whose channel split is whole, depthwise included
  * (the dedicated depthwise kernel is faster for that).
  */
+/** Why the kernels cannot run a layer writing `outP` on this adapter, or []: what validation and planConv both check (the input's lanes are its producer's to check). */
+export function convProblems(q: Pick<QMatmulLayer, 'weightBits'>, outP: QParams, facts: Pick<AdapterFacts, 'dot4I8Packed'>, options: Pick<ConvPlanOptions, 'dot4' | 'rows'> = {}): string[] {
+  const problems = laneFitProblems(outP, 'its output');
+  if (!(q.weightBits >= 2 && q.weightBits <= 8)) problems.push(`${q.weightBits}-bit weights; the kernels take 2 to 8`);
+  if (options.dot4 === true && !facts.dot4I8Packed) problems.push('dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product');
+  const rows = options.rows;
+  if (rows !== undefined && (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS)) problems.push(`rows = ${rows} is not in 1..${MAX_ROWS}`);
+  return problems;
+}
+
 export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShape: readonly number[], facts: Pick<AdapterFacts, 'dot4I8Packed' | 'limits'>, options: ConvPlanOptions = {}): ConvPlan {
   const where = `planConv: layer '${q.name}'`;
-  if (inP.bits > 8 || outP.bits > 8) throw new GpuUnsupportedError(`${where}: activations of ${inP.bits} -> ${outP.bits} bits; the igemm kernel takes at most 8`);
+  refuse(where, [...laneFitProblems(inP, 'its input'), ...convProblems(q, outP, facts, options)]);
   const dense = q.kind === 'dense';
   const [n, cIn, inH, inW] = asNchw(inputShape, dense);
   const m = q.weightShape[0]!;
@@ -126,9 +136,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
   if (cg * group !== cIn || m % group !== 0) throw new ShapeError(`${where}: weights [${q.weightShape.join(', ')}] with ${group} group(s) do not fit an input of ${cIn} channels`);
   const { padTop, padLeft, outH, outW } = dense ? { padTop: 0, padLeft: 0, outH: 1, outW: 1 } : resolveWindow2d(inH, inW, [kH, kW], layer);
   const dot4 = options.dot4 ?? facts.dot4I8Packed;
-  if (dot4 && !facts.dot4I8Packed) throw new GpuUnsupportedError(`${where}: dot4I8Packed asked for, but the adapter lacks packed_4x8_integer_dot_product`);
   const rows = options.rows ?? 4;
-  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS) throw new GpuUnsupportedError(`${where}: rows = ${rows} is not in 1..${MAX_ROWS}`);
   let workgroupX = options.workgroupX ?? 8;
   let workgroupY = options.workgroupY ?? 8;
   const tiled = options.tiled === true && group === 1 && workgroupX === workgroupY && workgroupX <= MAX_TILED_WG;
@@ -138,7 +146,6 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     workgroupY = size / workgroupX;
   }
   const variant: IgemmVariant = { kernel: 'igemm', dot4, wLaneBits: laneBits(q.weightBits) as 2 | 4 | 8, rows, workgroupX, workgroupY, tiled, grouped: group > 1 };
-  if (variant.wLaneBits > 8) throw new GpuUnsupportedError(`${where}: ${q.weightBits}-bit weights; the igemm kernel takes at most 8`);
 
   const offIn = laneOffset(inP);
   const offOut = laneOffset(outP);
@@ -218,7 +225,7 @@ export function asNchw(shape: readonly number[], dense: boolean): [number, numbe
   return shape as [number, number, number, number];
 }
 
-/** The plan in the form every small op has (kernel-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
+/** The plan in the form of every operator's step (kernel-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
 export function convKernelPlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
   return {
     variant: plan.variant,

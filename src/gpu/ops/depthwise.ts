@@ -10,7 +10,8 @@ import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { laneOffset, packDepthwiseWeights, packedWords, type ActShape } from '../../quant/lanes.js';
+import { laneFitProblems, laneOffset, packDepthwiseWeights, packedWords, refuse, type ActShape } from '../../quant/lanes.js';
+import { convProblems } from './conv.js';
 import { dispatch1d } from './dispatch.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
@@ -50,7 +51,7 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
   const { padTop: pt, padLeft: pl, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, [kh, kw], d);
   const outShape: ActShape = { n: s.n, c: m, h: oh, w: ow };
   const words = packedWords(outShape);
-  if (layer.weightBits > 8) throw new GpuUnsupportedError(`${where}: ${layer.weightBits}-bit weights; the depthwise kernel takes at most 8`);
+  refuse(where, [...laneFitProblems(inP, 'its input'), ...convProblems(layer, outP, { dot4I8Packed: false })]);
   const packed = packDepthwiseWeights(layer.weights, m, kh, kw, layer.weightBits);
   const cols = Math.min(4, ow) as 1 | 2 | 3 | 4;
   const invocations = s.n * oh * Math.ceil(ow / cols) * Math.ceil(m / 4);

@@ -5,7 +5,7 @@
  */
 import { ResourceLimitError } from '../../errors.js';
 
-/** Threads per workgroup of every small kernel. */
+/** Threads per workgroup of every grid kernel (grid.wgsl). */
 export const WORKGROUP_SIZE = 64;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The host-side shape every small kernel shares (STYLE.md point 5): a pure
+ * The host-side shape every kernel's plan has (STYLE.md point 5): a pure
  * `plan...()` gives the variant (what changes the shader), the dispatch, the
  * uniform values by WGSL field name and the buffer of each binding by its WGSL
  * name; `prepareKernel` then builds the uniform and constant buffers and the

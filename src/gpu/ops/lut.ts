@@ -1,9 +1,8 @@
 /** Lookup-table activations on the GPU (shaders/lut.wgsl; golden: the 'lut' case of runQuantized, eq. 21). */
-import { GpuUnsupportedError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QLutLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
@@ -13,10 +12,13 @@ export interface LutVariant {
 
 export const lutKernel: KernelSource<LutVariant> = gridKernel(['lanes8.wgsl', 'lut.wgsl'], 'main');
 
+/** Why the lut kernel cannot run the layer: a table that does not cover the input's codes. */
+export function lutProblems(layer: Pick<QLutLayer, 'table'>, inP: QParams): string[] {
+  return layer.table.length === inP.hi - inP.lo + 1 ? [] : [`a table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`];
+}
+
 export function planLut(layer: QLutLayer, inP: QParams, outP: QParams, s: ActShape, maxWorkgroups: number): KernelPlan<LutVariant> {
-  if (layer.table.length !== inP.hi - inP.lo + 1) {
-    throw new GpuUnsupportedError(`lut '${layer.name}': table of ${layer.table.length} entries for input codes [${inP.lo}, ${inP.hi}]`);
-  }
+  refuse(`lut '${layer.name}'`, lutProblems(layer, inP));
   const words = packedWords(s);
   return {
     variant: { kernel: 'lut' },

@@ -1,9 +1,10 @@
 /**
- * Data movement on the GPU: transposes and the reshapes that change the
- * packed words (shaders/permute.wgsl on integer lanes, shaders/fpermute.wgsl
- * on float32). Both are one gather through a map from output coordinates to
- * the input's flat index. Golden: the float executor's transpose, flatten
- * and reshape (a reshape keeps the element order).
+ * Data movement on the GPU: transposes, the reshapes that change the packed
+ * words, and constant pads (shaders/permute.wgsl on integer lanes,
+ * shaders/fpermute.wgsl on float32). All are one gather through a map from
+ * output coordinates to the input's flat index; a pad shifts the coordinates
+ * by its begins and fills those outside the input. Golden: the float
+ * executor's transpose, flatten, reshape and pad, run on the codes.
  */
 import { GpuUnsupportedError } from '../../errors.js';
 import { stridesOf } from '../../ir/shape.js';
@@ -30,10 +31,11 @@ function padRight(s: readonly number[], where: string): Vec4 {
   return [...s, ...Array<number>(4 - s.length).fill(1)] as Vec4;
 }
 
-/** The map of a transpose: output axis i reads input axis perm[i]. */
+/** The map of a transpose: output axis i reads input axis perm[i] (ONNX: no perm reverses the axes). */
 export function transposeMap(inShape: readonly number[], perm: readonly number[], where: string): Vec4 {
   const st = stridesOf(padRight(inShape, where));
-  const full = [...perm, ...[0, 1, 2, 3].slice(perm.length)];
+  const order = perm.length === 0 ? inShape.map((_, i) => inShape.length - 1 - i) : perm;
+  const full = [...order, ...[0, 1, 2, 3].slice(order.length)];
   return full.map((a) => st[a]!) as Vec4;
 }
 

@@ -3,13 +3,13 @@
  * float max pool on integers, intAvgPool and intGlobalAvgPool
  * (src/cpu/golden/int-pool.ts). Pools keep their input's parameters.
  */
-import { GpuUnsupportedError, ShapeError } from '../../errors.js';
+import { ShapeError } from '../../errors.js';
 import type { PoolLayer as PoolDescriptor } from '../../ir/layers.js';
 import { resolveWindow2d } from '../../ir/window.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QPoolLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
@@ -24,7 +24,14 @@ export interface PoolPlan extends KernelPlan<PoolVariant> {
   readonly outShape: ActShape;
 }
 
+/** Why the pool kernel cannot run the layer: dilated average pools (the golden model has none). */
+export function poolProblems(layer: Pick<QPoolLayer, 'layer'>): string[] {
+  const d = layer.layer;
+  return d.op === 'avgPool' && (d.dilations[0] !== 1 || d.dilations[1] !== 1) ? [`dilations [${d.dilations.join(', ')}] on an average pool are not supported (the golden model has none)`] : [];
+}
+
 export function planPool(layer: QPoolLayer, p: QParams, s: ActShape, maxWorkgroups: number): PoolPlan {
+  refuse(`${layer.kind} '${layer.name}'`, poolProblems(layer));
   const mode = layer.kind === 'maxPool' || layer.kind === 'globalMaxPool' ? 'max' : 'avg';
   let g = { oh: 1, ow: 1, kh: s.h, kw: s.w, sh: 1, sw: 1, dh: 1, dw: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0, count_include_pad: 0 };
   if (layer.kind === 'maxPool' || layer.kind === 'avgPool') {
@@ -32,7 +39,6 @@ export function planPool(layer: QPoolLayer, p: QParams, s: ActShape, maxWorkgrou
     const [kh, kw] = d.kernel;
     const [sh, sw] = d.strides;
     const [dh, dw] = d.dilations;
-    if (mode === 'avg' && (dh !== 1 || dw !== 1)) throw new GpuUnsupportedError(`avgPool '${layer.name}': dilations [${dh}, ${dw}] are not supported (the golden model has none)`);
     const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr, outH: oh, outW: ow } = resolveWindow2d(s.h, s.w, d.kernel, d, d.ceilMode);
     if (!(oh > 0 && ow > 0)) throw new ShapeError(`${layer.kind} '${layer.name}': output ${oh} x ${ow} from input ${s.h} x ${s.w}`);
     g = { oh, ow, kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, pad_bottom: pb, pad_right: pr, count_include_pad: d.countIncludePad ? 1 : 0 };

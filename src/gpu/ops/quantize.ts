@@ -3,11 +3,10 @@
  * tensor to packed lanes (golden: quantizeValue, eq. 4-5), and packed lanes
  * back to float NCHW (golden: dequantizeValue, eq. 1).
  */
-import { GpuUnsupportedError } from '../../errors.js';
 import { stridesOf } from '../../ir/shape.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { KernelSource } from '../pipeline-cache.js';
-import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
+import { laneFitProblems, laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
@@ -47,10 +46,6 @@ export interface BoundaryTensors {
   readonly lanes: string;
 }
 
-function checkParams(p: QParams, where: string): void {
-  const off = laneOffset(p);
-  if (p.bits > 8 || p.lo - off < -128 || p.hi - off > 127) throw new GpuUnsupportedError(`${where}: ${p.bits}-bit ${p.scheme} codes [${p.lo}, ${p.hi}] do not fit 8-bit lanes`);
-}
 
 /** Element strides of the float input's N, C, H and W axes in memory. */
 export type InputStrides = readonly [number, number, number, number];
@@ -69,7 +64,7 @@ export function planQuantize(
   window: QuantizeWindow = plainWindow(s),
   strides: InputStrides = stridesOf([s.n, s.c, s.h, s.w]) as [number, number, number, number],
 ): KernelPlan<QuantizeVariant> {
-  checkParams(p, `quantize '${t.lanes}'`);
+  refuse(`quantize '${t.lanes}'`, laneFitProblems(p, 'its output'));
   const lanes = window.kH * window.kW * s.c;
   const words = packedWords({ n: s.n, c: lanes, h: window.outH, w: window.outW });
   return {
@@ -106,7 +101,7 @@ export function planQuantize(
 }
 
 export function planDequantize(t: BoundaryTensors, p: QParams, s: ActShape, maxWorkgroups: number): KernelPlan<DequantizeVariant> {
-  checkParams(p, `dequantize '${t.lanes}'`);
+  refuse(`dequantize '${t.lanes}'`, laneFitProblems(p, 'its input'));
   const words = packedWords(s);
   return {
     variant: { kernel: 'dequantize' },
