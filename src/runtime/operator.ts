@@ -107,6 +107,8 @@ export interface GoldenContext {
 export interface IntegerOperator<L extends QLayer = QLayer> {
   /** Where its input and output tensors live: `f` float32 NCHW, `i` packed integer lanes. */
   readonly domains: { readonly input: Domain; readonly output: Domain };
+  /** Its output has its input's parameters (pools, data movement): the cost model charges its activations to the layer that made them. */
+  readonly keepsParams?: true;
   /** Whether the quantizer may give this float layer this integer form (undefined: every layer of the op). */
   accepts?(layer: Layer, graph: Graph): boolean;
   /** Every kernel the operator may plan, by its variant's `kernel` name (the test harness runs plans through these). */

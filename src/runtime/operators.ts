@@ -195,6 +195,7 @@ const concatOp: IntegerOperator<Extract<QLayer, { kind: 'concat' }>> = {
 };
 
 const poolOp: IntegerOperator<QPoolLayer> = {
+  keepsParams: true,
   domains: { input: 'i', output: 'i' },
   kernels: kernels({ pool: k(poolKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...poolProblems(layer)],
@@ -213,6 +214,7 @@ const poolOp: IntegerOperator<QPoolLayer> = {
 
 /** Layers that keep the element order: the output shares the input's words where the packed layout is the same, else one gather. */
 const reshapeOp: IntegerOperator<QMoveLayer> = {
+  keepsParams: true,
   domains: { input: 'i', output: 'i' },
   kernels: kernels({ permute: k(permuteKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...rankProblems(ctx, layer.outputs[0]!)],
@@ -228,6 +230,7 @@ const reshapeOp: IntegerOperator<QMoveLayer> = {
 };
 
 const transposeOp: IntegerOperator<QMoveLayer> = {
+  keepsParams: true,
   domains: { input: 'i', output: 'i' },
   kernels: kernels({ permute: k(permuteKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!)],
@@ -242,6 +245,7 @@ const transposeOp: IntegerOperator<QMoveLayer> = {
 
 /** Constant padding (or cropping, with negative pads): the gather of permute.wgsl with an offset window and a fill code. */
 const padOp: IntegerOperator<QMoveLayer> = {
+  keepsParams: true,
   domains: { input: 'i', output: 'i' },
   accepts: (layer) => layer.op === 'pad' && layer.mode === 'constant',
   kernels: kernels({ permute: k(permuteKernel) }),
@@ -264,6 +268,7 @@ const padOp: IntegerOperator<QMoveLayer> = {
 
 /** Nearest resize: the golden model runs it on codes; the GPU has no kernel for it yet. */
 const resizeOp: IntegerOperator<QMoveLayer> = {
+  keepsParams: true,
   domains: { input: 'i', output: 'i' },
   kernels: kernels({}),
   validate: () => [],

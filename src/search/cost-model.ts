@@ -1,4 +1,5 @@
 import { layerMacs } from '../ir/summary.js';
+import { integerOperator } from '../runtime/operators.js';
 import type { LayerQuant } from '../quant/config.js';
 import { paramBits, SCALED_PARAM_BITS } from '../quant/cost.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
@@ -146,7 +147,7 @@ export function inputOwners(qg: QuantizedGraph): Map<string, string> {
       const p = producer.get(t);
       if (!p) return firstReader.get(tensor) ?? '';
       if (p.kind === 'quantize') return firstReader.get(t) ?? '';
-      if (p.kind === 'move' || p.kind === 'maxPool' || p.kind === 'avgPool' || p.kind === 'globalAvgPool' || p.kind === 'globalMaxPool') {
+      if (p.kind !== 'float' && integerOperator(p)?.keepsParams === true) {
         t = p.inputs[0]!;
         continue;
       }
