@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { Tensor } from '../cpu/tensor.js';
 import type { TensorInfo } from '../ir/graph.js';
-import { formatShape } from '../ir/shape.js';
+import { imageInputOf } from '../eval/evaluate.js';
 import { decodeTensorFile } from '../import/onnx/tensor-proto.js';
 import { decodeImage, DEFAULT_PREPROCESSING, imageToTensor, type Preprocessing } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 
-/** Read one input tensor from `.npy`, an ONNX TensorProto `.pb`, or a PNG/JPEG image. */
-export function readInputFile(path: string, input: TensorInfo, pre: Preprocessing | undefined): Tensor {
+/** Read one input tensor from `.npy`, an ONNX TensorProto `.pb`, or a PNG/JPEG image (laid out as the input is; `layout` from a model card breaks a tie). */
+export function readInputFile(path: string, input: TensorInfo, pre: Preprocessing | undefined, layout?: string): Tensor {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(path));
@@ -23,11 +23,9 @@ export function readInputFile(path: string, input: TensorInfo, pre: Preprocessin
     return { shape: t.dims, data: t.data };
   }
   if (/\.(png|jpe?g)$/.test(lower)) {
-    const [, c, h, w] = input.shape;
-    if (input.shape.length !== 4 || typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
-      throw new InputError(`an image needs an NCHW input of known size; '${input.name}' is ${formatShape(input.shape)} (fix it with --shape)`);
-    }
-    return imageToTensor(decodeImage(bytes, path), c, h, w, pre ?? DEFAULT_PREPROCESSING);
+    // The model's layout: channels first (NCHW) or last (NHWC, as TF.js models).
+    const { size: [c, h, w], layout: imageLayout } = imageInputOf(input, layout);
+    return imageToTensor(decodeImage(bytes, path), c, h, w, pre ?? DEFAULT_PREPROCESSING, imageLayout);
   }
   throw new InputError(`${path}: unknown input format (use .npy, .pb, .png or .jpg)`);
 }

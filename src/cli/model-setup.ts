@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ImageLayout, ImageSize } from '../data/dataset.js';
+import type { ImageDataset, ImageLayout, ImageSize } from '../data/dataset.js';
 import { openDataset } from '../data/open-dataset.js';
 import { InputError, QuantConfigError } from '../errors.js';
 import { imageInput } from '../eval/evaluate.js';
@@ -12,7 +12,7 @@ import { collectStats, type CalibrationStats } from '../quant/calibrate-graph.js
 import { statsFromFile } from '../quant/calibration/stats-file.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
-import { noteFallback } from './options.js';
+import { noteFallback, parseShapeOption, type ModelOptions } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /** A model as the quantizing commands use it: prepared graph, card, preprocessing and image size. */
@@ -24,24 +24,61 @@ export interface ModelSetup {
   size: ImageSize;
   /** The input's layout: datasets hand out batches in it (`ds.batches(n, m.size, m.pre, m.layout)`). */
   layout: ImageLayout;
+  /** The model's fixed batch, where its input's first dimension is a number: every batch fed to it has this size. */
+  batch?: number;
 }
 
-export function setupModel(path: string): ModelSetup {
-  const graph = prepareForQuantization(loadModelFile(path));
+/** A model file with the `--shape` values applied (input names are read from the file first). */
+export function loadCliModel(path: string, shape: readonly string[] = [], simplify = true): Graph {
+  if (shape.length === 0) return loadModelFile(path, { simplify });
+  const probe = loadModelFile(path, { simplify: false });
+  const inputShapes = parseShapeOption(shape, probe.inputs.map((i) => i.name));
+  return loadModelFile(path, { inputShapes, simplify });
+}
+
+/** The model's fixed batch (a number as the input's first dimension: PyTorch exports often have 1), or undefined where it is free. */
+export function fixedBatch(graph: Graph): number | undefined {
+  const d = graph.inputs[0]?.shape[0];
+  return typeof d === 'number' ? d : undefined;
+}
+
+/**
+ * Images per batch for a model: its fixed batch where it has one (saying so
+ * when that is not what was asked), else `asked`.
+ */
+export function batchFor(m: Pick<ModelSetup, 'batch' | 'path'>, asked: number, flag?: string): number {
+  if (m.batch === undefined || m.batch === asked) return asked;
+  if (flag !== undefined) process.stderr.write(`note: ${m.path} takes batches of ${m.batch} (its input's first dimension); ${flag} ${asked} does not apply\n`);
+  return m.batch;
+}
+
+/** A count of images rounded down to whole fixed batches (a model with a fixed batch of b cannot take a partial one). */
+export function wholeBatches(m: Pick<ModelSetup, 'batch' | 'path'>, count: number, what: string): number {
+  if (m.batch === undefined || m.batch === 1 || !Number.isFinite(count) || count % m.batch === 0) return count;
+  const whole = Math.floor(count / m.batch) * m.batch;
+  if (whole === 0) throw new InputError(`${m.path} takes batches of ${m.batch}; ${count} ${what} do not fill one`);
+  process.stderr.write(`note: ${m.path} takes batches of ${m.batch}: ${whole} of the ${count} ${what}\n`);
+  return whole;
+}
+
+export function setupModel(path: string, o: ModelOptions = {}): ModelSetup {
+  const graph = prepareForQuantization(loadCliModel(path, o.shape));
   const card = readModelCard(path);
-  let pre = cardPreprocessing(card);
+  let pre = o.preprocess ?? cardPreprocessing(card);
   if (!pre) {
     pre = DEFAULT_PREPROCESSING;
-    process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255\n`);
+    process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255 (--preprocess sets it)\n`);
   }
-  return { path, graph, card, pre, ...imageInput(graph, card?.input?.layout) };
+  const batch = fixedBatch(graph);
+  return { path, graph, card, pre, ...imageInput(graph, card?.input?.layout), ...(batch === undefined ? {} : { batch }) };
 }
 
-/** Calibration statistics over the first `images` training images of a dataset. */
+/** Calibration statistics over the first `images` training images of a dataset (in the model's fixed batch, where it has one). */
 export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto'): Promise<CalibrationStats> {
-  const ds = await openDataset(data, 'train', images);
+  const ds = await openDataset(data, 'train', wholeBatches(m, images, 'calibration images'));
   async function* batches() {
-    for await (const b of ds.batches(64, m.size, m.pre, m.layout)) yield b.x;
+    // A short last batch cannot feed a fixed-batch model (fewer images in the set than asked).
+    for await (const b of ds.batches(m.batch ?? 64, m.size, m.pre, m.layout)) if (m.batch === undefined || b.x.shape[0] === m.batch) yield b.x;
   }
   return collectStats(m.graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
 }
@@ -58,6 +95,13 @@ export function readStatsFile(path: string): { tensors: Map<string, TensorStats>
   const tensors = statsFromFile(json);
   const calibrator = (json as { calibrator?: unknown }).calibrator;
   return { tensors, ...(typeof calibrator === 'string' ? { calibrator } : {}) };
+}
+
+/** The test split (its first `limit` images), in whole fixed batches where the model has one. */
+export async function openTestSet(m: ModelSetup, data: string, limit = Infinity): Promise<ImageDataset> {
+  const ds = await openDataset(data, 'test', limit);
+  const whole = wholeBatches(m, ds.count, 'test images');
+  return whole === ds.count ? ds : openDataset(data, 'test', whole);
 }
 
 /**

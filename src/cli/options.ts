@@ -4,6 +4,7 @@ import { EXECUTOR_CHOICES, parseExecutorChoice, type ExecutorChoice } from '../e
 import type { GpuHost } from '../gpu/adapter-info.js';
 import { gpuHostChoices, parseGpuHost } from '../host/gpu-runner.js';
 import type { Dim } from '../ir/shape.js';
+import type { Preprocessing } from '../io/image.js';
 
 /**
  * `--shape 1,3,48,192` (the first input) or `--shape name=1,3,48,192`;
@@ -27,6 +28,35 @@ export function parseShapeOption(values: readonly string[], inputNames: readonly
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** What every command that loads a model takes: fixed input sizes and the images' preprocessing. */
+export interface ModelOptions {
+  /** `--shape` values (parseShapeOption). */
+  readonly shape?: readonly string[];
+  readonly preprocess?: Preprocessing;
+}
+
+/** `--shape` and `--preprocess`, for every command that runs a model. */
+export function modelOptions(command: Command): Command {
+  return command
+    .option('--shape <dims>', 'fix an input shape: 1,3,224,224 or name=N,3,224,224 (a name keeps a dimension symbolic; repeatable)', collect, [])
+    .option('--preprocess <scale,mean,std>', 'image preprocessing when the model has no card: x = (pixel * scale - mean) / std, mean and std per channel with ":" (1/255,0.485:0.456:0.406,0.229:0.224:0.225)', parsePreprocess);
+}
+
+/** `scale,mean,std`: scale a number or a fraction (1/255); mean and std one number or one per channel, joined by ':'. */
+export function parsePreprocess(v: string): Preprocessing {
+  const parts = v.split(',').map((s) => s.trim());
+  const num = (s: string): number => {
+    const m = /^([-+]?[\d.]+(?:e[-+]?\d+)?)(?:\/([\d.]+(?:e[-+]?\d+)?))?$/i.exec(s);
+    const x = m === null ? NaN : Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
+    if (!Number.isFinite(x)) throw new InputError(`--preprocess ${v}: '${s}' is not a number`);
+    return x;
+  };
+  if (parts.length !== 3) throw new InputError(`--preprocess ${v}: give scale,mean,std (e.g. 1/255,0.5,0.5)`);
+  const [scale, mean, std] = [num(parts[0]!), parts[1]!.split(':').map(num), parts[2]!.split(':').map(num)];
+  if (std.some((s) => s === 0)) throw new InputError(`--preprocess ${v}: std cannot be 0`);
+  return { scale, mean, std };
 }
 
 /** `--gpu <host>`'s parser: a GpuHost, `chromium` still read as `browser` (its name before). */

@@ -11,11 +11,11 @@ import { reportHtml } from '../search/report/html.js';
 import type { ResultsDoc } from '../search/results.js';
 import type { SplitPlan } from '../search/sets.js';
 import { setupModel, statsFor, type ModelSetup } from './model-setup.js';
-import { executorOption, gpuHost, noteFallback, positiveInt } from './options.js';
+import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /** The options every choosing command (sweep, sensitivity, search) shares. */
-export interface SearchCommandOptions {
+export interface SearchCommandOptions extends ModelOptions {
   data?: string;
   stats?: string;
   calibImages: number;
@@ -29,7 +29,7 @@ export interface SearchCommandOptions {
 
 export function searchOptions(command: Command, validation: { images: number; note?: string } = { images: 2000 }): Command {
   return executorOption(
-    command
+    modelOptions(command)
       .option('--data <dataset>', "fashion-mnist, digits or a folder (default: the model card's dataset)")
       .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now)')
       .option('--calib-images <n>', 'calibration images: the first N of the training split', (v) => positiveInt(v, '--calib-images'), 512)
@@ -52,7 +52,7 @@ export interface SearchContext {
 
 /** The model, its statistics (from --stats, or calibrated now on the first images of the training split) and, where asked, a GPU. */
 export async function searchContext(modelPath: string, o: SearchCommandOptions, needsGpu: boolean): Promise<SearchContext> {
-  const m = setupModel(modelPath);
+  const m = setupModel(modelPath, o);
   const data = o.data ?? m.card?.dataset;
   if (data === undefined) throw new InputError('give --data: the model has no card naming its dataset');
   const runner = needsGpu || o.gpu !== undefined ? await openGpuRunner(o.gpu ?? 'node') : undefined;

@@ -31,14 +31,19 @@ export interface EvalResult {
  */
 export function imageInput(graph: Graph, layout?: string): { size: ImageSize; layout: ImageLayout } {
   if (graph.inputs.length !== 1) throw new InputError(`evaluation needs a model with one image input; this one has ${graph.inputs.length}`);
-  const s = graph.inputs[0]!.shape;
+  return imageInputOf(graph.inputs[0]!, layout);
+}
+
+/** The size and layout of one image input: channels (1 or 3) first (NCHW) or last (NHWC); `layout` breaks a tie (a 3x3x3 input). */
+export function imageInputOf(input: { readonly name: string; readonly shape: readonly (number | string)[] }, layout?: string): { size: ImageSize; layout: ImageLayout } {
+  const s = input.shape;
   const known = s.length === 4 && s.slice(1).every((d) => typeof d === 'number');
   const [, a, b, c] = s as [unknown, number, number, number];
   const first = known && (a === 1 || a === 3);
   const last = known && (c === 1 || c === 3);
   if (first && (layout !== 'NHWC' || !last)) return { size: [a, b, c], layout: 'NCHW' };
   if (last) return { size: [c, a, b], layout: 'NHWC' };
-  throw new InputError(`evaluation needs an image input of known size with 1 or 3 channels, first (NCHW) or last (NHWC); '${graph.inputs[0]!.name}' is [${s.join(',')}]`);
+  throw new InputError(`an image needs an input of known size with 1 or 3 channels, first (NCHW) or last (NHWC); '${input.name}' is [${s.join(',')}] (fix its size with --shape)`);
 }
 
 /** Channels, height and width of a graph's single image input (either layout). */

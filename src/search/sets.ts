@@ -17,6 +17,8 @@ export interface ModelInput {
   readonly size: ImageSize;
   readonly layout: ImageLayout;
   readonly pre: Preprocessing;
+  /** The model's fixed batch, where it has one: every batch has this size, and a short last one is left out. */
+  readonly batch?: number;
 }
 
 /** Images [start, start + count) of a split as batches in the model's layout, with their labels. */
@@ -24,7 +26,8 @@ export async function loadEvalSet(data: string, split: 'train' | 'test', start: 
   const ds = await openDataset(data, split, count, start);
   const batches: Tensor[] = [];
   const labels: number[] = [];
-  for await (const b of ds.batches(batchSize, m.size, m.pre, m.layout)) {
+  for await (const b of ds.batches(m.batch ?? batchSize, m.size, m.pre, m.layout)) {
+    if (m.batch !== undefined && b.x.shape[0] !== m.batch) continue;
     batches.push(b.x);
     labels.push(...b.labels);
   }

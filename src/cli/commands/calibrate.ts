@@ -4,25 +4,25 @@ import { InputError } from '../../errors.js';
 import { statsToFile } from '../../quant/calibration/stats-file.js';
 import { calibrateModel, setupModel } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
-import { executorOption, positiveInt } from '../options.js';
+import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { progressBar } from '../progress.js';
 
 const CALIBRATORS = ['max', 'percentile', 'entropy', 'mse'];
 
 export function registerCalibrate(program: Command): void {
-  executorOption(program
+  executorOption(modelOptions(program
     .command('calibrate')
     .description('collect activation statistics on calibration images (the training split), for quantize and eval')
     .argument('<model>', 'model file (.onnx)')
     .requiredOption('--data <dataset>', 'fashion-mnist, digits, or a folder (IDX files, or labelled image subfolders)')
     .requiredOption('-o, --output <file>', 'where to write the statistics (JSON)')
     .option('--images <n>', 'calibration images (the first N of the training split)', (v) => positiveInt(v, '--images'), 512)
-    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`))
-    .action(async (modelPath: string, opts: { data: string; output: string; images: number; calibrator?: string; executor: ExecutorChoice }) => {
+    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`)))
+    .action(async (modelPath: string, opts: ModelOptions & { data: string; output: string; images: number; calibrator?: string; executor: ExecutorChoice }) => {
       if (opts.calibrator && !CALIBRATORS.includes(opts.calibrator.split(':')[0]!)) {
         throw new InputError(`--calibrator ${opts.calibrator}: choose one of ${CALIBRATORS.join(', ')}`);
       }
-      const m = setupModel(modelPath);
+      const m = setupModel(modelPath, opts);
       const bar = progressBar('calibrate', false);
       const t0 = performance.now();
       let stats;

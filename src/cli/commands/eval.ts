@@ -17,12 +17,12 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
-import { executorOption, gpuHost, noteFallback, positiveInt } from '../options.js';
+import { batchFor, openTestSet, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
+import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
 
-interface EvalOptions {
+interface EvalOptions extends ModelOptions {
   data: string;
   limit?: number;
   batch: number;
@@ -47,7 +47,7 @@ async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, la
 }
 
 async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>, m: ModelSetup, opts: EvalOptions, label: string): Promise<EvalResult & { digest: string }> {
-  const dataset = await openDataset(opts.data, 'test', opts.limit ?? Infinity);
+  const dataset = await openTestSet(m, opts.data, opts.limit ?? Infinity);
   const digest = new OutputDigest();
   const bar = progressBar(label, Boolean(opts.json));
   try {
@@ -69,7 +69,7 @@ async function runEvalWith(run: (x: Tensor) => BackendRun | Promise<BackendRun>,
 }
 
 export function registerEval(program: Command): void {
-  executorOption(program
+  executorOption(modelOptions(program
     .command('eval')
     .description('top-1 accuracy of a model on a labelled dataset, float or quantized, with size and cost')
     .argument('<model>', 'model file (.onnx)')
@@ -81,11 +81,13 @@ export function registerEval(program: Command): void {
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
-    .option('--json', 'print one JSON document on stdout'))
+    .option('--json', 'print one JSON document on stdout')))
     .action(async (modelPath: string, opts: EvalOptions) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
       const backend = opts.backend as CpuBackend | 'gpu';
-      const m = setupModel(modelPath);
+      const m = setupModel(modelPath, opts);
+      // A model with a fixed batch takes only that many images at once.
+      opts.batch = batchFor(m, opts.batch, opts.batch === 64 ? undefined : '--batch');
       const floatOnly = backend === 'cpu-float' || (backend === 'gpu' && opts.config === 'float');
       if (backend === 'cpu-float' && opts.config && opts.config !== 'float') throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden, fake-quant or gpu)`);
       // Validate the config, then bring the GPU up, before any long work: a bad
@@ -125,7 +127,7 @@ export function registerEval(program: Command): void {
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test batch.
-          const first = await (await openDataset(opts.data, 'test', Math.min(64, opts.limit ?? 64))).batches(64, m.size, m.pre, m.layout).next();
+          const first = await (await openDataset(opts.data, 'test', Math.min(opts.batch, opts.limit ?? opts.batch))).batches(opts.batch, m.size, m.pre, m.layout).next();
           const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
           const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
           const { r, gpu } = planned !== undefined ? await onGpu(planned) : { r: await runEval(m, backend as CpuBackend, opts, `eval ${backend}`, qg), gpu: {} };

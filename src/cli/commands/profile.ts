@@ -9,12 +9,12 @@ import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { setupModel, statsFor, type ModelSetup } from '../model-setup.js';
+import { batchFor, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
-import { executorOption, gpuHost, positiveInt } from '../options.js';
+import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 
-interface ProfileOptions {
+interface ProfileOptions extends ModelOptions {
   config: string;
   stats?: string;
   data?: string;
@@ -45,7 +45,7 @@ async function profileInput(m: ModelSetup, data: string | undefined, batch: numb
 }
 
 export function registerProfile(program: Command): void {
-  executorOption(program
+  executorOption(modelOptions(program
     .command('profile')
     .description('per-layer GPU time of a model (timestamp queries): op, shape, bits, MACs, median time, GOP/s')
     .argument('<model>', 'model file (.onnx)')
@@ -57,9 +57,10 @@ export function registerProfile(program: Command): void {
     .option('--warmup <n>', 'runs before timing', (v) => positiveInt(v, '--warmup'), 3)
     .option('--repeats <n>', 'timed runs (the median is reported)', (v) => positiveInt(v, '--repeats'), 20)
     .option('--gpu <host>', `where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
-    .option('--json', 'print one JSON document on stdout (layers as an array)'))
+    .option('--json', 'print one JSON document on stdout (layers as an array)')))
     .action(async (modelPath: string, opts: ProfileOptions) => {
-      const m = setupModel(modelPath);
+      const m = setupModel(modelPath, opts);
+      opts.batch = batchFor(m, opts.batch, '--batch');
       const data = opts.data ?? m.card?.dataset;
       const float = opts.config === 'float';
       const parsed = float ? undefined : loadConfig(opts.config);

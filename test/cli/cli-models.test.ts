@@ -1,0 +1,160 @@
+/**
+ * Every command that runs a model takes models as third parties ship them:
+ * a TF.js layers model in NHWC fed from a folder of photos, an ONNX model
+ * with a fixed batch of 1 (calibrated and evaluated on more than one image),
+ * an ONNX model with symbolic height and width (evaluated with --shape), and
+ * `run` of one input quantized on the GPU, equal to the golden model bit for
+ * bit. Bad input: one clear line, exit 2.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { nsfwjsModelDir, withInputDims } from '../helpers/model-files.js';
+import { makePhotoSet } from '../helpers/photo-set.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'quantgpu-cli-models-'));
+const VGG = 'models/fashion-vgg.onnx';
+const RESNET = 'models/fashion-resnet.onnx';
+
+interface RunDoc {
+  backend: string;
+  config: string;
+  outputs: Record<string, { shape: number[]; data: number[] }>;
+  integers?: Record<string, number[]>;
+}
+
+interface EvalDoc {
+  images: number;
+  accuracy: number;
+  outputDigest: string;
+}
+
+/** The command's JSON document, after asserting it exited 0. */
+function json<T>(r: { code: number; stdout: string; stderr: string }): T {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A failure as the CLI reports one: exit 2 and one line on stderr naming the error. */
+function expectOneLine(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(2);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('note: '));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('a TF.js layers model in NHWC (nsfwjs MobileNetV2) from a folder of photos', () => {
+  let model: string;
+  let photos: string;
+  beforeAll(() => {
+    model = nsfwjsModelDir(join(dir, 'nsfwjs'));
+    photos = makePhotoSet(join(dir, 'photos'), 6, 224);
+  });
+
+  it('calibrates on the folder and runs a photo, float and quantized, laid out NHWC', async () => {
+    const stats = join(dir, 'nsfwjs-stats.json');
+    const c = await cli('calibrate', model, '--data', photos, '--images', '4', '-o', stats, '--preprocess', '1/255,0,1');
+    expect(c.code, c.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(stats, 'utf8')) as { images: number }).images).toBe(4);
+    const photo = '/usr/lib/python3/dist-packages/skimage/data/astronaut.png';
+    const float = json<RunDoc>(await cli('run', model, '--input', photo, '--json'));
+    const probs = Object.values(float.outputs)[0]!;
+    expect(probs.shape).toEqual([1, 5]);
+    expect(probs.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    const golden = json<RunDoc>(await cli('run', model, '--input', photo, '--backend', 'cpu-golden', '--config', 'w8a8', '--stats', stats, '--json'));
+    expect(golden.config).toBe('w8a8');
+    expect(Object.values(golden.outputs)[0]!.shape).toEqual([1, 5]);
+    expect(Object.keys(golden.integers ?? {}).length).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+describe('an ONNX model with a fixed batch of 1', () => {
+  let fixed: string;
+  beforeAll(() => {
+    fixed = withInputDims(VGG, join(dir, 'vgg-batch1.onnx'), [1, 1, 28, 28]);
+  });
+
+  it('calibrates on many images and evaluates in batches of 1, equal to the model with a free batch', async () => {
+    const stats = join(dir, 'vgg-batch1-stats.json');
+    const c = await cli('calibrate', fixed, '--data', 'fashion-mnist', '--images', '24', '-o', stats);
+    expect(c.code, c.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(stats, 'utf8')) as { images: number }).images).toBe(24);
+    const one = json<EvalDoc>(await cli('eval', fixed, '--data', 'fashion-mnist', '--limit', '40', '--backend', 'cpu-golden', '--stats', stats, '--json'));
+    const free = json<EvalDoc>(await cli('eval', VGG, '--data', 'fashion-mnist', '--limit', '40', '--backend', 'cpu-golden', '--stats', stats, '--json'));
+    expect(one.images).toBe(40);
+    expect(one.outputDigest).toBe(free.outputDigest);
+    expect(one.accuracy).toBe(free.accuracy);
+  }, 180_000);
+
+  it('profiles in its own batch, saying so when --batch asks for another', async () => {
+    const r = await cli('profile', fixed, '--config', 'float', '--batch', '4', '--warmup', '1', '--repeats', '1', '--gpu', 'node', '--json');
+    const doc = json<{ batch: number }>(r);
+    expect(doc.batch).toBe(1);
+    expect(r.stderr).toMatch(/note: .* takes batches of 1 .*--batch 4 does not apply/);
+  }, 180_000);
+});
+
+describe('an ONNX model with symbolic height and width', () => {
+  let symbolic: string;
+  beforeAll(() => {
+    symbolic = withInputDims(RESNET, join(dir, 'resnet-hw.onnx'), ['N', 1, 'H', 'W']);
+  });
+
+  it('is evaluated with --shape, equal to the model with a fixed size; without it, one line says to give it', async () => {
+    const shaped = json<EvalDoc>(await cli('eval', symbolic, '--shape', 'N,1,28,28', '--data', 'fashion-mnist', '--limit', '64', '--json'));
+    const plain = json<EvalDoc>(await cli('eval', RESNET, '--data', 'fashion-mnist', '--limit', '64', '--json'));
+    expect(shaped.images).toBe(64);
+    expect(shaped.accuracy).toBe(plain.accuracy);
+    expectOneLine(await cli('eval', symbolic, '--data', 'fashion-mnist', '--limit', '8'), /^InputError: an image needs an input of known size .*\[N,1,H,W\] \(fix its size with --shape\)$/);
+  }, 180_000);
+});
+
+describe('run: one input quantized', () => {
+  let stats: string;
+  beforeAll(async () => {
+    stats = join(dir, 'vgg-stats.json');
+    const c = await cli('calibrate', VGG, '--data', 'fashion-mnist', '--images', '64', '-o', stats);
+    expect(c.code, c.stderr).toBe(0);
+  }, 120_000);
+
+  it('--backend gpu equals cpu-golden bit for bit (integers and dequantized outputs); fake-quant lands on the same codes', async () => {
+    const args = ['run', VGG, '--input', 'models/fashion-vgg.input.npy', '--config', 'w8a8', '--stats', stats, '--json'];
+    const golden = json<RunDoc>(await cli(...args, '--backend', 'cpu-golden'));
+    const gpu = json<RunDoc>(await cli(...args, '--backend', 'gpu', '--gpu', 'node'));
+    expect(gpu.backend).toBe('gpu');
+    expect(golden.integers?.['logits']?.length).toBe(40);
+    expect(gpu.integers).toEqual(golden.integers);
+    // Dequantized in float32 on the GPU and in float64 then rounded on the CPU: within one float32 step.
+    const [g, c] = [gpu.outputs['logits']!.data, golden.outputs['logits']!.data];
+    expect(g.filter((v, i) => Math.abs(v - c[i]!) > 1e-6 * Math.max(1, Math.abs(c[i]!)))).toEqual([]);
+    const fake = json<RunDoc>(await cli(...args, '--backend', 'fake-quant'));
+    const a = fake.integers!['logits']!;
+    const b = golden.integers!['logits']!;
+    expect(a.filter((q, i) => Math.abs(q - b[i]!) > 1), 'codes more than one step from the golden model').toEqual([]);
+  }, 180_000);
+
+  it('refuses what it cannot do in one line, exit 2', async () => {
+    const base = ['run', VGG, '--input', 'models/fashion-vgg.input.npy'];
+    expectOneLine(await cli(...base, '--backend', 'cpu-golden', '--config', 'float'), /^InputError: --backend cpu-golden runs a quantized model/);
+    expectOneLine(await cli(...base, '--config', 'w8a8'), /^InputError: --config w8a8 needs a quantized backend/);
+    expectOneLine(await cli(...base, '--backend', 'tpu'), /^InputError: --backend tpu: choose one of cpu-float, cpu-golden, fake-quant, gpu$/);
+    expectOneLine(await cli(...base, '--preprocess', '1,2'), /^InputError: --preprocess 1,2: give scale,mean,std/);
+    expectOneLine(await cli(...base, '--shape', '1,-1,28,28'), /^InputError: --shape 1,-1,28,28: '-1' is neither a positive size nor a dimension name$/);
+  }, 120_000);
+});
+
+describe('the command line itself', () => {
+  const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'profile', 'sweep', 'sensitivity', 'search', 'merge'];
+
+  it('--help lists every command, and bin/quantgpu.js runs from a checkout with no build step', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout, c).toMatch(new RegExp(`^\\s+${c} \\[options\\]`, 'm'));
+    const bin = await promisify(execFile)(process.execPath, ['bin/quantgpu.js', '--help']);
+    for (const c of COMMANDS) expect(bin.stdout, c).toMatch(new RegExp(`^\\s+${c} \\[options\\]`, 'm'));
+  }, 60_000);
+});
