@@ -90,6 +90,16 @@ describe('an ONNX model with a fixed batch of 1', () => {
     expect(one.accuracy).toBe(free.accuracy);
   }, 180_000);
 
+  it('sweeps over sets cut into batches of 1', async () => {
+    const doc = json<{ sets: { test: { count: number } }; points: Array<{ label: string; images: number; accuracy: number }> }>(
+      await cli('sweep', fixed, '--data', 'fashion-mnist', '--weights', '8', '--acts', '8', '--limit', '16', '--validation-images', '16', '--calib-images', '16', '--json'),
+    );
+    expect(doc.sets.test.count).toBe(16);
+    expect(doc.points.map((p) => p.label)).toEqual(['w8a8 affine per-channel max']);
+    expect(doc.points[0]!.images).toBe(16);
+    expect(doc.points[0]!.accuracy).toBeGreaterThan(0.5);
+  }, 120_000);
+
   it('profiles in its own batch, saying so when --batch asks for another', async () => {
     const r = await cli('profile', fixed, '--config', 'float', '--batch', '4', '--warmup', '1', '--repeats', '1', '--gpu', 'node', '--json');
     const doc = json<{ batch: number }>(r);
