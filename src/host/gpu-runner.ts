@@ -33,10 +33,9 @@ export function gpuHostChoices(): string {
   return `${GPU_HOSTS.join(', ')}${aliases.length > 0 ? ` (or ${aliases.join('; ')})` : ''}`;
 }
 
-export interface ProfileOptions {
-  readonly warmup?: number;
-  readonly repeats?: number;
-}
+import type { ProfileOptions } from '../runtime/session.js';
+
+export type { ProfileOptions };
 
 /** A session as either runner gives it (the Node one is a Session itself). */
 export interface SessionHandle {

@@ -40,7 +40,7 @@ export interface QuantgpuPageApi {
   /** Fetches the encoded graph (graph-codec.ts) from `url` and makes a session; returns its id. */
   createSession(url: string, options: PlanOptions): Promise<Envelope<number>>;
   run(id: number, input: WireTensor): Promise<Envelope<WireResult>>;
-  profile(id: number, input: WireTensor, options: { warmup?: number; repeats?: number }): Promise<Envelope<SessionProfile>>;
+  profile(id: number, input: WireTensor, options: { warmup?: number; repeats?: number; roofline?: boolean }): Promise<Envelope<SessionProfile>>;
   memory(id: number, shape: number[]): Promise<Envelope<MemoryReport>>;
   dispose(id: number): Promise<Envelope<null>>;
   loseDevice(): Promise<Envelope<null>>;

@@ -11,7 +11,7 @@ import { base64ToFloat32, viewToBase64 } from '../io/base64.js';
 import type { Graph } from '../ir/graph.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { decodeGraph } from '../runtime/graph-codec.js';
-import { createSession, type Session } from '../runtime/session.js';
+import { createSession, type ProfileOptions, type Session } from '../runtime/session.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import { RunnerChecks } from './gpu-checks.js';
 import type { Envelope, QuantgpuPageApi, WireResult, WireTensor } from './page-api.js';
@@ -81,7 +81,7 @@ const calls = {
     };
     return out;
   },
-  profile(id: number, input: WireTensor, options: { warmup?: number; repeats?: number }) {
+  profile(id: number, input: WireTensor, options: ProfileOptions) {
     return session(id).profile(tensor(input), options);
   },
   memory(id: number, shape: number[]) {

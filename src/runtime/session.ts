@@ -30,9 +30,17 @@ import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
 import { validateForGpu } from './validate.js';
 import { median } from '../gpu/time-kernels.js';
-import type { LayerProfile, SessionProfile } from './profile.js';
+import { stepBytes, stepFloorMs, type LayerProfile, type SessionProfile } from './profile.js';
+import { measurePeaks, type AdapterPeaks } from '../gpu/peaks.js';
 import type { CommandGraph } from './steps.js';
 import { numel } from '../ir/shape.js';
+
+export interface ProfileOptions {
+  readonly warmup?: number;
+  readonly repeats?: number;
+  /** Measure the adapter's peaks (once per session) and give each layer its floor time (profile.ts). */
+  readonly roofline?: boolean;
+}
 
 export interface SessionOptions extends PlanOptions {
   /** The device to run on (from requestGpu); default: one requested for the session, destroyed by dispose(). */
@@ -92,6 +100,7 @@ export class Session {
   #lost: DeviceLostError | undefined;
   #disposed = false;
   #choice: Promise<KernelChoice> | undefined;
+  #peaks: Promise<AdapterPeaks> | undefined;
 
   /** @internal use createSession */
   constructor(gpu: Gpu, ownsGpu: boolean, model: Graph | QuantizedGraph, options: PlanOptions) {
@@ -154,10 +163,12 @@ export class Session {
    * timestamps (where the adapter has timestamp-query) and wall times are
    * kept; medians per layer.
    */
-  async profile(inputs: Inputs, options: { warmup?: number; repeats?: number } = {}): Promise<SessionProfile> {
+  async profile(inputs: Inputs, options: ProfileOptions = {}): Promise<SessionProfile> {
     const warmup = options.warmup ?? 2;
     const repeats = Math.max(1, options.repeats ?? 10);
     const p = await this.#prepare(inputs);
+    // Measured once per session, before the timed runs (a few seconds on an emulated adapter).
+    const peaks = options.roofline === true ? await this.#guard(() => (this.#peaks ??= measurePeaks(this.device, this.#cache, this.facts))) : undefined;
     const steps = p.graph.steps;
     // WebGPU caps a query set at 4096 queries: two per step.
     const timestamps = this.facts.timestampQuery && steps.length > 0 && 2 * steps.length <= 4096;
@@ -190,11 +201,14 @@ export class Session {
           }
           if (r >= warmup) walls.push(wall);
         }
-        const layers = new Map<string, { op: string; bits: string; macs: number; ms: number; shape: readonly number[] }>();
+        const layers = new Map<string, { op: string; bits: string; macs: number; ms: number; shape: readonly number[]; bytes: number; floorMs: number }>();
         steps.forEach((s, i) => {
           const outKey = Object.values(s.plan.buffers).find((b) => b.role === 'output');
           const shape = outKey !== undefined && outKey.role === 'output' ? (p.graph.tensors.get(outKey.tensor)?.shape ?? []) : [];
-          const l = layers.get(s.layer) ?? { op: s.op, bits: s.bits, macs: 0, ms: 0, shape };
+          const l = layers.get(s.layer) ?? { op: s.op, bits: s.bits, macs: 0, ms: 0, shape, bytes: 0, floorMs: 0 };
+          const bytes = stepBytes(s, p.graph);
+          l.bytes += bytes;
+          if (peaks !== undefined) l.floorMs += stepFloorMs(s, bytes, peaks);
           l.macs += s.macs;
           if (timestamps) l.ms += median(perStep[i]!);
           layers.set(s.layer, l);
@@ -207,6 +221,8 @@ export class Session {
           macs: l.macs,
           medianMs: timestamps ? l.ms : null,
           gops: timestamps && l.macs > 0 && l.ms > 0 ? (2 * l.macs) / (l.ms * 1e6) : null,
+          bytes: l.bytes,
+          floorMs: peaks === undefined ? null : l.floorMs,
         }));
         return {
           adapter: this.facts.description || this.facts.vendor || this.facts.architecture || 'unknown adapter',
@@ -217,6 +233,7 @@ export class Session {
           wallMs: median(walls),
           gpuMs: timestamps ? out.reduce((a, l) => a + (l.medianMs ?? 0), 0) : null,
           layers: out,
+          ...(peaks === undefined ? {} : { peaks }),
         };
       } finally {
         querySet?.destroy();

@@ -63,17 +63,24 @@ describe('eval --backend gpu', () => {
 
 describe('profile', () => {
   it('lists every layer with op, shape, bits, MACs, median time and GOP/s; MACs add up to the model', async () => {
-    const r = await cli('profile', MODEL, '--stats', stats, '--config', 'w8a8', '--batch', '4', '--repeats', '3', '--warmup', '1', '--gpu', 'node', '--json');
+    const r = await cli('profile', MODEL, '--stats', stats, '--config', 'w8a8', '--batch', '4', '--repeats', '3', '--warmup', '1', '--gpu', 'node', '--roofline', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const p = JSON.parse(r.stdout) as { batch: number; timestamps: boolean; wallMs: number; layers: Array<{ layer: string; op: string; shape: number[]; bits: string; macs: number; medianMs: number | null; gops: number | null }>; memory: { plannedBytes: number; naiveBytes: number } };
+    type Peaks = { f32Gflops: number; dot4Gops: number | null; unpackedDotGops: number; bandwidthGBs: number };
+    const p = JSON.parse(r.stdout) as { batch: number; timestamps: boolean; wallMs: number; peaks: Peaks; layers: Array<{ layer: string; op: string; shape: number[]; bits: string; macs: number; medianMs: number | null; gops: number | null; bytes: number; floorMs: number }>; memory: { plannedBytes: number; naiveBytes: number } };
     expect(p.batch).toBe(4);
     expect(p.timestamps).toBe(true);
     expect(p.wallMs).toBeGreaterThan(0);
     const macs = p.layers.reduce((a, l) => a + l.macs, 0);
     expect(macs).toBe(4 * summarize(loadModelFile(MODEL)).totals.macs!);
+    // The roofline: each layer's floor is its bytes at the copy bandwidth or its MACs at one of the integer dot rates, whichever is longer.
+    const rates = [p.peaks.dot4Gops ?? p.peaks.unpackedDotGops, p.peaks.unpackedDotGops];
     for (const l of p.layers) {
       expect(l.medianMs, l.layer).not.toBeNull();
       if (l.macs > 0) expect(l.gops ?? 0, l.layer).toBeGreaterThan(0);
+      expect(l.bytes, l.layer).toBeGreaterThan(0);
+      const memory = l.bytes / (p.peaks.bandwidthGBs * 1e6);
+      const compute = rates.map((g) => (2 * l.macs) / (g * 1e6));
+      expect(compute.some((c) => Math.abs(l.floorMs - Math.max(memory, c)) <= 1e-9 * Math.max(1, l.floorMs)), `${l.layer}: floor ${l.floorMs}`).toBe(true);
     }
     expect(p.layers.map((l) => l.op)).toEqual(expect.arrayContaining(['quantize+im2col 3x3', 'conv 3x3 im2col', 'conv 3x3', 'add', 'globalAvgPool', 'dense', 'dequantize']));
     expect(p.layers.find((l) => l.op === 'dense')!.bits).toBe('w8a8');
@@ -81,9 +88,9 @@ describe('profile', () => {
   }, 120_000);
 
   it('prints a table for people', async () => {
-    const r = await cli('profile', MODEL, '--config', 'float', '--data', 'digits', '--repeats', '2', '--warmup', '1');
+    const r = await cli('profile', MODEL, '--config', 'float', '--data', 'digits', '--repeats', '2', '--warmup', '1', '--roofline');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^adapter: .*via browser\nbatch 1, median of 2 runs after 1 warm-up: wall [\d.]+ ms per inference, GPU [\d.]+ ms \(sum of layers\)\nlayer +op +shape +bits +MACs +ms +GOP\/s\n/);
+    expect(r.stdout).toMatch(/^adapter: .*via browser\nbatch 1, median of 2 runs after 1 warm-up: wall [\d.]+ ms per inference, GPU [\d.]+ ms \(sum of layers\)\npeaks: f32 [\d.]+ GFLOP\/s, .* copy [\d.]+ GB\/s; .*\nlayer +op +shape +bits +MACs +ms +GOP\/s +floor ms +x floor\n/);
     expect(r.stdout).toMatch(/activation memory \d+ B in \d+ buffers/);
   }, 120_000);
 });

@@ -15,6 +15,7 @@ import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions }
 import { printJson } from '../output.js';
 
 interface ProfileOptions extends ModelOptions {
+  roofline?: boolean;
   config: string;
   stats?: string;
   data?: string;
@@ -57,6 +58,7 @@ export function registerProfile(program: Command): void {
     .option('--warmup <n>', 'runs before timing', (v) => positiveInt(v, '--warmup'), 3)
     .option('--repeats <n>', 'timed runs (the median is reported)', (v) => positiveInt(v, '--repeats'), 20)
     .option('--gpu <host>', `where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
+    .option('--roofline', "measure the adapter's peaks first and give each layer its floor: its MACs or its bytes at those rates, whichever takes longer")
     .option('--json', 'print one JSON document on stdout (layers as an array)')))
     .action(async (modelPath: string, opts: ProfileOptions) => {
       const m = setupModel(modelPath, opts);
@@ -78,7 +80,7 @@ export function registerProfile(program: Command): void {
         const x = await profileInput(m, data, opts.batch);
         const session = await runner.createSession(model);
         try {
-          const p = await session.profile(x, { warmup: opts.warmup, repeats: opts.repeats });
+          const p = await session.profile(x, { warmup: opts.warmup, repeats: opts.repeats, roofline: opts.roofline === true });
           const memory = await session.memory(x);
           const adapter = describeAdapter(await runner.facts());
           if (opts.json) printJson({ model: modelPath, config: configName, gpu: opts.gpu, ...p, adapter, memory });
