@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { QuantGpuError } from '../errors.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 import { registerInfo } from './commands/info.js';
 import { registerMerge } from './commands/merge.js';
 import { registerProfile } from './commands/profile.js';
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSensitivity(program);
   registerSearch(program);
   registerMerge(program);
+  registerExport(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

@@ -11,7 +11,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../src/io/npy.js';
 import { cli } from '../helpers/cli.js';
 import { nsfwjsModelDir, withInputDims } from '../helpers/model-files.js';
 import { makePhotoSet } from '../helpers/photo-set.js';
@@ -162,8 +164,29 @@ describe('run: one input quantized', () => {
   }, 120_000);
 });
 
+describe('export', () => {
+  it('writes a QDQ model that ONNX Runtime runs to the golden model predictions; refuses what QDQ cannot hold in one line', async () => {
+    const stats = join(dir, 'vgg-export-stats.json');
+    expect((await cli('calibrate', VGG, '--data', 'fashion-mnist', '--images', '64', '-o', stats)).code).toBe(0);
+    const out = join(dir, 'vgg-qdq.onnx');
+    const doc = json<{ format: string; bytes: number; integerWeights: number }>(await cli('export', VGG, '--stats', stats, '--config', 'w8a8', '-o', out, '--json'));
+    expect(doc.format).toBe('qdq');
+    expect(doc.integerWeights).toBe(6);
+    expect(readFileSync(out).byteLength).toBe(doc.bytes);
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    const x = readNpy(new Uint8Array(readFileSync('models/fashion-vgg.input.npy')), 'input');
+    const theirs = Object.values(await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x.data as Float32Array, x.shape) }))[0]!;
+    await session.release();
+    const golden = json<RunDoc>(await cli('run', VGG, '--input', 'models/fashion-vgg.input.npy', '--backend', 'cpu-golden', '--config', 'w8a8', '--stats', stats, '--json'));
+    const top = (d: ArrayLike<number>, n: number): number[] => Array.from({ length: d.length / n }, (_, r) => Array.from(d).slice(r * n, (r + 1) * n).reduce((b, v, i, a) => (v > a[b]! ? i : b), 0));
+    expect(top(theirs.data as Float32Array, 10)).toEqual(top(golden.outputs['logits']!.data, 10));
+    expectOneLine(await cli('export', VGG, '--stats', stats, '--config', 'w4a4', '-o', join(dir, 'never.onnx')), /^QuantConfigError: QDQ holds 8-bit activations only: tensor '.*' has 4-bit codes/);
+    expectOneLine(await cli('export', VGG, '--stats', stats, '--format', 'tflite', '-o', join(dir, 'never.onnx')), /^InputError: --format tflite: choose one of qdq$/);
+  }, 120_000);
+});
+
 describe('the command line itself', () => {
-  const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'profile', 'sweep', 'sensitivity', 'search', 'merge'];
+  const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'profile', 'sweep', 'sensitivity', 'search', 'merge', 'export'];
 
   it('--help lists every command, and bin/quantgpu.js runs from a checkout with no build step', async () => {
     const r = await cli('--help');

@@ -18,6 +18,8 @@ export interface WriteGraphOptions {
   rewrite?: (tensor: string) => TensorRewrite | undefined;
   /** The opset to declare (default WRITE_OPSET). */
   opset?: number;
+  /** Another way to write a constant (a QDQ model's integer weights and their DequantizeLinear): it must define the constant's name. */
+  constant?: (name: string) => ((b: OnnxModelBuilder, name: string) => void) | undefined;
 }
 
 /**
@@ -55,7 +57,12 @@ export function writeGraph(graph: Graph, options: WriteGraphOptions = {}): Writt
     }
   }
   const used = new Set(graph.layers.flatMap((l) => l.inputs));
-  for (const [name, c] of graph.constants) if (used.has(name)) b.initializer(name, c.shape, 'float32', c.data);
+  for (const [name, c] of graph.constants) {
+    if (!used.has(name)) continue;
+    const write = options.constant?.(name);
+    if (write) write(b, name);
+    else b.initializer(name, c.shape, 'float32', c.data);
+  }
 
   for (const layer of graph.layers) {
     const out = layer.outputs[0]!;

@@ -1,0 +1,54 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import type { ExecutorChoice } from '../../executor/executor.js';
+import { qdqToOnnx } from '../../export/onnx/qdq.js';
+import { PRESETS } from '../../quant/config.js';
+import { quantize } from '../../quant/pipeline.js';
+import { loadConfig, withStatsCalibrator } from '../config-option.js';
+import { loadCliModel, readStatsFile, setupModel, statsFor } from '../model-setup.js';
+import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
+import { printJson } from '../output.js';
+import { readModelCard } from '../../model/model-card.js';
+
+const FORMATS = ['qdq'] as const;
+
+interface ExportOptions extends ModelOptions {
+  config: string;
+  stats?: string;
+  data?: string;
+  calibImages: number;
+  format: string;
+  output: string;
+  json?: boolean;
+  executor: ExecutorChoice;
+}
+
+export function registerExport(program: Command): void {
+  executorOption(modelOptions(program
+    .command('export')
+    .description('write a quantized model as ONNX: QDQ (QuantizeLinear/DequantizeLinear, int8 weights per channel), as ONNX Runtime\'s quantizer lays it out')
+    .argument('<model>', 'model file (.onnx, or a TF.js model.json)')
+    .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file or inline JSON; QDQ holds 8-bit activations`, 'w8a8')
+    .option('--stats <file>', 'calibration statistics from `quantgpu calibrate`')
+    .option('--data <dataset>', "calibrate now on its training split when no --stats is given (default: the model card's dataset)")
+    .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
+    .option('--format <name>', `file format: ${FORMATS.join(', ')}`, 'qdq')
+    .requiredOption('-o, --output <file>', 'where to write the ONNX model')
+    .option('--json', 'print one JSON document on stdout')))
+    .action(async (modelPath: string, opts: ExportOptions) => {
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw new InputError(`--format ${opts.format}: choose one of ${FORMATS.join(', ')}`);
+      if (opts.config === 'float') throw new InputError('--config float: export writes a quantized model; give a quantized config');
+      const parsed = loadConfig(opts.config);
+      const graph = loadCliModel(modelPath, opts.shape);
+      const data = opts.data ?? readModelCard(modelPath)?.dataset;
+      if (opts.stats === undefined && data === undefined) throw new InputError('export needs calibration: give --stats or --data (the model has no card naming its dataset)');
+      const { tensors, calibrator } = opts.stats !== undefined ? readStatsFile(opts.stats) : await statsFor(setupModel(modelPath, opts), { ...opts, data, images: opts.calibImages });
+      const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+      const bytes = qdqToOnnx(qg);
+      writeFileSync(opts.output, bytes);
+      const counts = { quantizedTensors: qg.tensors.size, integerWeights: qg.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').length };
+      if (opts.json) printJson({ model: modelPath, format: opts.format, config: qg.config.name ?? 'custom', output: opts.output, bytes: bytes.byteLength, ...counts });
+      else process.stderr.write(`export: ${opts.format} of ${modelPath} (${qg.config.name ?? 'custom'}): ${counts.integerWeights} layers with int8 weights, ${counts.quantizedTensors} quantized tensors, ${bytes.byteLength} bytes -> ${opts.output}\n`);
+    });
+}
