@@ -1,3 +1,5 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { searchForWorkspaceRoot } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // One config for the demo page (Vite) and the tests (Vitest).
@@ -8,7 +10,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig(({ command }) => ({
   root: command === 'build' ? 'demo' : '.',
   base: command === 'build' ? './' : '/',
-  server: { host: '127.0.0.1' },
+  server: {
+    host: '127.0.0.1',
+    // node_modules may be a link to an install elsewhere (git worktrees sharing one): its files are served too.
+    fs: { allow: [searchForWorkspaceRoot(process.cwd()), ...(existsSync('node_modules') ? [realpathSync('node_modules')] : [])] },
+  },
+  // Pre-bundled, onnxruntime-web looks for its .wasm beside the bundle in .vite/deps, where it is not.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: { outDir: '../dist/demo', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
   test: {
     include: ['test/**/*.test.ts'],

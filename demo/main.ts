@@ -384,6 +384,8 @@ async function runConfigs(configs: Array<{ config: QuantConfig; label: string }>
   state.abort = abort;
   updateButtons();
   $('error').textContent = '';
+  // At once, before any await: whoever waits on the status sees this run, not the last one.
+  setState('run-status', 'running', 'starting…');
   try {
     let last: Point | undefined;
     for (const c of configs) last = await runOne(c.config, c.label, abort.signal);
@@ -431,6 +433,7 @@ function wire(): void {
     guarded(async () => {
       state.abort = new AbortController();
       updateButtons();
+      setState('calib-status', 'running', 'starting…');
       try {
         await runCalibration();
       } catch (e) {
