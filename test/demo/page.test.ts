@@ -41,29 +41,39 @@ function serve(dir: string): Promise<Server> {
 describe('the page (demo/, static build, headless Chromium)', () => {
   let dir: string;
   let server: Server | undefined;
-  let browser: Browser | undefined;
+  const browsers: Browser[] = [];
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'quantgpu-page-'));
     await build({ configFile: 'vite.config.ts', logLevel: 'error', build: { outDir: join(dir, 'site'), emptyOutDir: true } });
     server = await serve(join(dir, 'site'));
-    browser = await puppeteer.launch({ executablePath: findBrowser(), headless: true, args: [...CHROMIUM_FLAGS], protocolTimeout: 300_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const b of browsers) await b.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh browser on the page; its console errors, page errors and failed requests are collected in `problems`. */
+  async function open(flags: readonly string[]): Promise<void> {
+    const browser = await puppeteer.launch({ executablePath: findBrowser(), headless: true, args: [...flags], protocolTimeout: 300_000 });
+    browsers.push(browser);
     page = await browser.newPage();
+    problems = [];
     await page.setViewport({ width: 1280, height: 900 });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+    const { port } = server!.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.getElementById('error')!.textContent !== '', { timeout: 60_000 });
+    expect(await page.$eval('#error', (e) => e.textContent)).toBe('');
+  }
 
   /** Waits for a status element to leave `running`/`idle`; fails with the page's error when it ends in error. */
   async function settle(id: string, timeout: number): Promise<void> {
@@ -75,10 +85,7 @@ describe('the page (demo/, static build, headless Chromium)', () => {
   const download = (id: string): Promise<string> => page.evaluate((i: string) => fetch((document.getElementById(i) as HTMLAnchorElement).href).then((r) => r.text()), id);
 
   it('calibrates, takes a 4-bit layer from the table, runs 500 images on the GPU and shows what `quantgpu eval` gives', async () => {
-    const { port } = server!.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.getElementById('error')!.textContent !== '', { timeout: 60_000 });
-    expect(await page.$eval('#error', (e) => e.textContent)).toBe('');
+    await open(CHROMIUM_FLAGS);
     expect(await page.$eval('#gpu-status', (e) => (e as HTMLElement).dataset.gpu)).toMatch(/^(dot4|no-dot4)$/);
     expect(await page.$eval('#model', (e) => (e as HTMLSelectElement).value)).toBe('fashion-vgg');
 
@@ -128,6 +135,30 @@ describe('the page (demo/, static build, headless Chromium)', () => {
     expect(Math.abs(Number(shown.agreement) - cli.agreement)).toBeLessThanOrEqual(1 / IMAGES);
 
     await page.screenshot({ path: 'docs/app.png', fullPage: true });
+
+    // Cancel: the run stops between batches and says so; the numbers shown stay the last finished run's.
+    await page.click('#run');
+    await page.waitForFunction(() => Number((document.getElementById('run-progress') as HTMLProgressElement).value) > 0 && document.getElementById('run-status')!.dataset.state === 'running', { timeout: 60_000, polling: 50 });
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.getElementById('run-status')!.dataset.state !== 'running', { timeout: 60_000 });
+    expect(await page.$eval('#run-status', (e) => (e as HTMLElement).dataset.state)).toBe('cancelled');
+    expect(await page.$eval('#digest', (e) => (e as HTMLElement).dataset.value)).toBe(cli.outputDigest);
     expect(problems).toEqual([]);
   }, 240_000);
+
+  it('without WebGPU it says so and runs on the CPU golden model', async () => {
+    await open(CHROMIUM_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'));
+    expect(await page.$eval('#gpu-status', (e) => (e as HTMLElement).dataset.gpu)).toBe('none');
+    expect(await page.$eval('#gpu-status', (e) => e.textContent)).toMatch(/No WebGPU here .*CPU golden model/);
+    expect(await page.$eval('#backend', (e) => (e as HTMLSelectElement).value)).toBe('cpu-golden');
+    await page.$eval('#calib-count', (e) => ((e as HTMLInputElement).value = '128'));
+    await page.click('#calibrate');
+    await settle('calib-status', 60_000);
+    await page.$eval('#test-count', (e) => ((e as HTMLInputElement).value = '128'));
+    await page.click('#run');
+    await settle('run-status', 60_000);
+    expect(await page.$eval('#backend', (e) => (e as HTMLElement).dataset.value)).toBe('cpu-golden');
+    expect(Number(await page.$eval('#accuracy', (e) => (e as HTMLElement).dataset.value))).toBeGreaterThan(0.85);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });
