@@ -53,6 +53,8 @@ const state: {
   gpu?: Gpu;
   floats: Map<string, FloatReference>;
   points: Point[];
+  /** What the points were measured on (model, dataset, images, calibration): points of other sets would not compare. */
+  pointsOn?: string;
   abort?: AbortController;
 } = { layers: [], config: structuredClone(PRESETS.w8a8!), floats: new Map(), points: [] };
 
@@ -258,6 +260,9 @@ async function runOne(config: QuantConfig, label: string, signal: AbortSignal): 
   const backend = choice('backend').value as RunBackend;
   const qg = quantize(m.graph, state.stats!, config, backend === 'gpu' ? { gpu: state.gpu!.facts } : {});
   const float = await floatFor(m, test, dataset);
+  const on = `${m.name}|${dataset}|${test.count}|${state.calibratedOn}`;
+  if (state.pointsOn !== on) state.points = [];
+  state.pointsOn = on;
   const bar = $<HTMLProgressElement>('run-progress');
   bar.max = test.count;
   setState('run-status', 'running', `${label}: 0/${test.count}`);
