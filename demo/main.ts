@@ -1,165 +1,510 @@
-import { runGraph } from '../src/cpu/float-executor.js';
-import type { Tensor } from '../src/cpu/tensor.js';
-import type { Graph } from '../src/ir/graph.js';
-import { formatShape } from '../src/ir/shape.js';
-import { summarize } from '../src/ir/summary.js';
-import { readNpy } from '../src/io/npy.js';
-import { loadModel } from '../src/model/load-model.js';
-import { runQuantized } from '../src/cpu/golden/golden-executor.js';
-import { argmaxRows } from '../src/eval/evaluate.js';
-import { PRESETS } from '../src/quant/config.js';
-import { costReport } from '../src/quant/cost.js';
-import { calibrate, quantize } from '../src/quant/pipeline.js';
+/**
+ * The page: pick a model and a bundled dataset, calibrate, set bits per
+ * layer, run over the test set on the GPU (or the CPU golden model) and see
+ * the numbers `quantgpu eval` gives, with the report's charts. Element ids
+ * and data attributes (`data-state`, `data-value`, `data-layer`,
+ * `data-field`) are stable: test/demo/page.test.ts drives the page by them.
+ */
+import { inMemoryDataset, type LabelledImages } from '../src/data/dataset.js';
+import { imageInput } from '../src/eval/evaluate.js';
 import { requestGpu, type Gpu } from '../src/gpu/device.js';
-import { formatProfile } from '../src/runtime/profile.js';
-import { createSession } from '../src/runtime/session.js';
+import type { Graph } from '../src/ir/graph.js';
+import { DEFAULT_PREPROCESSING } from '../src/io/preprocessing.js';
+import { cardPreprocessing, type ModelCard } from '../src/model/card.js';
+import { loadModel, loadTfjsModel } from '../src/model/load-model.js';
+import type { TensorStats } from '../src/quant/calibration/tensor-stats.js';
+import { statsToFile } from '../src/quant/calibration/stats-file.js';
+import { PRESETS, type Bits, type QuantConfig } from '../src/quant/config.js';
+import { parseQuantConfig, quantConfigToJson } from '../src/quant/config-json.js';
+import { calibrate, quantize } from '../src/quant/pipeline.js';
+import { prepareForQuantization } from '../src/quant/prepare.js';
+import { profileChart, tradeoffChart, type ChartSpec } from '../src/search/report/charts.js';
+import type { ResultsDoc } from '../src/search/results.js';
+import { searchSpace } from '../src/search/space.js';
+import { DATASETS, fetchBytes, loadSlice, ZOO } from './app/assets.js';
+import { drawCharts } from './app/charts.js';
+import { addRule, applyEdit, renderLayerTable, type TableLayer } from './app/layer-table.js';
+import { BATCH, Cancelled, floatReference, runEvaluation, type FloatReference, type ModelInput, type RunBackend, type RunResult } from './app/run.js';
 
-const $ = (id: string): HTMLElement => document.getElementById(id)!;
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const input = (id: string): HTMLInputElement => $<HTMLInputElement>(id);
+const choice = (id: string): HTMLSelectElement => $<HTMLSelectElement>(id);
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+interface Model {
+  name: string;
+  graph: Graph;
+  card: ModelCard | undefined;
+  input: ModelInput;
 }
 
-function showSummary(graph: Graph): void {
-  const s = summarize(graph);
-  const rows = s.layers
-    .map((l) => `<tr><td>${l.name}</td><td>${l.activation && l.op !== 'activation' ? `${l.op}+${l.activation}` : l.op}</td><td>${l.outputShapes.map(formatShape).join(' ')}</td><td class="num">${l.parameters}</td><td class="num">${l.macs ?? '?'}</td></tr>`)
-    .join('');
-  $('summary').innerHTML =
-    `<table><tr><th>layer</th><th>op</th><th>output</th><th class="num">params</th><th class="num">MACs</th></tr>${rows}</table>` +
-    `<p>${s.totals.layers} layers, ${s.totals.parameters} parameters, ${s.totals.macs ?? '?'} MACs per image</p>`;
+interface Point {
+  label: string;
+  config: QuantConfig;
+  result: RunResult;
 }
 
-function showPredictions(x: Tensor, logits: Tensor, labels: number[], classes: string[], mean: number, std: number): void {
-  const [n, , h, w] = x.shape as [number, number, number, number];
-  const k = logits.shape[1]!;
-  $('images').innerHTML = '';
-  for (let i = 0; i < n; i++) {
-    const canvas = document.createElement('canvas');
-    canvas.width = w;
-    canvas.height = h;
-    const ctx = canvas.getContext('2d')!;
-    const img = ctx.createImageData(w, h);
-    for (let p = 0; p < h * w; p++) {
-      const v = Math.round(Math.min(255, Math.max(0, (x.data[i * h * w + p]! * std + mean) * 255)));
-      img.data.set([v, v, v, 255], p * 4);
-    }
-    ctx.putImageData(img, 0, 0);
-    const row = Array.from(logits.data.subarray(i * k, (i + 1) * k));
-    const best = row.indexOf(Math.max(...row));
-    const fig = document.createElement('figure');
-    fig.append(canvas);
-    const cap = document.createElement('figcaption');
-    cap.className = best === labels[i] ? 'ok' : 'bad';
-    cap.textContent = `${classes[best] ?? best} (label ${classes[labels[i]!] ?? labels[i]})`;
-    fig.append(cap);
-    $('images').append(fig);
-  }
+const state: {
+  model?: Model;
+  stats?: Map<string, TensorStats>;
+  calibratedOn?: string;
+  layers: TableLayer[];
+  config: QuantConfig;
+  gpu?: Gpu;
+  floats: Map<string, FloatReference>;
+  points: Point[];
+  /** What the points were measured on (model, dataset, images, calibration): points of other sets would not compare. */
+  pointsOn?: string;
+  abort?: AbortController;
+} = { layers: [], config: structuredClone(PRESETS.w8a8!), floats: new Map(), points: [] };
+
+function setState(id: string, s: 'idle' | 'running' | 'done' | 'error' | 'cancelled', text: string): void {
+  const el = $(id);
+  el.dataset.state = s;
+  el.textContent = text;
 }
 
-/** Calibrate on the bundled images, quantize with a few presets, and run the integer golden model. */
-async function showQuantized(graph: Graph, x: Tensor, floatTop: Int32Array, classes: string[]): Promise<void> {
-  const stats = await calibrate(graph, [x]);
-  const rows: string[] = [];
-  for (const name of ['w8a8', 'w8a8-pow2', 'w4a8', 'w4a4', 'w2a8']) {
-    const q = quantize(graph, stats, PRESETS[name]!);
-    const t0 = performance.now();
-    const r = runQuantized(q, { [graph.inputs[0]!.name]: x });
-    const ms = performance.now() - t0;
-    const top = argmaxRows(Object.values(r.outputs)[0]!);
-    const cost = costReport(q);
-    const same = top.filter((p, i) => p === floatTop[i]).length;
-    rows.push(
-      `<tr><td>${name}</td><td>${Array.from(top, (p) => classes[p] ?? p).join(', ')}</td><td class="num">${same}/${top.length}</td>` +
-        `<td class="num">${(cost.sizeBytes / 1024).toFixed(1)} KiB</td><td class="num">${((100 * cost.sizeBytes) / cost.float32Bytes).toFixed(1)}%</td>` +
-        `<td class="num">${((100 * cost.bops) / cost.int8Bops).toFixed(0)}%</td><td class="num">${ms.toFixed(0)} ms</td></tr>`,
-    );
-  }
-  $('quantized').innerHTML =
-    '<table><tr><th>config</th><th>predictions (integer golden model)</th><th class="num">agree with float</th><th class="num">size</th><th class="num">of float32</th><th class="num">bit-ops of int8</th><th class="num">time</th></tr>' +
-    rows.join('') +
-    '</table><p>Calibrated on these four images only: a real calibration uses hundreds (<code>quantgpu calibrate</code>).</p>';
+function showError(e: unknown): void {
+  const err = e as Error;
+  $('error').textContent = `${err.name}: ${err.message}`;
+  console.error(err);
 }
 
-/** The same configs on the GPU: integer kernels through WebGPU, checked against the golden model, with a per-layer profile. */
-async function showGpu(graph: Graph, x: Tensor, classes: string[]): Promise<void> {
-  const stats = await calibrate(graph, [x]);
-  let gpu: Gpu;
+/** Blob URLs of the save links, replaced as their content changes. */
+function setDownload(id: string, text: string): void {
+  const a = $<HTMLAnchorElement>(id);
+  if (a.href.startsWith('blob:')) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  a.hidden = false;
+}
+
+// ---- the GPU -------------------------------------------------------------
+
+async function findGpu(): Promise<void> {
+  const status = $('gpu-status');
+  const gpuOption = choice('backend').querySelector<HTMLOptionElement>('option[value="gpu"]')!;
   try {
-    gpu = await requestGpu();
-  } catch (err) {
-    $('gpu').textContent = `${(err as Error).name}: ${(err as Error).message}`;
+    state.gpu = await requestGpu();
+  } catch (e) {
+    // No WebGPU: say so plainly and run on the CPU golden model, which gives the same integers.
+    gpuOption.disabled = true;
+    choice('backend').value = 'cpu-golden';
+    status.className = 'warn';
+    status.dataset.gpu = 'none';
+    status.textContent = `No WebGPU here (${(e as Error).message}). Runs use the CPU golden model instead: the same integer arithmetic, bit for bit, only slower.`;
     return;
   }
-  const f = gpu.facts;
-  const rows: string[] = [];
-  let profile = '';
-  try {
-    for (const name of ['w8a8', 'w4a8']) {
-      const q = quantize(graph, stats, PRESETS[name]!);
-      const session = await createSession(q, { gpu });
-      try {
-        const r = await session.run(x);
-        const golden = runQuantized(q, { [graph.inputs[0]!.name]: x });
-        const out = Object.keys(golden.integers)[0]!;
-        const exact = golden.integers[out]!.every((v, i) => v === r.integers[out]![i]);
-        const top = argmaxRows(r.outputs[out]!);
-        const p = await session.profile(x, { repeats: 5 });
-        rows.push(
-          `<tr><td>${name}</td><td>${Array.from(top, (c) => classes[c] ?? c).join(', ')}</td><td class="${exact ? 'ok' : 'bad'}">${exact ? 'bit-exact' : 'DIFFERS'}</td>` +
-            `<td class="num">${p.wallMs.toFixed(1)} ms</td><td class="num">${p.gpuMs === null ? '-' : `${p.gpuMs.toFixed(1)} ms`}</td></tr>`,
-        );
-        if (name === 'w4a8') profile = `<h3>w4a8, per layer (timestamp queries, median of 5)</h3><pre>${formatProfile(p)}</pre>`;
-      } finally {
-        session.dispose();
-      }
-    }
-  } finally {
-    gpu.destroy();
-  }
-  $('gpu').innerHTML =
-    `<p>Adapter: ${[f.vendor, f.architecture, f.description].filter((s) => s !== '').join(' ') || 'unnamed'}; dot4I8Packed: ${f.dot4I8Packed}; timestamp-query: ${f.timestampQuery}</p>` +
-    '<table><tr><th>config</th><th>predictions (GPU)</th><th>against the golden model</th><th class="num">wall per batch</th><th class="num">GPU per batch</th></tr>' +
-    rows.join('') +
-    `</table>${profile}`;
+  const f = state.gpu.facts;
+  const name = [f.vendor, f.architecture, f.description].filter((s) => s !== '').join(' ') || 'unnamed adapter';
+  status.dataset.gpu = f.dot4I8Packed ? 'dot4' : 'no-dot4';
+  status.className = f.dot4I8Packed ? 'note' : 'warn';
+  status.textContent =
+    `WebGPU adapter: ${name}${f.isFallbackAdapter ? ' (a software fallback adapter)' : ''}; timestamp-query ${f.timestampQuery ? 'on' : 'off (no per-layer times)'}; ` +
+    (f.dot4I8Packed
+      ? 'dot4I8Packed available.'
+      : 'no dot4I8Packed: the GPU runs the scalar integer dot product (correct, slower). The CPU golden model is the other choice under Backend.');
 }
 
-async function show(bytes: Uint8Array, name: string): Promise<void> {
+// ---- model and data ------------------------------------------------------
+
+function modelInput(graph: Graph, card: ModelCard | undefined): ModelInput {
+  const pre = cardPreprocessing(card);
+  return { ...imageInput(graph, card?.input?.layout), pre: pre ?? DEFAULT_PREPROCESSING };
+}
+
+function useModel(name: string, raw: Graph, card: ModelCard | undefined): void {
+  const graph = prepareForQuantization(raw);
+  state.model = { name, graph, card, input: modelInput(graph, card) };
+  state.stats = undefined;
+  state.calibratedOn = undefined;
+  state.layers = [];
+  state.points = [];
+  $('charts').innerHTML = '';
+  $('metrics').innerHTML = '';
+  $('misclassified').innerHTML = '';
+  $('layers').innerHTML = '<tr><td class="note">calibrate first: the table lists the layers a config can set</td></tr>';
+  $<HTMLAnchorElement>('save-stats').hidden = true;
+  setState('calib-status', 'idle', '');
+  if (card?.dataset && DATASETS.includes(card.dataset)) choice('dataset').value = card.dataset;
+  const [c, h, w] = state.model.input.size;
+  $('model-info').textContent =
+    `${name}: ${graph.layers.length} layers, input ${state.model.input.layout} ${c}x${h}x${w}` +
+    (card?.floatAccuracy !== undefined ? `, float accuracy ${pct(card.floatAccuracy)} (model card)` : '') +
+    (cardPreprocessing(card) ? '' : '; no model card: pixels are fed as pixel/255');
+  updateButtons();
+}
+
+async function loadZooModel(name: string): Promise<void> {
+  const z = ZOO.find((m) => m.name === name)!;
+  useModel(name, loadModel(await fetchBytes(z.url, name)), z.card);
+}
+
+/** An .onnx file, or a TF.js model.json with its weight shards (in the manifest's order). */
+async function loadOwnModel(files: readonly File[]): Promise<void> {
+  const onnx = files.find((f) => f.name.endsWith('.onnx'));
+  if (onnx) return useModel(onnx.name, loadModel(new Uint8Array(await onnx.arrayBuffer())), undefined);
+  const json = files.find((f) => f.name.endsWith('.json'));
+  if (!json) throw new Error('choose an .onnx file, or a TF.js model.json with its weight files');
+  const modelJson = JSON.parse(await json.text()) as { weightsManifest?: Array<{ paths: string[] }> };
+  const paths = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths);
+  const shards = await Promise.all(
+    paths.map(async (p) => {
+      const f = files.find((x) => x.name === p.replace(/^.*\//, ''));
+      if (!f) throw new Error(`${json.name} names the weight file ${p}: choose it together with the model.json`);
+      return new Uint8Array(await f.arrayBuffer());
+    }),
+  );
+  const weights = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+  shards.reduce((at, s) => (weights.set(s, at), at + s.length), 0);
+  useModel(json.name, loadTfjsModel({ modelJson, weightData: weights.buffer }), undefined);
+}
+
+/** The first `n` images of a slice. */
+function firstImages(set: LabelledImages, n: number): LabelledImages {
+  const k = Math.min(n, set.count);
+  const per = set.channels * set.height * set.width;
+  return { ...set, count: k, pixels: set.pixels.subarray(0, k * per), labels: set.labels.subarray(0, k) };
+}
+
+// ---- calibration ---------------------------------------------------------
+
+async function runCalibration(): Promise<void> {
+  const m = state.model!;
+  const dataset = choice('dataset').value;
+  const train = firstImages(await loadSlice(dataset, 'train'), Math.max(1, Number(input('calib-count').value) || 512));
+  const bar = $<HTMLProgressElement>('calib-progress');
+  bar.max = train.count;
+  setState('calib-status', 'running', `calibrating on ${train.count} ${dataset} training images…`);
+  async function* batches() {
+    for await (const b of inMemoryDataset(train).batches(BATCH, m.input.size, m.input.pre, m.input.layout)) yield b.x;
+  }
   const t0 = performance.now();
-  const graph = loadModel(bytes);
-  showSummary(graph);
-  $('status').textContent = `${name}: imported in ${(performance.now() - t0).toFixed(0)} ms`;
+  let note = '';
+  state.stats = await calibrate(m.graph, batches(), {
+    onProgress: (n) => {
+      bar.value = n;
+    },
+    onFallback: (why) => (note = `; on quantgpu's executor (${why})`),
+  });
+  state.calibratedOn = `${dataset}:${train.count}`;
+  bar.value = train.count;
+  // The table lists what a config can set: layers with integer weights or an output of their own.
+  const qg = quantize(m.graph, state.stats, PRESETS.w8a8!);
+  const space = searchSpace(qg);
+  const names = [...new Set([...space.weightLayers, ...space.activationLayers])];
+  const order = new Map(qg.layers.map((l, i) => [l.name, i]));
+  state.layers = names
+    .sort((a, b) => order.get(a)! - order.get(b)!)
+    .map((name) => ({ name, kind: qg.layers[order.get(name)!]!.kind, weights: space.weightLayers.includes(name) }));
+  setDownload('save-stats', JSON.stringify(statsToFile(state.stats)));
+  setState('calib-status', 'done', `calibrated on ${train.count} images in ${((performance.now() - t0) / 1000).toFixed(1)} s${note}`);
+  renderConfig();
+}
+
+// ---- the config ----------------------------------------------------------
+
+function setConfig(c: QuantConfig): void {
+  state.config = c;
+  renderConfig();
+}
+
+function renderConfig(): void {
+  if (state.layers.length > 0) renderLayerTable($<HTMLTableElement>('layers'), state.layers, state.config);
+  const json = quantConfigToJson(state.config);
+  $<HTMLTextAreaElement>('config-json').value = json;
+  setDownload('save-config', json);
+  choice('preset').value = state.config.name && PRESETS[state.config.name] ? state.config.name : '';
+  $('config-error').textContent = '';
+  updateButtons();
+}
+
+/** An edit drops the preset's name: the config is no longer the preset. */
+function edited(c: QuantConfig): QuantConfig {
+  const { name: _name, ...rest } = c;
+  return rest;
+}
+
+function parseConfigText(text: string, source: string): QuantConfig {
+  const { $schema: _schema, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  return parseQuantConfig(rest, source);
+}
+
+// ---- runs ----------------------------------------------------------------
+
+function updateButtons(): void {
+  const busy = state.abort !== undefined;
+  const ready = state.model !== undefined && state.stats !== undefined;
+  $<HTMLButtonElement>('calibrate').disabled = busy || state.model === undefined;
+  $<HTMLButtonElement>('run').disabled = busy || !ready;
+  $<HTMLButtonElement>('sweep').disabled = busy || !ready;
+  $<HTMLButtonElement>('cancel').disabled = !busy;
+}
+
+async function floatFor(m: Model, test: LabelledImages, dataset: string): Promise<FloatReference> {
+  const key = `${m.name}|${dataset}|${test.count}`;
+  let f = state.floats.get(key);
+  if (!f) {
+    const bar = $<HTMLProgressElement>('run-progress');
+    bar.max = test.count;
+    setState('run-status', 'running', 'float reference…');
+    f = await floatReference(m.graph, test, m.input, (p) => (bar.value = p.done));
+    state.floats.set(key, f);
+  }
+  return f;
+}
+
+async function runOne(config: QuantConfig, label: string, signal: AbortSignal): Promise<Point> {
+  const m = state.model!;
+  const dataset = choice('dataset').value;
+  const test = firstImages(await loadSlice(dataset, 'test'), Math.max(1, Number(input('test-count').value) || 1000));
+  const backend = choice('backend').value as RunBackend;
+  const qg = quantize(m.graph, state.stats!, config, backend === 'gpu' ? { gpu: state.gpu!.facts } : {});
+  const float = await floatFor(m, test, dataset);
+  const on = `${m.name}|${dataset}|${test.count}|${state.calibratedOn}`;
+  if (state.pointsOn !== on) state.points = [];
+  state.pointsOn = on;
+  const bar = $<HTMLProgressElement>('run-progress');
+  bar.max = test.count;
+  setState('run-status', 'running', `${label}: 0/${test.count}`);
+  const result = await runEvaluation(qg, test, m.input, float, {
+    backend,
+    ...(state.gpu ? { gpu: state.gpu } : {}),
+    signal,
+    onProgress: (p) => {
+      bar.value = p.done;
+      $('run-status').textContent = `${label} on ${backend}: ${p.done}/${p.total}, accuracy so far ${pct(p.correct / p.done)}`;
+    },
+  });
+  const point = { label: `#${state.points.length + 1} ${label}`, config, result };
+  state.points.push(point);
+  showResult(point, test, m);
+  return point;
+}
+
+function showResult(p: Point, test: LabelledImages, m: Model): void {
+  const r = p.result;
+  const rows: Array<[string, string, string, string | number]> = [
+    ['config', 'config', p.label, p.label],
+    ['backend', 'backend', r.backend, r.backend],
+    ['images', 'images', String(r.images), r.images],
+    ['accuracy', 'accuracy', pct(r.accuracy), r.accuracy],
+    ['float-accuracy', 'float accuracy', pct(r.floatAccuracy), r.floatAccuracy],
+    ['agreement', 'agreement with float', pct(r.agreement), r.agreement],
+    ['size', 'size', `${(r.sizeBytes / 1024).toFixed(1)} KiB (${pct(r.sizeVsInt8)} of int8, ${pct(r.sizeVsFloat32)} of float32)`, r.sizeBytes],
+    ['bops', 'bit-operations', `${(r.bops / 1e9).toFixed(3)} G per image (${pct(r.bopsVsInt8)} of int8)`, r.bops],
+    ...(r.gpuMsPerImage !== undefined ? [['gpu-ms', 'GPU ms per image', r.gpuMsPerImage.toFixed(3), r.gpuMsPerImage] as [string, string, string, number]] : []),
+    ['seconds', 'seconds', r.seconds.toFixed(1), r.seconds],
+    ['digest', 'output digest', r.outputDigest, r.outputDigest],
+  ];
+  $('metrics').innerHTML = rows.map(([id, name, text]) => `<dt>${name}</dt><dd id="${id}">${text}</dd>`).join('');
+  for (const [id, , , value] of rows) $(id).dataset.value = String(value);
+  drawRunCharts(p);
+  showMisclassified(r, test, m);
+}
+
+/** Every run so far as a sweep's results file: the report's trade-off charts draw it. */
+function pointsDoc(): ResultsDoc {
+  const first = state.points[0]!.result;
+  return {
+    format: 'quantgpu-search-results',
+    version: 1,
+    command: 'sweep',
+    model: state.model!.name,
+    dataset: choice('dataset').value,
+    sets: { calibration: { split: 'train', start: 0, count: Number(state.calibratedOn?.split(':')[1] ?? 0) }, test: { split: 'test', start: 0, count: first.images } },
+    floatAccuracy: { test: first.floatAccuracy },
+    environment: state.gpu ? { adapter: state.gpu.facts.description || state.gpu.facts.vendor } : {},
+    points: state.points.map((p, i) => {
+      const r = p.result;
+      return {
+        id: i + 1,
+        label: p.label,
+        config: p.config,
+        backend: r.backend,
+        split: 'test',
+        images: r.images,
+        accuracy: r.accuracy,
+        agreement: r.agreement,
+        lossStdError: r.lossStdError,
+        sqnrDb: r.sqnrDb,
+        noise: r.noise,
+        sizeBytes: r.sizeBytes,
+        sizeVsInt8: r.sizeVsInt8,
+        bops: r.bops,
+        bopsVsInt8: r.bopsVsInt8,
+        ...(r.gpuMsPerImage !== undefined ? { gpuMsPerImage: r.gpuMsPerImage } : {}),
+      };
+    }),
+  };
+}
+
+function drawRunCharts(latest: Point): void {
+  const doc = pointsDoc();
+  const specs: Array<ChartSpec | undefined> = [tradeoffChart(doc, 'bops'), tradeoffChart(doc, 'size'), tradeoffChart(doc, 'gpu')];
+  if (latest.result.profile) specs.push(profileChart(latest.result.profile, `GPU time per layer of ${latest.label} (ms per image, batch ${latest.result.profile.batch}, median of ${latest.result.profile.repeats})`));
+  drawCharts(
+    $('charts'),
+    specs.filter((s): s is ChartSpec => s !== undefined),
+    (name) => {
+      const p = state.points.find((x) => x.label === name);
+      if (p) setConfig(structuredClone(p.config));
+    },
+  );
+}
+
+function showMisclassified(r: RunResult, test: LabelledImages, m: Model): void {
+  const box = $('misclassified');
+  box.innerHTML = '';
+  const classes = m.card?.classes ?? test.classes;
+  const name = (k: number): string => classes?.[k] ?? String(k);
+  const plane = test.height * test.width;
+  const per = test.channels * plane;
+  let shown = 0;
+  for (let i = 0; i < r.images && shown < 32; i++) {
+    if (r.predictions[i] === test.labels[i]) continue;
+    shown++;
+    const canvas = document.createElement('canvas');
+    canvas.width = test.width;
+    canvas.height = test.height;
+    const ctx = canvas.getContext('2d')!;
+    const img = ctx.createImageData(test.width, test.height);
+    for (let p = 0; p < plane; p++) {
+      // Pixels as the dataset stores them, brought to 0..255 by the model's scale (1/255, or 1/16 for digits).
+      const px = (c: number): number => Math.min(255, Math.round(test.pixels[i * per + (test.channels === 1 ? 0 : c) * plane + p]! * m.input.pre.scale * 255));
+      img.data.set([px(0), px(1), px(2), 255], p * 4);
+    }
+    ctx.putImageData(img, 0, 0);
+    const fig = document.createElement('figure');
+    const cap = document.createElement('figcaption');
+    cap.innerHTML = `#${i}: <b>${name(r.predictions[i]!)}</b><br>(is ${name(test.labels[i]!)})`;
+    fig.append(canvas, cap);
+    box.append(fig);
+  }
+  if (shown === 0) box.textContent = 'none';
+}
+
+/** Runs `configs` in turn with progress and cancel; the status ends as done, cancelled or error. */
+async function runConfigs(configs: Array<{ config: QuantConfig; label: string }>): Promise<void> {
+  const abort = new AbortController();
+  state.abort = abort;
+  updateButtons();
+  $('error').textContent = '';
+  // At once, before any await: whoever waits on the status sees this run, not the last one.
+  setState('run-status', 'running', 'starting…');
+  try {
+    let last: Point | undefined;
+    for (const c of configs) last = await runOne(c.config, c.label, abort.signal);
+    setState('run-status', 'done', `done: ${last!.label}, ${pct(last!.result.accuracy)} on ${last!.result.images} images in ${last!.result.seconds.toFixed(1)} s`);
+  } catch (e) {
+    if (e instanceof Cancelled) setState('run-status', 'cancelled', 'cancelled');
+    else {
+      setState('run-status', 'error', 'failed: see below');
+      showError(e);
+    }
+  } finally {
+    state.abort = undefined;
+    updateButtons();
+  }
+}
+
+const labelOf = (c: QuantConfig): string => c.name ?? 'custom';
+
+// ---- wiring --------------------------------------------------------------
+
+async function guarded(f: () => Promise<void> | void): Promise<void> {
+  try {
+    $('error').textContent = '';
+    await f();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function wire(): void {
+  choice('model').addEventListener('change', () => guarded(() => loadZooModel(choice('model').value)));
+  input('model-file').addEventListener('change', () => guarded(() => loadOwnModel(Array.from(input('model-file').files ?? []))));
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    void guarded(() => loadOwnModel(Array.from(e.dataTransfer?.files ?? [])));
+  });
+  choice('dataset').addEventListener('change', () => {
+    // Statistics and float references belong to one dataset.
+    state.stats = undefined;
+    setState('calib-status', 'idle', 'dataset changed: calibrate again');
+    updateButtons();
+  });
+  $('calibrate').addEventListener('click', () =>
+    guarded(async () => {
+      state.abort = new AbortController();
+      updateButtons();
+      setState('calib-status', 'running', 'starting…');
+      try {
+        await runCalibration();
+      } catch (e) {
+        setState('calib-status', 'error', 'failed');
+        throw e;
+      } finally {
+        state.abort = undefined;
+        updateButtons();
+      }
+    }),
+  );
+  choice('preset').addEventListener('change', () => {
+    const p = PRESETS[choice('preset').value];
+    if (p) setConfig(structuredClone(p));
+  });
+  $('layers').addEventListener('change', (e) => {
+    const el = e.target as HTMLInputElement | HTMLSelectElement;
+    const row = el.closest('tr');
+    const field = el.dataset.field;
+    if (!row?.dataset.layer || !field) return;
+    const value = el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : el.value;
+    void guarded(() => setConfig(edited(applyEdit(state.config, row.dataset.layer!, field as Parameters<typeof applyEdit>[2], value))));
+  });
+  $('add-rule').addEventListener('click', () =>
+    guarded(() => {
+      const pattern = input('rule-pattern').value.trim();
+      if (pattern === '') throw new Error('a rule needs a layer name or glob, e.g. /features/*');
+      const setting = input('rule-float').checked ? 'float' : { weightBits: Number(choice('rule-wbits').value) as Bits, activationBits: Number(choice('rule-abits').value) as Bits };
+      setConfig(edited(addRule(state.config, pattern, setting)));
+    }),
+  );
+  $('apply-json').addEventListener('click', () =>
+    guarded(() => {
+      try {
+        setConfig(parseConfigText($<HTMLTextAreaElement>('config-json').value, 'config'));
+      } catch (e) {
+        $('config-error').textContent = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    }),
+  );
+  input('load-config').addEventListener('change', () =>
+    guarded(async () => {
+      const f = input('load-config').files?.[0];
+      if (!f) return;
+      try {
+        setConfig(parseConfigText(await f.text(), f.name));
+      } catch (e) {
+        $('config-error').textContent = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    }),
+  );
+  $('run').addEventListener('click', () => void runConfigs([{ config: structuredClone(state.config), label: labelOf(state.config) }]));
+  $('sweep').addEventListener('click', () => void runConfigs(['w8a8', 'w4a8', 'w4a4', 'w2a8'].map((n) => ({ config: structuredClone(PRESETS[n]!), label: n }))));
+  $('cancel').addEventListener('click', () => state.abort?.abort());
 }
 
 async function start(): Promise<void> {
-  const [model, input, labels, card] = await Promise.all([
-    fetchBytes('/models/fashion-vgg.onnx'),
-    fetchBytes('/models/fashion-vgg.input.npy'),
-    fetch('/models/fashion-vgg.labels.json').then((r) => r.json() as Promise<number[]>),
-    fetch('/models/fashion-vgg.json').then((r) => r.json() as Promise<{ classes: string[]; input: { mean: number[]; std: number[] } }>),
-  ]);
-  await show(model, 'fashion-vgg');
-  const graph = loadModel(model);
-  const x = readNpy(input);
-  const t0 = performance.now();
-  const out = Object.values(runGraph(graph, { [graph.inputs[0]!.name]: x }))[0]!;
-  $('status').textContent += `; ${x.shape[0]} images in ${(performance.now() - t0).toFixed(0)} ms on the CPU float executor`;
-  showPredictions(x, out, labels, card.classes, card.input.mean[0]!, card.input.std[0]!);
-  await showQuantized(graph, x, argmaxRows(out), card.classes);
-  await showGpu(graph, x, card.classes);
-  ($('file') as HTMLInputElement).addEventListener('change', async (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (!f) return;
-    try {
-      await show(new Uint8Array(await f.arrayBuffer()), f.name);
-    } catch (err) {
-      $('status').textContent = `${(err as Error).name}: ${(err as Error).message}`;
-    }
-  });
+  choice('model').innerHTML = ZOO.map((m) => `<option value="${m.name}">${m.name}${m.card?.dataset ? ` (${m.card.dataset})` : ''}</option>`).join('');
+  choice('dataset').innerHTML = DATASETS.map((d) => `<option value="${d}">${d} (bundled)</option>`).join('');
+  choice('preset').innerHTML = '<option value="">(custom)</option>' + Object.keys(PRESETS).map((p) => `<option value="${p}">${p}</option>`).join('');
+  wire();
+  renderConfig();
+  const initial = ZOO.find((m) => m.name === 'fashion-vgg') ?? ZOO[0]!;
+  choice('model').value = initial.name;
+  await Promise.all([findGpu(), loadZooModel(initial.name)]);
+  document.body.dataset.ready = 'true';
 }
 
-start().catch((err: Error) => {
-  $('status').textContent = `${err.name}: ${err.message}`;
-});
+start().catch(showError);

@@ -2,6 +2,10 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors.js';
 import type { Tensor } from '../cpu/tensor.js';
+import type { Preprocessing } from './preprocessing.js';
+
+// In a file of their own so that the page can import them without the PNG and JPEG decoders (Node streams).
+export { DEFAULT_PREPROCESSING, type Preprocessing } from './preprocessing.js';
 
 export interface RgbaImage {
   width: number;
@@ -9,15 +13,6 @@ export interface RgbaImage {
   /** RGBA, 8 bits a channel, row-major. */
   data: Uint8Array;
 }
-
-/** How pixels become the model's numbers: value = (pixel * scale - mean[c]) / std[c]. */
-export interface Preprocessing {
-  scale: number;
-  mean: number[];
-  std: number[];
-}
-
-export const DEFAULT_PREPROCESSING: Preprocessing = { scale: 1 / 255, mean: [0], std: [1] };
 
 export function decodeImage(bytes: Uint8Array, what: string): RgbaImage {
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
  * The demo page (and any browser user) must never pull a Node built-in
  * through its imports: Vite would externalize it and the page would die at
  * run time. Follow the relative imports from the demo's entry and list every
- * `node:` module reached, with the chain that reaches it.
+ * `node:` module (or Node-only package) reached, with the chain that reaches it.
  */
+/** Packages built on Node's streams and modules: a page that imports them dies at load (pngjs: `util.inherits`). */
+const NODE_ONLY = ['pngjs', 'onnxruntime-node', 'puppeteer-core', 'esbuild', 'webgpu'];
+
 function nodeImports(entry: string): string[] {
   const seen = new Set<string>();
   const found: string[] = [];
@@ -18,7 +21,7 @@ function nodeImports(entry: string): string[] {
     for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
       const spec = m[1]!;
       if (/^import\s+type\s/.test(m[0].trim()) || /^export\s+type\s/.test(m[0].trim())) continue;
-      if (spec.startsWith('node:')) found.push([...chain, file, spec].join(' -> '));
+      if (spec.startsWith('node:') || NODE_ONLY.includes(spec)) found.push([...chain, file, spec].join(' -> '));
       else if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), [...chain, file]);
     }
   };

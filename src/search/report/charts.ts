@@ -1,6 +1,7 @@
 import type { EChartsOption } from 'echarts';
 import { paretoFront } from '../pareto.js';
 import type { ResultsDoc } from '../results.js';
+import type { SessionProfile } from '../../runtime/profile.js';
 
 /**
  * The report's charts as data: each an ECharts option built from a results
@@ -165,6 +166,15 @@ export function gpuTimesChart(doc: ResultsDoc): ChartSpec | undefined {
     { name: 'ms per image' },
     lanes.map((l) => ({ name: `${l}-bit weight lanes`, data: layers.map((n) => round(t[l]![n] ?? 0, 4)) })),
   );
+}
+
+/** One profile's GPU time per layer (ms per image, from timestamp queries), in network order: the page's chart of a run. */
+export function profileChart(p: SessionProfile, title = `GPU time per layer (ms per image, median of ${p.repeats}, batch ${p.batch}, ${p.adapter})`): ChartSpec | undefined {
+  if (!p.timestamps) return undefined;
+  const layers = p.layers.filter((l) => l.medianMs !== null);
+  return layerBars('profile', title, layers.map((l) => l.layer), { name: 'ms per image' }, [
+    { name: 'GPU time', data: layers.map((l) => round(l.medianMs! / p.batch, 4)) },
+  ]);
 }
 
 /** Every chart a file can give, in the report's order. */
