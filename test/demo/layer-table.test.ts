@@ -47,8 +47,8 @@ describe('profileChart', () => {
     wallMs: 10,
     gpuMs: timestamps ? 6 : null,
     layers: [
-      { layer: '/a/Conv', op: 'conv', shape: [4, 8, 4, 4], bits: 'w4a8', macs: 100, medianMs: timestamps ? 4 : null, gops: null },
-      { layer: '/b/Gemm', op: 'dense', shape: [4, 10], bits: 'w8a8', macs: 10, medianMs: timestamps ? 2 : null, gops: null },
+      { layer: '/a/Conv', op: 'conv', shape: [4, 8, 4, 4], bits: 'w4a8', macs: 100, medianMs: timestamps ? 4 : null, gops: null, bytes: 1000, floorMs: null },
+      { layer: '/b/Gemm', op: 'dense', shape: [4, 10], bits: 'w8a8', macs: 10, medianMs: timestamps ? 2 : null, gops: null, bytes: 100, floorMs: null },
     ],
   });
 
