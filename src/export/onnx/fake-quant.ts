@@ -82,6 +82,17 @@ function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: numb
   };
 }
 
+/** x -> DequantizeLinear(QuantizeLinear(x)) of an 8-bit tensor: uint8 with its zero point for affine tensors, int8 for the others. */
+export function quantizeDequantize(p: QParams): TensorRewrite {
+  return (b, raw, out) => {
+    const scale = b.floatScalar(p.scale);
+    const zp = b.intScalar(p.zeroPoint, p.scheme === 'affine' ? 'uint8' : 'int8');
+    const q = b.fresh(`${out}/quantized`);
+    b.node('QuantizeLinear', [raw, scale, zp], [q]);
+    b.node('DequantizeLinear', [q, scale, zp], [out]);
+  };
+}
+
 /**
  * Nodes for x -> dequantize(quantize(x)) with parameters `p` (docs/quantization.md
  * eq. 1, 4-5): r = (clamp(roundHalfEven(x / S) + Z, lo, hi) - Z) * S.
@@ -95,15 +106,7 @@ function requantizeLike(l: QMatmulLayer, pIn: QParams, pOut: QParams, rank: numb
  *   QuantizeLinear knows only the widths of its integer types.
  */
 export function roundToGrid(p: QParams): TensorRewrite {
-  if (p.bits === 8 && p.scheme !== 'pow2') {
-    return (b, raw, out) => {
-      const scale = b.floatScalar(p.scale);
-      const zp = b.intScalar(p.zeroPoint, p.scheme === 'affine' ? 'uint8' : 'int8');
-      const q = b.fresh(`${out}/quantized`);
-      b.node('QuantizeLinear', [raw, scale, zp], [q]);
-      b.node('DequantizeLinear', [q, scale, zp], [out]);
-    };
-  }
+  if (p.bits === 8 && p.scheme !== 'pow2') return quantizeDequantize(p);
   return (b, raw, out) => {
     const scale = b.floatScalar(p.scale);
     const step = (op: string, input: string, operands: string[], name: string): string => {

@@ -18,7 +18,8 @@ import { QuantConfigError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
-import { writeGraph, type TensorRewrite } from './float-graph.js';
+import { quantizeDequantize } from './fake-quant.js';
+import { writeGraph } from './float-graph.js';
 
 /** Why a quantized graph has no QDQ form (activations wider or narrower than 8 bits), or []. */
 export function qdqProblems(qg: QuantizedGraph): string[] {
@@ -49,17 +50,6 @@ export function qdqToOnnx(qg: QuantizedGraph): Uint8Array {
     },
     constant: (name) => weights.get(name),
   }).bytes;
-}
-
-/** x -> DequantizeLinear(QuantizeLinear(x)): uint8 with its zero point for affine tensors, int8 with zero for the others. */
-function quantizeDequantize(p: QParams): TensorRewrite {
-  return (b, raw, out) => {
-    const scale = b.floatScalar(p.scale);
-    const zp = b.intScalar(p.zeroPoint, p.scheme === 'affine' ? 'uint8' : 'int8');
-    const q = b.fresh(`${out}/quantized`);
-    b.node('QuantizeLinear', [raw, scale, zp], [q]);
-    b.node('DequantizeLinear', [q, scale, zp], [out]);
-  };
 }
 
 /** The layer's integer weights as int8 [M, ...], dequantized per output channel (axis 0) into `name`. */
