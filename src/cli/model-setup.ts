@@ -48,8 +48,17 @@ export function fixedBatch(graph: Graph): number | undefined {
  */
 export function batchFor(m: Pick<ModelSetup, 'batch' | 'path'>, asked: number, flag?: string): number {
   if (m.batch === undefined || m.batch === asked) return asked;
-  if (flag !== undefined) process.stderr.write(`note: ${m.path} takes batches of ${m.batch} (its input's first dimension); ${flag} ${asked} does not apply\n`);
+  if (flag !== undefined) noteOnce(`${m.path} takes batches of ${m.batch} (its input's first dimension); ${flag} ${asked} does not apply`);
   return m.batch;
+}
+
+const noted = new Set<string>();
+
+/** A note on stderr, said once however often the work reaches it (eval opens the test set for float and for the quantized pass). */
+function noteOnce(text: string): void {
+  if (noted.has(text)) return;
+  noted.add(text);
+  process.stderr.write(`note: ${text}\n`);
 }
 
 /** A count of images rounded down to whole fixed batches (a model with a fixed batch of b cannot take a partial one). */
@@ -57,7 +66,7 @@ export function wholeBatches(m: Pick<ModelSetup, 'batch' | 'path'>, count: numbe
   if (m.batch === undefined || m.batch === 1 || !Number.isFinite(count) || count % m.batch === 0) return count;
   const whole = Math.floor(count / m.batch) * m.batch;
   if (whole === 0) throw new InputError(`${m.path} takes batches of ${m.batch}; ${count} ${what} do not fill one`);
-  process.stderr.write(`note: ${m.path} takes batches of ${m.batch}: ${whole} of the ${count} ${what}\n`);
+  noteOnce(`${m.path} takes batches of ${m.batch}: ${whole} of the ${count} ${what}`);
   return whole;
 }
 
@@ -70,7 +79,12 @@ export function setupModel(path: string, o: ModelOptions = {}): ModelSetup {
     process.stderr.write(`note: ${path} has no model card with input.scale/mean/std; feeding pixel/255 (--preprocess sets it)\n`);
   }
   const batch = fixedBatch(graph);
-  return { path, graph, card, pre, ...imageInput(graph, card?.input?.layout), ...(batch === undefined ? {} : { batch }) };
+  const input = imageInput(graph, card?.input?.layout);
+  const channels = input.size[0];
+  for (const [what, values] of [['mean', pre.mean], ['std', pre.std]] as const) {
+    if (values.length !== 1 && values.length !== channels) throw new InputError(`${o.preprocess ? '--preprocess' : `the model card of ${path}`}: ${values.length} ${what} values for an input of ${channels} channel(s); give one, or one per channel`);
+  }
+  return { path, graph, card, pre, ...input, ...(batch === undefined ? {} : { batch }) };
 }
 
 /** Calibration statistics over the first `images` training images of a dataset (in the model's fixed batch, where it has one). */

@@ -41,21 +41,23 @@ export interface ModelOptions {
 export function modelOptions(command: Command): Command {
   return command
     .option('--shape <dims>', 'fix an input shape: 1,3,224,224 or name=N,3,224,224 (a name keeps a dimension symbolic; repeatable)', collect, [])
-    .option('--preprocess <scale,mean,std>', 'image preprocessing when the model has no card: x = (pixel * scale - mean) / std, mean and std per channel with ":" (1/255,0.485:0.456:0.406,0.229:0.224:0.225)', parsePreprocess);
+    .option('--preprocess <scale,mean,std>', 'image preprocessing (over the model card\'s): x = (pixel * scale - mean) / std, mean and std one value or one per channel with ":" (1/255,0.485:0.456:0.406,0.229:0.224:0.225)', parsePreprocess);
 }
 
 /** `scale,mean,std`: scale a number or a fraction (1/255); mean and std one number or one per channel, joined by ':'. */
 export function parsePreprocess(v: string): Preprocessing {
   const parts = v.split(',').map((s) => s.trim());
-  const num = (s: string): number => {
+  const num = (text: string): number => {
+    const s = text.trim();
     const m = /^([-+]?[\d.]+(?:e[-+]?\d+)?)(?:\/([\d.]+(?:e[-+]?\d+)?))?$/i.exec(s);
     const x = m === null ? NaN : Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
-    if (!Number.isFinite(x)) throw new InputError(`--preprocess ${v}: '${s}' is not a number`);
+    if (!Number.isFinite(x)) throw new InputError(`--preprocess ${v}: '${s}' is not a finite number`);
     return x;
   };
   if (parts.length !== 3) throw new InputError(`--preprocess ${v}: give scale,mean,std (e.g. 1/255,0.5,0.5)`);
   const [scale, mean, std] = [num(parts[0]!), parts[1]!.split(':').map(num), parts[2]!.split(':').map(num)];
-  if (std.some((s) => s === 0)) throw new InputError(`--preprocess ${v}: std cannot be 0`);
+  if (!(scale > 0)) throw new InputError(`--preprocess ${v}: the scale must be positive`);
+  if (std.some((s) => !(s > 0))) throw new InputError(`--preprocess ${v}: every std must be positive`);
   return { scale, mean, std };
 }
 

@@ -20,6 +20,8 @@ export interface EvalSet {
   readonly name: string;
   readonly batches: readonly Tensor[];
   readonly labels: Int32Array;
+  /** The model's fixed batch, where it has one: every batch is this size, and the set is cut only between batches. */
+  readonly batch?: number;
 }
 
 /**

@@ -91,7 +91,8 @@ export async function gpuLayerTimes(runner: GpuRunner, evaluator: Evaluator, bas
   const out: LayerTimes = {};
   // The first images of the evaluator's set: a profile wants a batch, not the whole set.
   const first = evaluator.set.batches[0]!;
-  const batch = Math.min(images, first.shape[0]!);
+  // A fixed-batch model takes its own batch only.
+  const batch = evaluator.set.batch ?? Math.min(images, first.shape[0]!);
   const x: Tensor = { shape: [batch, ...first.shape.slice(1)], data: first.data.slice(0, (batch * first.data.length) / first.shape[0]!) };
   for (const lane of lanes) {
     const session = await runner.createSession(evaluator.quantize({ default: { ...base, weightBits: lane } }));

@@ -32,7 +32,7 @@ export async function loadEvalSet(data: string, split: 'train' | 'test', start: 
     labels.push(...b.labels);
   }
   if (labels.length === 0) throw new InputError(`${data}: no ${split} images from ${start} on for the ${name} set`);
-  return { name, batches, labels: Int32Array.from(labels) };
+  return { name, batches, labels: Int32Array.from(labels), ...(m.batch === undefined ? {} : { batch: m.batch }) };
 }
 
 /** The validation set: the training images after the calibration ones, never the test split. */
@@ -49,8 +49,10 @@ export function testSet(data: string, plan: SplitPlan, m: ModelInput): Promise<E
  * that straddles the cut is sliced). The search chooses on the first part
  * and confirms on the second, which nothing before the confirmation saw.
  */
-export function splitEvalSet(set: EvalSet, n: number, names: readonly [string, string]): [EvalSet, EvalSet] {
-  if (!(Number.isInteger(n) && n > 0 && n < set.labels.length)) throw new InputError(`cannot split the ${set.labels.length} images of the ${set.name} set at ${n}`);
+export function splitEvalSet(set: EvalSet, cut: number, names: readonly [string, string]): [EvalSet, EvalSet] {
+  // A fixed-batch model takes whole batches only: cut at the nearest batch boundary.
+  const n = set.batch === undefined ? cut : Math.round(cut / set.batch) * set.batch;
+  if (!(Number.isInteger(n) && n > 0 && n < set.labels.length)) throw new InputError(`cannot split the ${set.labels.length} images of the ${set.name} set at ${n}${set.batch === undefined ? '' : ` (whole batches of ${set.batch})`}`);
   const first: Tensor[] = [];
   const rest: Tensor[] = [];
   let at = 0;
@@ -62,8 +64,9 @@ export function splitEvalSet(set: EvalSet, n: number, names: readonly [string, s
     if (k < rows) rest.push(k === 0 ? b : { shape: [rows - k, ...b.shape.slice(1)], data: b.data.subarray(k * per) });
     at += rows;
   }
+  const batch = set.batch === undefined ? {} : { batch: set.batch };
   return [
-    { name: names[0], batches: first, labels: set.labels.subarray(0, n) },
-    { name: names[1], batches: rest, labels: set.labels.subarray(n) },
+    { name: names[0], batches: first, labels: set.labels.subarray(0, n), ...batch },
+    { name: names[1], batches: rest, labels: set.labels.subarray(n), ...batch },
   ];
 }

@@ -14,6 +14,9 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/io/npy.js';
+import { runGraph } from '../../src/cpu/float-executor.js';
+import { loadModelFile } from '../../src/model/load-model-file.js';
+import { photoBatch } from '../helpers/tfjs-reference.js';
 import { cli } from '../helpers/cli.js';
 import { nsfwjsModelDir, withInputDims } from '../helpers/model-files.js';
 import { makePhotoSet } from '../helpers/photo-set.js';
@@ -66,7 +69,10 @@ describe('a TF.js layers model in NHWC (nsfwjs MobileNetV2) from a folder of pho
     const float = json<RunDoc>(await cli('run', model, '--input', photo, '--json'));
     const probs = Object.values(float.outputs)[0]!;
     expect(probs.shape).toEqual([1, 5]);
-    expect(probs.data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    // The photo laid out NHWC independently (CHW pixels transposed by the test helper), through our own float executor.
+    const graph = loadModelFile(model);
+    const want = Object.values(runGraph(graph, { [graph.inputs[0]!.name]: photoBatch(['astronaut.png'], 224, 224, 3, { scale: 1 / 255, mean: [0], std: [1] }) }))[0]!;
+    probs.data.forEach((v, i) => expect(Math.abs(v - want.data[i]!), `class ${i}`).toBeLessThan(1e-4));
     const golden = json<RunDoc>(await cli('run', model, '--input', photo, '--backend', 'cpu-golden', '--config', 'w8a8', '--stats', stats, '--json'));
     expect(golden.config).toBe('w8a8');
     expect(Object.values(golden.outputs)[0]!.shape).toEqual([1, 5]);
@@ -91,6 +97,16 @@ describe('an ONNX model with a fixed batch of 1', () => {
     expect(one.outputDigest).toBe(free.outputDigest);
     expect(one.accuracy).toBe(free.accuracy);
   }, 180_000);
+
+  it('a fixed batch of 4 takes whole batches: 8 of 10 test images, said on stderr; a limit below one batch fails first', async () => {
+    const four = withInputDims(VGG, join(dir, 'vgg-batch4.onnx'), [4, 1, 28, 28]);
+    const stats = join(dir, 'vgg-batch4-stats.json');
+    expect((await cli('calibrate', four, '--data', 'fashion-mnist', '--images', '16', '-o', stats)).code).toBe(0);
+    const r = await cli('eval', four, '--data', 'fashion-mnist', '--limit', '10', '--backend', 'cpu-golden', '--stats', stats, '--json');
+    expect(json<EvalDoc>(r).images).toBe(8);
+    expect(r.stderr.match(/note: .* takes batches of 4: 8 of the 10 test images/g)?.length, 'said once').toBe(1);
+    expectOneLine(await cli('eval', four, '--data', 'fashion-mnist', '--limit', '3', '--stats', stats), /^InputError: .* takes batches of 4; 3 test images do not fill one$/);
+  }, 120_000);
 
   it('sweeps over sets cut into batches of 1', async () => {
     const doc = json<{ sets: { test: { count: number } }; points: Array<{ label: string; images: number; accuracy: number }> }>(
@@ -160,6 +176,8 @@ describe('run: one input quantized', () => {
     expectOneLine(await cli(...base, '--config', 'w8a8'), /^InputError: --config w8a8 needs a quantized backend/);
     expectOneLine(await cli(...base, '--backend', 'tpu'), /^InputError: --backend tpu: choose one of cpu-float, cpu-golden, fake-quant, gpu$/);
     expectOneLine(await cli(...base, '--preprocess', '1,2'), /^InputError: --preprocess 1,2: give scale,mean,std/);
+    expectOneLine(await cli('eval', VGG, '--data', 'fashion-mnist', '--preprocess', '1/255,0.5:0.5,1'), /^InputError: --preprocess: 2 mean values for an input of 1 channel\(s\); give one, or one per channel$/);
+    expectOneLine(await cli(...base, '--preprocess', '0,0,1'), /^InputError: --preprocess 0,0,1: the scale must be positive$/);
     expectOneLine(await cli(...base, '--shape', '1,-1,28,28'), /^InputError: --shape 1,-1,28,28: '-1' is neither a positive size nor a dimension name$/);
   }, 120_000);
 });

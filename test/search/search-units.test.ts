@@ -12,6 +12,7 @@ import { firstChangedLayer } from '../../src/search/prefix-reuse.js';
 import { paretoFront } from '../../src/search/pareto.js';
 import { mergeResults, type ResultsDoc } from '../../src/search/results.js';
 import { inShard, parseShard } from '../../src/search/shard.js';
+import { splitEvalSet } from '../../src/search/sets.js';
 import { assignmentConfig, SEARCH_BASE, searchSpace, type Assignment } from '../../src/search/space.js';
 import { mulberry32 } from '../helpers/random.js';
 import { zooModels } from '../helpers/zoo.js';
@@ -136,5 +137,29 @@ describe('search building blocks', () => {
     expect(split, 'fashion-mbv3 has a fused HardSwish split out').toBeDefined();
     const base = SEARCH_BASE.scaled;
     expect(configKey(prepared, { default: base, layers: { [split!.name]: { activationBits: 4 } } })).not.toBe(configKey(prepared, { default: base }));
+  });
+});
+
+describe('sets cut in two', () => {
+  const set = (sizes: readonly number[], batch?: number) => {
+    let at = 0;
+    const batches = sizes.map((n) => {
+      const t = { shape: [n, 1], data: Float32Array.from({ length: n }, (_, i) => at + i) };
+      at += n;
+      return t;
+    });
+    return { name: 'validation', batches, labels: Int32Array.from({ length: at }, (_, i) => i), ...(batch === undefined ? {} : { batch }) };
+  };
+
+  it('slices the batch that straddles the cut for a free batch; cuts between batches of a fixed one', () => {
+    const [a, b] = splitEvalSet(set([4, 4, 4]), 6, ['choose', 'confirm']);
+    expect(a.batches.map((t) => t.shape[0])).toEqual([4, 2]);
+    expect(b.batches.map((t) => t.shape[0])).toEqual([2, 4]);
+    expect(Array.from(b.batches[0]!.data)).toEqual([6, 7]);
+    const [c, d] = splitEvalSet(set([4, 4, 4], 4), 6, ['choose', 'confirm']);
+    expect(c.batches.map((t) => t.shape[0])).toEqual([4, 4]);
+    expect(d.batches.map((t) => t.shape[0])).toEqual([4]);
+    expect([c.labels.length, d.labels.length, c.batch, d.batch]).toEqual([8, 4, 4, 4]);
+    expect(() => splitEvalSet(set([4], 4), 2, ['choose', 'confirm'])).toThrow(/cannot split the 4 images of the validation set at 4 \(whole batches of 4\)/);
   });
 });

@@ -17,7 +17,7 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, openTestSet, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
+import { batchFor, openTestSet, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -36,6 +36,8 @@ interface EvalOptions extends ModelOptions {
 }
 
 const BACKENDS = [...CPU_BACKENDS, 'gpu'] as const;
+/** Test images the per-tensor SQNR is measured on (the golden model takes any batch). */
+const SQNR_IMAGES = 64;
 
 async function runEval(m: ModelSetup, backend: CpuBackend, opts: EvalOptions, label: string, qg?: QuantizedGraph): Promise<EvalResult & { digest: string; runtime: string }> {
   const b = await openCpuBackend(backend, m.graph, qg, { executor: opts.executor, onFallback: noteFallback });
@@ -88,6 +90,8 @@ export function registerEval(program: Command): void {
       const m = setupModel(modelPath, opts);
       // A model with a fixed batch takes only that many images at once.
       opts.batch = batchFor(m, opts.batch, opts.batch === 64 ? undefined : '--batch');
+      // A limit below one fixed batch fails now, not after calibration.
+      if (opts.limit !== undefined) wholeBatches(m, opts.limit, 'test images');
       const floatOnly = backend === 'cpu-float' || (backend === 'gpu' && opts.config === 'float');
       if (backend === 'cpu-float' && opts.config && opts.config !== 'float') throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden, fake-quant or gpu)`);
       // Validate the config, then bring the GPU up, before any long work: a bad
@@ -126,8 +130,9 @@ export function registerEval(program: Command): void {
           const qg = quantize(m.graph, tensors, config);
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
-          // Per-tensor SQNR of the golden model against float, on the first test batch.
-          const first = await (await openDataset(opts.data, 'test', Math.min(opts.batch, opts.limit ?? opts.batch))).batches(opts.batch, m.size, m.pre, m.layout).next();
+          // Per-tensor SQNR of the golden model against float, on the first test images (one fixed batch, where the model has one).
+          const sqnrImages = m.batch ?? SQNR_IMAGES;
+          const first = await (await openDataset(opts.data, 'test', Math.min(sqnrImages, opts.limit ?? sqnrImages))).batches(sqnrImages, m.size, m.pre, m.layout).next();
           const sqnr = first.done ? [] : tensorSqnr(qg, { [m.graph.inputs[0]!.name]: first.value.x });
           const floatRun = await runEval(m, 'cpu-float', opts, 'eval float');
           const { r, gpu } = planned !== undefined ? await onGpu(planned) : { r: await runEval(m, backend as CpuBackend, opts, `eval ${backend}`, qg), gpu: {} };

@@ -40,6 +40,12 @@ export function registerExport(program: Command): void {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new InputError(`--format ${opts.format}: choose one of ${FORMATS.join(', ')}`);
       if (opts.config === 'float') throw new InputError('--config float: export writes a quantized model; give a quantized config');
       const parsed = loadConfig(opts.config);
+      // An output path that cannot be written fails now, not after calibration.
+      try {
+        writeFileSync(opts.output, new Uint8Array(0), { flag: 'a' });
+      } catch (e) {
+        throw new InputError(`-o ${opts.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
       const graph = loadCliModel(modelPath, opts.shape);
       const data = opts.data ?? readModelCard(modelPath)?.dataset;
       if (opts.stats === undefined && data === undefined) throw new InputError('export needs calibration: give --stats or --data (the model has no card naming its dataset)');

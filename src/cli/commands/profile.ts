@@ -62,7 +62,7 @@ export function registerProfile(program: Command): void {
     .option('--json', 'print one JSON document on stdout (layers as an array)')))
     .action(async (modelPath: string, opts: ProfileOptions) => {
       const m = setupModel(modelPath, opts);
-      opts.batch = batchFor(m, opts.batch, '--batch');
+      opts.batch = batchFor(m, opts.batch, opts.batch === 1 ? undefined : '--batch');
       const data = opts.data ?? m.card?.dataset;
       const float = opts.config === 'float';
       const parsed = float ? undefined : loadConfig(opts.config);

@@ -157,13 +157,10 @@ function emitLayer(b: OnnxModelBuilder, graph: Graph, layer: Layer, ins: string[
         b.node('Gemm', ins, [main], { transB: { int: 1 } }, layer.name);
         break;
       }
-      // Gemm takes matrices only: x @ W^T (+ b) for inputs of other ranks.
-      const w = graph.constants.get(layer.inputs[1]!);
-      if (!w) throw new UnsupportedOperatorError(layer.name, 'Dense', 'with a weight computed at run time cannot be written');
-      const [units, k] = [w.shape[0]!, w.shape[1]!];
-      const wt = new Float32Array(units * k);
-      for (let u = 0; u < units; u++) for (let i = 0; i < k; i++) wt[i * units + u] = w.data[u * k + i]!;
-      const wName = b.initializer(b.fresh(`${layer.inputs[1]}/transposed`), [k, units], 'float32', wt);
+      // Gemm takes matrices only: x @ W^T (+ b) for inputs of other ranks. The transpose is a node
+      // (runtimes fold it on a constant), so that a weight written another way (QDQ) is read as written.
+      const wName = b.fresh(`${layer.inputs[1]}/transposed`);
+      b.node('Transpose', [ins[1]!], [wName], { perm: { ints: [1, 0] } });
       if (ins[2]) {
         const prod = b.fresh(`${main}/matmul`);
         b.node('MatMul', [x, wName], [prod], {}, layer.name);

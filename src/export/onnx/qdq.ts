@@ -6,15 +6,17 @@
  * tensors, int8 for symmetric and power-of-two ones), and the weights of
  * every integer convolution and dense layer stored as int8 with a
  * per-output-channel DequantizeLinear on axis 0, their biases as int32 with
- * the scale S_in * S_w[c]. Any tool that reads QDQ (ONNX Runtime, TensorRT,
- * OpenVINO) reads it as a quantized model; ONNX Runtime runs it with its own
- * integer kernels, so its outputs agree with the golden model's up to its own
- * rounding (test/export/qdq.test.ts measures how far).
+ * the scale S_in * S_w[c]. A tool that reads QDQ reads it as a quantized
+ * model (TensorRT wants int8 activations with zero point 0: a symmetric
+ * config); ONNX Runtime runs it with its own kernels and roundings, so its
+ * outputs agree with the golden model's up to those (test/export/qdq.test.ts
+ * measures how far). Power-of-two configs drift most: the golden model's
+ * shifts round ties away from zero, QuantizeLinear to even.
  *
  * QDQ holds 8-bit activations only (QuantizeLinear saturates to its type's
  * range, not to a narrower one); weights of 2 to 8 bits fit int8 exactly.
  */
-import { QuantConfigError } from '../../errors.js';
+import { QuantConfigError, UnsupportedOperatorError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
@@ -32,12 +34,16 @@ export function qdqProblems(qg: QuantizedGraph): string[] {
 export function qdqToOnnx(qg: QuantizedGraph): Uint8Array {
   const problems = qdqProblems(qg);
   if (problems.length > 0) {
-    throw new QuantConfigError(`QDQ holds 8-bit activations only: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}; export another config, or --format qonnx`);
+    throw new QuantConfigError(`QDQ holds 8-bit activations only: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}; export a config with 8-bit activations`);
   }
   const weights = new Map<string, (b: OnnxModelBuilder, name: string) => void>();
   for (const l of qg.layers) {
     if (l.kind !== 'conv' && l.kind !== 'dense') continue;
     const inP = qg.tensors.get(l.inputs[0]!)!;
+    // A constant shared by two layers would carry one layer's codes and scales for both.
+    for (const c of [l.layer.inputs[1]!, l.layer.inputs[2]]) {
+      if (c !== undefined && qg.float.layers.filter((x) => x.inputs.includes(c)).length > 1) throw new UnsupportedOperatorError(l.name, l.layer.op, `shares its constant '${c}' with another layer, which QDQ export does not write`);
+    }
     weights.set(l.layer.inputs[1]!, (b, name) => quantizedWeights(b, name, l));
     // A layer without a bias keeps none: its integer bias is all zero.
     const bias = l.layer.inputs[2];
