@@ -82,6 +82,9 @@ export function formatProfile(p: SessionProfile): string {
   ]);
   const peaks = p.peaks;
   const roofLine = peaks === undefined ? [] : [`peaks: f32 ${peaks.f32Gflops.toFixed(1)} GFLOP/s, dot4I8Packed ${peaks.dot4Gops === null ? '-' : `${peaks.dot4Gops.toFixed(1)} GOP/s`}, unpacked dot ${peaks.unpackedDotGops.toFixed(1)} GOP/s, copy ${peaks.bandwidthGBs.toFixed(1)} GB/s; floor: the layer's MACs or bytes at those rates, x floor: how far its time is from it`];
+  // The peaks are wall-timed dispatches: on a fast GPU their launch overhead understates the rates, and a layer can beat its floor.
+  const below = p.layers.filter((l) => l.floorMs !== null && l.medianMs !== null && l.medianMs < l.floorMs).length;
+  if (below > 0) roofLine.push(`note: ${below} layer(s) ran faster than their floor: the measured peaks understate this adapter (they are timed from the host), so read the floors as bounds from below only where x floor >= 1`);
   const total = p.gpuMs === null ? 'no timestamp-query: per-layer times unavailable' : `GPU ${p.gpuMs.toFixed(3)} ms (sum of layers)`;
   return [
     `adapter: ${p.adapter}`,
