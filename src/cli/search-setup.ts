@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
@@ -12,6 +12,7 @@ import type { ResultsDoc } from '../search/results.js';
 import type { SplitPlan } from '../search/sets.js';
 import { setupModel, statsFor, type ModelSetup } from './model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from './options.js';
+import { writeFileAtomic } from './output.js';
 import { progressBar, type Progress } from './progress.js';
 
 /** The options every choosing command (sweep, sensitivity, search) shares. */
@@ -85,8 +86,8 @@ export function progressWithEta(label: string, json: boolean): Progress {
 export function writeResults(doc: ResultsDoc, out: string | undefined): void {
   if (out === undefined) return;
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'results.json'), JSON.stringify(doc, null, 2) + '\n');
-  writeFileSync(join(out, 'report.html'), reportHtml(doc));
+  writeFileAtomic(join(out, 'results.json'), JSON.stringify(doc, null, 2) + '\n');
+  writeFileAtomic(join(out, 'report.html'), reportHtml(doc));
   process.stderr.write(`wrote ${join(out, 'results.json')} and ${join(out, 'report.html')}\n`);
 }
 

@@ -7,7 +7,7 @@
  * bit. Bad input: one clear line, exit 2.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -205,6 +205,17 @@ describe('export', () => {
 
 describe('the command line itself', () => {
   const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'profile', 'sweep', 'sensitivity', 'search', 'merge', 'export'];
+
+  it('an output path that cannot be written is refused before any work; outputs are written whole (no temporary file left beside them)', async () => {
+    const missing = join(dir, 'no-such-folder', 'stats.json');
+    const t0 = performance.now();
+    expectOneLine(await cli('calibrate', VGG, '--data', 'fashion-mnist', '-o', missing), /^InputError: -o .*no-such-folder\/stats\.json: cannot write there \(ENOENT\)$/);
+    expectOneLine(await cli('export', VGG, '--data', 'fashion-mnist', '-o', dir), /^InputError: -o .*: cannot write there \(EISDIR\)$/);
+    expect(performance.now() - t0, 'refused before calibrating').toBeLessThan(20_000);
+    const out = mkdtempSync(join(tmpdir(), 'quantgpu-atomic-'));
+    expect((await cli('calibrate', VGG, '--data', 'fashion-mnist', '--images', '16', '-o', join(out, 'stats.json'))).code).toBe(0);
+    expect(readdirSync(out)).toEqual(['stats.json']);
+  }, 120_000);
 
   it('--help lists every command, and bin/quantgpu.js runs from a checkout with no build step', async () => {
     const r = await cli('--help');

@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { statsToFile } from '../../quant/calibration/stats-file.js';
 import { calibrateModel, setupModel } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
+import { checkWritable, writeFileAtomic } from '../output.js';
 import { progressBar } from '../progress.js';
 
 const CALIBRATORS = ['max', 'percentile', 'entropy', 'mse'];
@@ -22,6 +22,7 @@ export function registerCalibrate(program: Command): void {
       if (opts.calibrator && !CALIBRATORS.includes(opts.calibrator.split(':')[0]!)) {
         throw new InputError(`--calibrator ${opts.calibrator}: choose one of ${CALIBRATORS.join(', ')}`);
       }
+      checkWritable(opts.output, '-o');
       const m = setupModel(modelPath, opts);
       const bar = progressBar('calibrate', false);
       const t0 = performance.now();
@@ -38,7 +39,7 @@ export function registerCalibrate(program: Command): void {
         executor: stats.runtime,
         ...(opts.calibrator ? { calibrator: opts.calibrator } : {}),
       };
-      writeFileSync(opts.output, JSON.stringify(file) + '\n');
+      writeFileAtomic(opts.output, JSON.stringify(file) + '\n');
       const seconds = (performance.now() - t0) / 1000;
       process.stderr.write(`calibrate: ${stats.tensors.size} tensors over ${stats.images} images in ${seconds.toFixed(1)} s on ${stats.runtime} -> ${opts.output}\n`);
     });

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
@@ -8,7 +7,7 @@ import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { loadCliModel, readStatsFile, setupModel, statsFor } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
-import { printJson } from '../output.js';
+import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 import { readModelCard } from '../../model/model-card.js';
 
 const FORMATS = ['qdq'] as const;
@@ -41,18 +40,14 @@ export function registerExport(program: Command): void {
       if (opts.config === 'float') throw new InputError('--config float: export writes a quantized model; give a quantized config');
       const parsed = loadConfig(opts.config);
       // An output path that cannot be written fails now, not after calibration.
-      try {
-        writeFileSync(opts.output, new Uint8Array(0), { flag: 'a' });
-      } catch (e) {
-        throw new InputError(`-o ${opts.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
+      checkWritable(opts.output, '-o');
       const graph = loadCliModel(modelPath, opts.shape);
       const data = opts.data ?? readModelCard(modelPath)?.dataset;
       if (opts.stats === undefined && data === undefined) throw new InputError('export needs calibration: give --stats or --data (the model has no card naming its dataset)');
       const { tensors, calibrator } = opts.stats !== undefined ? readStatsFile(opts.stats) : await statsFor(setupModel(modelPath, opts), { ...opts, data, images: opts.calibImages });
       const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
       const bytes = qdqToOnnx(qg);
-      writeFileSync(opts.output, bytes);
+      writeFileAtomic(opts.output, bytes);
       const counts = { quantizedTensors: qg.tensors.size, integerWeights: qg.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').length };
       if (opts.json) printJson({ model: modelPath, format: opts.format, config: qg.config.name ?? 'custom', output: opts.output, bytes: bytes.byteLength, ...counts });
       else process.stderr.write(`export: ${opts.format} of ${modelPath} (${qg.config.name ?? 'custom'}): ${counts.integerWeights} layers with int8 weights, ${counts.quantizedTensors} quantized tensors, ${bytes.byteLength} bytes -> ${opts.output}\n`);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
@@ -10,7 +10,7 @@ import { search, SEARCH_METHODS, type SearchMethod } from '../../search/search.j
 import { gpuLayerTimes } from '../../search/sensitivity.js';
 import { splitEvalSet, testSet, validationSet } from '../../search/sets.js';
 import { SEARCH_BASE, searchSpace } from '../../search/space.js';
-import { printJson } from '../output.js';
+import { printJson, writeFileAtomic } from '../output.js';
 import { noteFallback, progressWithEta, searchContext, searchOptions, writeResults, type SearchCommandOptions } from '../search-setup.js';
 import { listOption } from './sweep.js';
 
@@ -136,10 +136,10 @@ export function registerSearch(program: Command): void {
       };
       writeResults(doc, opts.out);
       const configJson = quantConfigToJson({ ...result.chosen.config, name: `${method} search: ${result.chosen.label}` }) + '\n';
-      if (opts.out) writeFileSync(join(opts.out, 'config.json'), configJson);
+      if (opts.out) writeFileAtomic(join(opts.out, 'config.json'), configJson);
       if (opts.config) {
         mkdirSync(join(opts.config, '..'), { recursive: true });
-        writeFileSync(opts.config, configJson);
+        writeFileAtomic(opts.config, configJson);
       }
       const summary = {
         model: modelPath,
