@@ -1,4 +1,5 @@
 import { bindInputs, runGraph } from '../cpu/float-executor.js';
+import { requireFinite } from '../cpu/tensor.js';
 import type { Tensor } from '../cpu/tensor.js';
 import { QuantConfigError, QuantGpuError } from '../errors.js';
 import { createFloatExecutor, type ExecutorChoice, type ExecutorKind, type ExecutorOptions, type GraphExecutor } from '../executor/executor.js';
@@ -83,6 +84,7 @@ export async function collectStats(graph: Graph, images: AsyncIterable<Tensor> |
   async function* checked(): AsyncGenerator<Tensor> {
     for await (const x of images) {
       bindInputs(graph, { [inputName]: x });
+      requireFinite(x.data, `calibration input '${inputName}'`, x.data.length / (x.shape[0] || 1));
       yield x;
     }
   }

@@ -30,6 +30,8 @@ export function rangesFromStats(stats: ReadonlyMap<string, TensorStats>): RangeO
   return (tensor, s) => {
     const t = stats.get(tensor);
     if (!t) throw new QuantConfigError(`the calibration statistics have no entry for tensor '${tensor}' (calibrated on another model?)`);
+    // A scale calibrated from NaN or infinity means nothing: the model (or its input) is broken there.
+    if (t.nonFinite > 0) throw new QuantConfigError(`tensor '${tensor}': calibration saw ${t.nonFinite} NaN or infinite value(s) of ${t.count}; the float model overflows or divides by zero there`);
     return calibrateRange(t, calibrationMethod(s), s.activationBits, s.scheme !== 'affine');
   };
 }

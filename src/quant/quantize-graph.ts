@@ -1,4 +1,4 @@
-import { QuantConfigError } from '../errors.js';
+import { ModelFormatError, QuantConfigError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerSetting, type LayerQuant, type LayerSetting, type QuantConfig } from './config.js';
@@ -181,6 +181,10 @@ function quantizeMatmul(
 ): QLayer {
   const w = graph.constants.get(layer.inputs[1]!)!;
   const bias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
+  for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], bias]] as const) {
+    const at = data === undefined ? -1 : data.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) throw new ModelFormatError(`${where}: its constant '${name}' holds ${data![at]} at element ${at}; weights and biases must be finite to quantize`);
+  }
   const m = w.shape[0]!;
   const k = w.data.length / m;
   const qmax = weightRange(s.weightBits);

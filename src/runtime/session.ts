@@ -24,7 +24,7 @@ import { actShape, laneOffset, unpackActivations } from '../quant/lanes.js';
 import { prepareKernel, type PreparedKernel } from '../gpu/ops/kernel-plan.js';
 import { PipelineCache } from '../gpu/pipeline-cache.js';
 import type { Graph } from '../ir/graph.js';
-import type { Tensor } from '../cpu/tensor.js';
+import { requireFinite, type Tensor } from '../cpu/tensor.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
@@ -403,6 +403,8 @@ export class Session {
       const t = isTensor(inputs) ? inputs : inputs[io.name]!;
       const expected = numel(io.shape);
       if (t.data.length !== expected) throw new ShapeError(`input '${io.name}': ${t.data.length} values for shape [${io.shape.join(', ')}]`);
+      // A quantized model's first step quantizes the input: NaN has no code (the golden model refuses it the same way).
+      if (this.quantized) requireFinite(t.data, `input '${io.name}'`, t.data.length / (t.shape[0] || 1));
       const slot = p.memory.slotOf.get(io.key);
       if (slot === undefined) continue;
       device.queue.writeBuffer(p.slots[slot]!, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);

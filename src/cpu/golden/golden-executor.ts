@@ -4,7 +4,7 @@ import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { integerOpName, integerOperator } from '../../runtime/operators.js';
 import { bindInputs } from '../float-executor.js';
 import { runLayer } from '../run-layer.js';
-import type { Tensor } from '../tensor.js';
+import { requireFinite, type Tensor } from '../tensor.js';
 
 export interface GoldenResult {
   /** Float outputs (dequantized logits, or the float tail's outputs). */
@@ -25,6 +25,7 @@ export interface GoldenOptions {
  */
 export function runQuantized(qg: QuantizedGraph, inputs: Readonly<Record<string, Tensor>>, options: GoldenOptions = {}): GoldenResult {
   const bindings = bindInputs(qg.float, inputs);
+  for (const i of qg.inputs) requireFinite(inputs[i.name]!.data, `input '${i.name}'`, inputs[i.name]!.data.length / (inputs[i.name]!.shape[0] || 1));
   const floats = new Map<string, Tensor>();
   const ints = new Map<string, Tensor>();
   for (const i of qg.inputs) floats.set(i.name, inputs[i.name]!);
