@@ -121,6 +121,7 @@ function useModel(name: string, raw: Graph, card: ModelCard | undefined): void {
   state.model = { name, graph, card, input: modelInput(graph, card) };
   state.stats = undefined;
   state.calibratedOn = undefined;
+  state.evaluator = undefined;
   state.layers = [];
   state.points = [];
   $('charts').innerHTML = '';
@@ -186,6 +187,8 @@ async function runCalibration(): Promise<void> {
   }
   const t0 = performance.now();
   let note = '';
+  // The evaluator holds the statistics it was made with: a new calibration makes a new one.
+  state.evaluator = undefined;
   state.stats = await calibrate(m.graph, batches(), {
     onProgress: (n) => {
       bar.value = n;
