@@ -14,16 +14,18 @@ import { cardPreprocessing, type ModelCard } from '../src/model/card.js';
 import { loadModel, loadTfjsModel } from '../src/model/load-model.js';
 import type { TensorStats } from '../src/quant/calibration/tensor-stats.js';
 import { statsToFile } from '../src/quant/calibration/stats-file.js';
-import { PRESETS, type Bits, type QuantConfig } from '../src/quant/config.js';
+import { LAYER_DEFAULTS, PRESETS, type Bits, type LayerQuant, type QuantConfig } from '../src/quant/config.js';
 import { parseQuantConfig, quantConfigToJson } from '../src/quant/config-json.js';
 import { calibrate, quantize } from '../src/quant/pipeline.js';
 import { prepareForQuantization } from '../src/quant/prepare.js';
-import { profileChart, tradeoffChart, type ChartSpec } from '../src/search/report/charts.js';
+import { profileChart, sensitivityChart, tradeoffChart, type ChartSpec } from '../src/search/report/charts.js';
 import type { ResultsDoc } from '../src/search/results.js';
+import type { Evaluator } from '../src/search/evaluator.js';
 import { searchSpace } from '../src/search/space.js';
 import { DATASETS, fetchBytes, loadSlice, ZOO } from './app/assets.js';
 import { drawCharts } from './app/charts.js';
 import { addRule, applyEdit, renderLayerTable, type TableLayer } from './app/layer-table.js';
+import { createEvaluator, evalSet, imagesFrom, mixedPrecision, weightSensitivity } from './app/tune.js';
 import { BATCH, Cancelled, floatReference, runEvaluation, type FloatReference, type ModelInput, type RunBackend, type RunResult } from './app/run.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -56,6 +58,8 @@ const state: {
   /** What the points were measured on (model, dataset, images, calibration): points of other sets would not compare. */
   pointsOn?: string;
   abort?: AbortController;
+  /** The sensitivity table's and the search's evaluator, with the validation set it was made for (its float reference is computed once). */
+  evaluator?: { on: string; evaluator: Evaluator };
 } = { layers: [], config: structuredClone(PRESETS.w8a8!), floats: new Map(), points: [] };
 
 function setState(id: string, s: 'idle' | 'running' | 'done' | 'error' | 'cancelled', text: string): void {
@@ -117,11 +121,14 @@ function useModel(name: string, raw: Graph, card: ModelCard | undefined): void {
   state.model = { name, graph, card, input: modelInput(graph, card) };
   state.stats = undefined;
   state.calibratedOn = undefined;
+  state.evaluator = undefined;
   state.layers = [];
   state.points = [];
   $('charts').innerHTML = '';
   $('metrics').innerHTML = '';
   $('misclassified').innerHTML = '';
+  $('sensitivity').innerHTML = '';
+  setState('tune-status', 'idle', '');
   $('layers').innerHTML = '<tr><td class="note">calibrate first: the table lists the layers a config can set</td></tr>';
   $<HTMLAnchorElement>('save-stats').hidden = true;
   setState('calib-status', 'idle', '');
@@ -171,7 +178,7 @@ function firstImages(set: LabelledImages, n: number): LabelledImages {
 async function runCalibration(): Promise<void> {
   const m = state.model!;
   const dataset = choice('dataset').value;
-  const train = firstImages(await loadSlice(dataset, 'train'), Math.max(1, Number(input('calib-count').value) || 512));
+  const train = firstImages(await loadSlice(dataset, 'train'), Math.max(1, Number(input('calib-count').value) || 256));
   const bar = $<HTMLProgressElement>('calib-progress');
   bar.max = train.count;
   setState('calib-status', 'running', `calibrating on ${train.count} ${dataset} training images…`);
@@ -180,6 +187,8 @@ async function runCalibration(): Promise<void> {
   }
   const t0 = performance.now();
   let note = '';
+  // The evaluator holds the statistics it was made with: a new calibration makes a new one.
+  state.evaluator = undefined;
   state.stats = await calibrate(m.graph, batches(), {
     onProgress: (n) => {
       bar.value = n;
@@ -238,6 +247,9 @@ function updateButtons(): void {
   $<HTMLButtonElement>('run').disabled = busy || !ready;
   $<HTMLButtonElement>('sweep').disabled = busy || !ready;
   $<HTMLButtonElement>('cancel').disabled = !busy;
+  $<HTMLButtonElement>('sensitivity-run').disabled = busy || !ready;
+  $<HTMLButtonElement>('search-run').disabled = busy || !ready;
+  $<HTMLButtonElement>('tune-cancel').disabled = !busy;
 }
 
 async function floatFor(m: Model, test: LabelledImages, dataset: string): Promise<FloatReference> {
@@ -409,6 +421,99 @@ async function runConfigs(configs: Array<{ config: QuantConfig; label: string }>
 
 const labelOf = (c: QuantConfig): string => c.name ?? 'custom';
 
+// ---- sensitivity and search ------------------------------------------------
+
+/** The validation images' evaluator: the bundled training images after the calibration ones (never the test split). */
+async function validationEvaluator(bar: HTMLProgressElement): Promise<Evaluator> {
+  const m = state.model!;
+  const dataset = choice('dataset').value;
+  const calibrated = Number(state.calibratedOn!.split(':')[1]);
+  const train = await loadSlice(dataset, 'train');
+  const images = imagesFrom(train, calibrated, Math.max(1, Number(input('val-count').value) || 256));
+  if (images.count === 0) throw new Error(`calibration took all ${train.count} bundled ${dataset} training images: calibrate on fewer (256, say) to leave validation images for the table and the search`);
+  const on = `${m.name}|${state.calibratedOn}|${calibrated}+${images.count}`;
+  if (state.evaluator?.on !== on) {
+    setState('tune-status', 'running', `float reference on ${images.count} validation images (training images ${calibrated}-${calibrated + images.count - 1})…`);
+    bar.removeAttribute('value');
+    const set = await evalSet(images, m.input, 'validation');
+    state.evaluator = { on, evaluator: await createEvaluator(m.graph, state.stats!, set, () => state.abort?.signal) };
+  }
+  return state.evaluator.evaluator;
+}
+
+/** 8-bit weights and activations with the config's scheme, granularity and calibrators: the reference the table lowers one layer from, and where the search starts. */
+function tuneBase(): LayerQuant {
+  const d = state.config.default === 'float' ? LAYER_DEFAULTS : state.config.default;
+  return { ...LAYER_DEFAULTS, ...d, weightBits: 8, activationBits: 8 };
+}
+
+/** The search ranks its candidates on at most this many validation images: its table is a hundred passes or more, on WebAssembly (a bigger zoo model takes minutes). */
+const SEARCH_RANK_IMAGES = 256;
+
+async function tune(what: 'sensitivity' | 'search'): Promise<void> {
+  const abort = new AbortController();
+  state.abort = abort;
+  updateButtons();
+  $('error').textContent = '';
+  setState('tune-status', 'running', 'starting…');
+  const bar = $<HTMLProgressElement>('tune-progress');
+  try {
+    const evaluator = await validationEvaluator(bar);
+    const n = evaluator.set.labels.length;
+    const base = tuneBase();
+    const t0 = performance.now();
+    if (what === 'sensitivity') {
+      const bits = [...new Set(input('sens-bits').value.split(/[\s,]+/).filter((b) => b !== '').map(Number))];
+      if (bits.length === 0 || bits.some((b) => !Number.isInteger(b) || b < 2 || b > 8)) throw new Error(`sensitivity bits: ${input('sens-bits').value} (whole numbers from 2 to 8, e.g. 4, 2)`);
+      const doc = await weightSensitivity(evaluator, base, bits as Bits[], { model: state.model!.name, dataset: choice('dataset').value, calibration: Number(state.calibratedOn!.split(':')[1]), validationStart: Number(state.calibratedOn!.split(':')[1]) }, {
+        signal: abort.signal,
+        onCell: (done, total) => {
+          bar.max = total;
+          bar.value = done;
+          $('tune-status').textContent = `sensitivity on ${n} validation images: ${done}/${total} cells`;
+        },
+      });
+      const spec = sensitivityChart(doc, 'weights')!;
+      drawCharts($('sensitivity'), [spec]);
+      const box = $('sensitivity');
+      // The rows the chart was given (one per weight layer), for the page test.
+      box.dataset.rows = String((spec.option.yAxis as { data: unknown[] }).data.length);
+      box.dataset.cells = String(doc.sensitivity!.cells.length);
+      setState('tune-status', 'done', `sensitivity: ${doc.sensitivity!.cells.length} cells on ${n} validation images in ${((performance.now() - t0) / 1000).toFixed(1)} s (reference ${pct(doc.sensitivity!.reference.accuracy)}, float ${pct(evaluator.float.accuracy)})`);
+    } else {
+      const maxLoss = Number(input('max-loss').value) / 100;
+      if (!(maxLoss >= 0)) throw new Error(`loss bound: ${input('max-loss').value} (points of accuracy, e.g. 1)`);
+      const r = await mixedPrecision(evaluator, base, maxLoss, {
+        signal: abort.signal,
+        rankImages: SEARCH_RANK_IMAGES,
+        onProgress: (stage, done, total) => {
+          bar.max = Math.max(1, total);
+          bar.value = done;
+          $('tune-status').textContent = `search (${stage}): ${done}/${total}`;
+        },
+      });
+      // The search hears a cancel at its next progress report; one after its last still stops the test-set run.
+      if (abort.signal.aborted) throw new Cancelled('cancelled');
+      const c = r.chosen;
+      setState('tune-status', 'done', `search: ${c.label}, ${pct(c.validation.accuracy)} on ${n} validation images (float ${pct(r.floatAccuracy)}, bound ${pct(r.floatAccuracy - maxLoss)}), ${pct(c.costVsInt8)} of int8's bit-operations; ${r.evaluations} evaluations in ${r.seconds.toFixed(1)} s. Its test-set run follows.`);
+      $('tune-status').dataset.config = quantConfigToJson(c.config);
+      setConfig(structuredClone(c.config));
+      state.abort = undefined;
+      // The chosen config over the test set, as any run: a point of the trade-off charts.
+      await runConfigs([{ config: structuredClone(c.config), label: `search ≤${100 * maxLoss} pt` }]);
+    }
+  } catch (e) {
+    if (e instanceof Cancelled) setState('tune-status', 'cancelled', 'cancelled');
+    else {
+      setState('tune-status', 'error', 'failed: see below');
+      showError(e);
+    }
+  } finally {
+    if (state.abort === abort) state.abort = undefined;
+    updateButtons();
+  }
+}
+
 // ---- wiring --------------------------------------------------------------
 
 async function guarded(f: () => Promise<void> | void): Promise<void> {
@@ -493,6 +598,9 @@ function wire(): void {
   $('run').addEventListener('click', () => void runConfigs([{ config: structuredClone(state.config), label: labelOf(state.config) }]));
   $('sweep').addEventListener('click', () => void runConfigs(['w8a8', 'w4a8', 'w4a4', 'w2a8'].map((n) => ({ config: structuredClone(PRESETS[n]!), label: n }))));
   $('cancel').addEventListener('click', () => state.abort?.abort());
+  $('tune-cancel').addEventListener('click', () => state.abort?.abort());
+  $('sensitivity-run').addEventListener('click', () => void tune('sensitivity'));
+  $('search-run').addEventListener('click', () => void tune('search'));
 }
 
 async function start(): Promise<void> {

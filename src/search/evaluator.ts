@@ -69,6 +69,13 @@ export interface EvaluatorOptions {
   readonly onFallback?: (reason: string) => void;
   /** For the `gpu` backend. */
   readonly gpu?: GpuRunner;
+  /**
+   * Awaited before each evaluation runs (cached ones do not): a page's
+   * passes on WebAssembly never leave the microtask queue on their own, so
+   * the page yields to its event loop here (a click on Cancel is heard) and
+   * throws to stop a table or a search between evaluations.
+   */
+  readonly beforeEvaluation?: () => Promise<void>;
 }
 
 /** The float model's logits and predictions on a set: what every evaluation is compared with. */
@@ -225,6 +232,7 @@ export class Evaluator {
   }
 
   private async run(config: QuantConfig, backend: EvalBackend, anchor: QuantConfig | undefined): Promise<Evaluation> {
+    await this.options.beforeEvaluation?.();
     const t0 = performance.now();
     const qg = this.quantize(config);
     const input = this.graph.inputs[0]!.name;

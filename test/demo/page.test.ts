@@ -147,6 +147,45 @@ describe('the page (demo/, static build, headless Chromium)', () => {
     expect(problems).toEqual([]);
   }, 240_000);
 
+  it('draws the weights\' sensitivity table on validation images, one row per weight layer, then searches within a loss bound', async () => {
+    await open(CHROMIUM_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'));
+    await page.$eval('#calib-count', (e) => ((e as HTMLInputElement).value = '128'));
+    await page.click('#calibrate');
+    await settle('calib-status', 60_000);
+    await page.$eval('#val-count', (e) => ((e as HTMLInputElement).value = '128'));
+    const t0 = Date.now();
+    await page.click('#sensitivity-run');
+    await settle('tune-status', 60_000);
+    const weightLayers = await page.$$eval('#layers tr[data-layer]', (rows) => rows.filter((r) => r.querySelector('select[data-field="weightBits"]')).length);
+    expect(weightLayers).toBeGreaterThan(2);
+    expect(await page.$$eval('#sensitivity figure.chart svg', (s) => s.length)).toBe(1);
+    expect(Number(await page.$eval('#sensitivity', (e) => (e as HTMLElement).dataset.rows))).toBe(weightLayers);
+    expect(Number(await page.$eval('#sensitivity', (e) => (e as HTMLElement).dataset.cells))).toBe(2 * weightLayers);
+    const sensitivitySeconds = (Date.now() - t0) / 1000;
+
+    // Cancel: other bitwidths (the ones above are cached), stopped after the first cell; the chart shown stays.
+    await page.$eval('#sens-bits', (e) => ((e as HTMLInputElement).value = '7, 6, 5, 3'));
+    await page.click('#sensitivity-run');
+    await page.waitForFunction(() => Number((document.getElementById('tune-progress') as HTMLProgressElement).value) > 0 && document.getElementById('tune-status')!.dataset.state === 'running', { timeout: 30_000, polling: 20 });
+    await page.click('#tune-cancel');
+    await page.waitForFunction(() => document.getElementById('tune-status')!.dataset.state !== 'running', { timeout: 30_000 });
+    expect(await page.$eval('#tune-status', (e) => (e as HTMLElement).dataset.state)).toBe('cancelled');
+    expect(Number(await page.$eval('#sensitivity', (e) => (e as HTMLElement).dataset.rows))).toBe(weightLayers);
+
+    // The search: its choice lands in the table and, run over the test set, on the charts.
+    await page.$eval('#test-count', (e) => ((e as HTMLInputElement).value = '128'));
+    await page.$eval('#max-loss', (e) => ((e as HTMLInputElement).value = '2'));
+    await page.click('#search-run');
+    await settle('tune-status', 120_000);
+    await settle('run-status', 60_000);
+    const chosen = JSON.parse(await page.$eval('#tune-status', (e) => (e as HTMLElement).dataset.config!)) as unknown;
+    expect(JSON.parse(await download('save-config'))).toEqual(chosen);
+    expect(await page.$eval('#config', (e) => (e as HTMLElement).dataset.value)).toMatch(/search/);
+    expect(await page.$$eval('#charts figure.chart svg', (s) => s.length)).toBeGreaterThanOrEqual(2);
+    console.log(`sensitivity ${sensitivitySeconds.toFixed(1)} s, with the search ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(problems).toEqual([]);
+  }, 180_000);
+
   it('without WebGPU it says so and runs on the CPU golden model', async () => {
     await open(CHROMIUM_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'));
     expect(await page.$eval('#gpu-status', (e) => (e as HTMLElement).dataset.gpu)).toBe('none');
