@@ -22,6 +22,8 @@ export function inferLayerShapes(layer: Layer, ins: readonly Shape[], bindings?:
   const agree = (a: Dim, b: Dim, what: string): void => {
     if (typeof a === 'number' && typeof b === 'number' && a !== b) throw new ShapeError(`${where}: ${what} (${a} vs ${b})`);
   };
+  // Every layer reads at least one tensor (a node of a damaged file may name none).
+  if (ins.length === 0 || ins.some((t) => t === undefined)) throw new ShapeError(`${where}: ${ins.length === 0 ? 'has no input' : 'an input has no shape'}`);
   const x = ins[0]!;
   switch (layer.op) {
     case 'conv': {

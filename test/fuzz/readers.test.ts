@@ -1,0 +1,234 @@
+/**
+ * Fuzzing the readers people feed their own files to: ONNX models, TF.js
+ * layers models, .npy inputs, QuantConfig JSON and calibration statistics.
+ * Seeded mutations of valid files (truncation, bit flips, runs of 0x00 or
+ * 0xFF, bytes spliced from another file, inserted junk; for JSON, fields
+ * replaced, dropped or retyped) must each end, within a time bound, in a
+ * valid result or a typed error (a QuantGpuError): never a TypeError, a
+ * RangeError, a protobuf or JSON library's own error, a hang or a huge
+ * allocation. Inputs that once broke a reader are kept in test/fuzz/corpus/
+ * and replayed first. The counts and outcomes are printed in the log.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { QuantGpuError } from '../../src/errors.js';
+import { writeNpy, readNpy } from '../../src/io/npy.js';
+import { loadModel, loadTfjsModel } from '../../src/model/load-model.js';
+import { parseQuantConfig } from '../../src/quant/config-json.js';
+import { statsFromFile, statsToFile } from '../../src/quant/calibration/stats-file.js';
+import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
+import { mulberry32 } from '../helpers/random.js';
+import { ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
+
+const SEED = 20261202;
+/** A case that takes longer than this is a failure (a hang or a huge allocation). */
+const CASE_MS = 2000;
+const CORPUS = join(import.meta.dirname, 'corpus');
+
+interface Outcome {
+  ok: number;
+  typed: Map<string, number>;
+  failures: string[];
+  slowest: number;
+}
+
+/** Runs `f` on every input, sorting outcomes: a result, a typed error (by class), or a failure (anything else, or too slow). */
+function exercise<T>(what: string, inputs: Iterable<[string, T]>, f: (x: T) => unknown): Outcome {
+  const o: Outcome = { ok: 0, typed: new Map(), failures: [], slowest: 0 };
+  for (const [label, x] of inputs) {
+    const t0 = performance.now();
+    try {
+      f(x);
+      o.ok++;
+    } catch (e) {
+      if (e instanceof QuantGpuError) o.typed.set(e.name, (o.typed.get(e.name) ?? 0) + 1);
+      else {
+        o.failures.push(`${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`.slice(0, 300));
+        // QUANTGPU_FUZZ_SAVE=1 keeps a failing file in the corpus (to commit with its fix) and prints where it broke.
+        if (process.env['QUANTGPU_FUZZ_SAVE'] === '1' && x instanceof Uint8Array) {
+          mkdirSync(CORPUS, { recursive: true });
+          writeFileSync(join(CORPUS, `${what}-${o.failures.length}.${what}`), x);
+          console.log(e instanceof Error ? e.stack : e);
+        }
+      }
+    }
+    const ms = performance.now() - t0;
+    o.slowest = Math.max(o.slowest, ms);
+    if (ms > CASE_MS) o.failures.push(`${label}: took ${ms.toFixed(0)} ms`);
+  }
+  const typed = [...o.typed].map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`[fuzz] ${what}: ${o.ok} read, typed errors {${typed}}, ${o.failures.length} failures, slowest ${o.slowest.toFixed(0)} ms`);
+  return o;
+}
+
+/** Seeded byte mutations of `seeds`: `count` cases, each one to three mutations of one seed. */
+function* mutatedBytes(seeds: readonly Uint8Array[], count: number, seed: number): Generator<[string, Uint8Array]> {
+  const r = mulberry32(seed);
+  const int = (n: number): number => Math.floor(r() * n);
+  for (let k = 0; k < count; k++) {
+    const s = int(seeds.length);
+    let b = Uint8Array.from(seeds[s]!);
+    // A third of the cases are one flipped bit: files that still parse, so the checks after parsing are reached too.
+    if (k % 3 === 0) {
+      const i = int(b.length);
+      const bit = int(8);
+      b[i] = b[i]! ^ (1 << bit);
+      yield [`seed ${s} flip ${i}.${bit}`, b];
+      continue;
+    }
+    const ops: string[] = [];
+    for (let m = 1 + int(3); m > 0; m--) {
+      const at = int(Math.max(1, b.length));
+      switch (int(6)) {
+        case 0:
+          b = b.subarray(0, at);
+          ops.push(`truncate@${at}`);
+          break;
+        case 1:
+          for (let f = 1 + int(8); f > 0; f--) {
+            const i = int(b.length);
+            b[i] = b[i]! ^ (1 << int(8));
+          }
+          ops.push('flips');
+          break;
+        case 2:
+        case 3: {
+          const v = int(4) === 0 ? 0xff : 0;
+          b.fill(v, at, Math.min(b.length, at + 1 + int(64)));
+          ops.push(`run${v}@${at}`);
+          break;
+        }
+        case 4: {
+          const other = seeds[int(seeds.length)]!;
+          const from = int(other.length);
+          const chunk = other.subarray(from, from + 1 + int(256));
+          const out = new Uint8Array(b.length + chunk.length);
+          out.set(b.subarray(0, at));
+          out.set(chunk, at);
+          out.set(b.subarray(at), at + chunk.length);
+          b = out;
+          ops.push(`splice@${at}`);
+          break;
+        }
+        default: {
+          const junk = Uint8Array.from({ length: 1 + int(16) }, () => int(256));
+          const out = new Uint8Array(b.length + junk.length);
+          out.set(b.subarray(0, at));
+          out.set(junk, at);
+          out.set(b.subarray(at), at + junk.length);
+          b = out;
+          ops.push(`insert@${at}`);
+        }
+      }
+    }
+    yield [`seed ${s} ${ops.join('+')}`, b];
+  }
+}
+
+/** Seeded structural mutations of a JSON value: fields replaced by other types, dropped, numbers pushed to extremes. */
+function* mutatedJson(seeds: readonly unknown[], count: number, seed: number): Generator<[string, unknown]> {
+  const r = mulberry32(seed);
+  const int = (n: number): number => Math.floor(r() * n);
+  const odd = (): unknown => [null, -1, 0, 1e308, -1e308, 2 ** 31, 0.5, NaN, '', 'x', true, [], {}, [1, 'a'], { a: 1 }][int(15)];
+  const mutate = (v: unknown, depth: number): unknown => {
+    if (depth > 0 && int(4) === 0) return odd();
+    if (Array.isArray(v)) {
+      const a = v.map((x) => mutate(x, depth + 1));
+      if (a.length > 0 && int(5) === 0) a.splice(int(a.length), 1);
+      return a;
+    }
+    if (v !== null && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (int(8) === 0) continue;
+        o[k] = int(3) === 0 ? mutate(x, depth + 1) : x;
+      }
+      if (int(6) === 0) o[['default', 'layers', 'bins', 'version', 'range', 'tensors', 'x'][int(7)]!] = odd();
+      return o;
+    }
+    if (typeof v === 'number' && int(3) === 0) return odd();
+    return v;
+  };
+  for (let k = 0; k < count; k++) {
+    const s = int(seeds.length);
+    yield [`seed ${s} #${k}`, mutate(structuredClone(seeds[s]), 0)];
+  }
+}
+
+function expectNoFailures(o: Outcome): void {
+  expect(o.failures.slice(0, 12), `${o.failures.length} failures`).toEqual([]);
+}
+
+describe('fuzzing the readers (seeded; counts in the log)', () => {
+  it('ONNX models: 4,000 mutations of a zoo model and single-operator models, and the corpus', () => {
+    // Every 12th single-operator case of ONNX's test data (about 80, in name order): many operators and attribute kinds.
+    const small = readdirSync(join(ONNX_TESTDATA, 'node'))
+      .sort()
+      .filter((_, i) => i % 12 === 0)
+      .map((t) => join(ONNX_TESTDATA, 'node', t, 'model.onnx'))
+      .filter((p) => existsSync(p))
+      .map((p) => new Uint8Array(readFileSync(p)));
+    const seeds = [new Uint8Array(readFileSync('models/digits-resnet.onnx')), ...small];
+    const corpus = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith('.onnx')).map((f): [string, Uint8Array] => [`corpus ${f}`, new Uint8Array(readFileSync(join(CORPUS, f)))]) : [];
+    expectNoFailures(exercise('onnx', [...corpus, ...mutatedBytes(seeds, 4000, SEED)], (b) => loadModel(b)));
+  }, 120_000);
+
+  it('.npy inputs: 500 mutations', () => {
+    const seeds = [writeNpy({ shape: [2, 3, 4], data: Float32Array.from({ length: 24 }, (_, i) => i / 7) }), writeNpy({ shape: [1, 1, 28, 28], data: new Float32Array(784) })];
+    expectNoFailures(exercise('npy', mutatedBytes(seeds, 500, SEED + 1), (b) => readNpy(b, 'input.npy')));
+  });
+
+  it('QuantConfig JSON: 500 mutations', () => {
+    const seeds = [
+      { name: 'mine', default: { weightBits: 4, activationBits: 8, scheme: 'affine', weightGranularity: 'per-channel' }, layers: { '/features/*': { weightBits: 2 }, '/fc/Gemm': 'float' } },
+      { default: { weightBits: 8, activationBits: 8, scheme: 'pow2', weightFractionalBits: 6 } },
+    ];
+    expectNoFailures(exercise('quant-config', mutatedJson(seeds, 500, SEED + 2), (j) => parseQuantConfig(j, 'config.json')));
+  });
+
+  it('calibration statistics: 500 mutations', () => {
+    const a = new TensorStats(64);
+    a.observe(Float32Array.from({ length: 500 }, (_, i) => Math.sin(i) * 3));
+    const z = new TensorStats(64);
+    z.observe(new Float32Array(10));
+    const seeds = [JSON.parse(JSON.stringify({ ...statsToFile(new Map([['t', a], ['zeros', z]])) })) as unknown];
+    expectNoFailures(exercise('stats', mutatedJson(seeds, 500, SEED + 3), (j) => statsFromFile(j)));
+  });
+
+  it('TF.js layers models: 500 mutations of the model.json, and weight files shorter or longer than the manifest', () => {
+    const weights = new Float32Array(3 * 3 * 1 * 4 + 4 + 4 * 4 * 4 * 2 + 2).map((_, i) => Math.cos(i));
+    const modelJson = {
+      format: 'layers-model',
+      generatedBy: 'fuzz',
+      modelTopology: {
+        class_name: 'Sequential',
+        config: {
+          name: 'tiny',
+          layers: [
+            { class_name: 'Conv2D', config: { name: 'conv', filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true, batch_input_shape: [null, 6, 6, 1], data_format: 'channels_last', dilation_rate: [1, 1] } },
+            { class_name: 'Flatten', config: { name: 'flat' } },
+            { class_name: 'Dense', config: { name: 'dense', units: 2, activation: 'linear', use_bias: true } },
+          ],
+        },
+      },
+      weightsManifest: [
+        {
+          paths: ['w.bin'],
+          weights: [
+            { name: 'conv/kernel', shape: [3, 3, 1, 4], dtype: 'float32' },
+            { name: 'conv/bias', shape: [4], dtype: 'float32' },
+            { name: 'dense/kernel', shape: [64, 2], dtype: 'float32' },
+            { name: 'dense/bias', shape: [2], dtype: 'float32' },
+          ],
+        },
+      ],
+    };
+    const load = (j: unknown, data: ArrayBuffer): unknown => loadTfjsModel({ modelJson: j as never, weightData: data });
+    // The seed itself reads: a fuzzer of a reader that refuses everything proves nothing.
+    expect(() => load(modelJson, weights.buffer)).not.toThrow();
+    const cases = [...mutatedJson([modelJson], 500, SEED + 4)].map(([l, j]): [string, [unknown, ArrayBuffer]] => [l, [j, weights.buffer]]);
+    cases.push(['short weights', [modelJson, weights.buffer.slice(0, 100)]], ['long weights', [modelJson, new Float32Array(weights.length + 9).buffer]]);
+    expectNoFailures(exercise('tfjs', cases, ([j, d]) => load(j, d)));
+  });
+});
