@@ -122,12 +122,67 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
   const executablePath = findBrowser();
   const graphs = new Map<string, string>();
   let server: Server | undefined;
-  let browser: Browser | undefined;
   const pageLog: string[] = [];
+  /** The browser of the current generation; a browser or page that dies ends its generation, and the next session starts a new one. */
+  let current: { browser: Browser; page: Page; facts: AdapterFacts; generation: number; dead: boolean } | undefined;
+  let generations = 0;
+  let origin = '';
   const close = async (): Promise<void> => {
-    await browser?.close().catch(() => {});
+    await current?.browser.close().catch(() => {});
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   };
+
+  type Api = QuantgpuPageApi;
+  type Result<M extends keyof Api> = Awaited<ReturnType<Api[M]>> extends Envelope<infer T> ? T : never;
+  const lost = (detail: string): errors.DeviceLostError => new errors.DeviceLostError('browser', `the Chromium runner's page or browser went away (${detail})`);
+  /** A call into the page of `generation`: a page that died, or one of an earlier generation, is a DeviceLostError. */
+  const callOn = async <M extends keyof Api>(generation: number, method: M, ...args: Parameters<Api[M]>): Promise<Result<M>> => {
+    const c = current;
+    if (c === undefined || c.dead || c.generation !== generation) throw lost('a new browser was started since, or this one died');
+    let r: unknown;
+    try {
+      r = await c.page.evaluate((m: string, a: unknown[]) => (window.quantgpuPage as unknown as Record<string, (...x: unknown[]) => unknown>)[m]!(...a), method, args as unknown[]);
+    } catch (e) {
+      // Not the page's own typed error (those come back in the envelope): the target closed or crashed under the call.
+      c.dead = true;
+      throw lost((e as Error).message.split('\n')[0]!);
+    }
+    return unwrap(r as Envelope<never>);
+  };
+
+  /** Starts a browser and its page (the first time, and after one died). */
+  const start = async (): Promise<NonNullable<typeof current>> => {
+    if (current !== undefined && !current.dead) return current;
+    await current?.browser.close().catch(() => {});
+    const browser = await puppeteer.launch({ executablePath, headless: true, args: [...flags], protocolTimeout: 600_000 });
+    const generation = ++generations;
+    const next = { browser, page: undefined as unknown as Page, facts: undefined as unknown as AdapterFacts, generation, dead: false };
+    try {
+      browser.on('disconnected', () => (next.dead = true));
+      const page: Page = await browser.newPage();
+      next.page = page;
+      page.on('error', () => (next.dead = true));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => pageLog.push(`page error: ${(e as Error).message}`));
+      const response = await page.goto(`${origin}/`, { waitUntil: 'load' });
+      if (response === null || !response.ok()) throw new Error(`GET ${origin}/: ${response?.status() ?? 'no response'}`);
+      await page.waitForFunction(() => window.quantgpuPage !== undefined, { timeout: 60_000 });
+      current = next;
+      try {
+        next.facts = await callOn(generation, 'init');
+      } catch (e) {
+        throw new GpuUnavailableError('no WebGPU device in the browser', [`${executablePath} --headless=new ${flags.join(' ')} on ${origin}/: ${(e as Error).message}`, ...pageLog]);
+      }
+      return next;
+    } catch (e) {
+      next.dead = true;
+      await browser.close().catch(() => {});
+      throw e;
+    }
+  };
+
   try {
     const script = await pageBundle(options.entry);
     server = createServer((req, res) => {
@@ -144,62 +199,50 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
       server!.once('error', reject);
       server!.listen(0, '127.0.0.1', () => resolve());
     });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await puppeteer.launch({ executablePath, headless: true, args: [...flags], protocolTimeout: 600_000 });
-    const page: Page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => pageLog.push(`page error: ${(e as Error).message}`));
-    const response = await page.goto(`${origin}/`, { waitUntil: 'load' });
-    if (response === null || !response.ok()) throw new Error(`GET ${origin}/: ${response?.status() ?? 'no response'}`);
-    await page.waitForFunction(() => window.quantgpuPage !== undefined, { timeout: 60_000 });
-
-    type Api = QuantgpuPageApi;
-    const call = async <M extends keyof Api>(method: M, ...args: Parameters<Api[M]>): Promise<Awaited<ReturnType<Api[M]>> extends Envelope<infer T> ? T : never> => {
-      const r = await page.evaluate((m: string, a: unknown[]) => (window.quantgpuPage as unknown as Record<string, (...x: unknown[]) => unknown>)[m]!(...a), method, args as unknown[]);
-      return unwrap(r as Envelope<never>);
-    };
-
-    let facts: AdapterFacts;
-    try {
-      facts = await call('init');
-    } catch (e) {
-      throw new GpuUnavailableError('no WebGPU device in the browser', [`${executablePath} --headless=new ${flags.join(' ')} on ${origin}/: ${(e as Error).message}`, ...pageLog]);
-    }
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await start();
     let graphId = 0;
+    /** Calls into the page as it is now (the harness and the checks; a dead page is a DeviceLostError). */
+    const call = <M extends keyof Api>(method: M, ...args: Parameters<Api[M]>): Promise<Result<M>> => callOn(current!.generation, method, ...args);
     const runner: ChromiumRunner = {
       host: 'browser',
-      page,
+      get page() {
+        return current!.page;
+      },
       pageLog,
-      facts: async () => facts,
+      facts: async () => (await start()).facts,
       async createSession(model: Graph | QuantizedGraph, planOptions: PlanOptions = {}): Promise<SessionHandle> {
+        // After the browser died, the next session gets a new one, as NodeRunner gets a new device.
+        const c = await start();
+        const g = c.generation;
         const url = `/graph/${++graphId}`;
         graphs.set(url, encodeGraph(model));
         let id: number;
         try {
-          id = await call('createSession', url, planOptions);
+          id = await callOn(g, 'createSession', url, planOptions);
         } finally {
           graphs.delete(url);
         }
         try {
-          facts = await call('init');
+          c.facts = await callOn(g, 'init');
         } catch (e) {
-          await call('dispose', id).catch(() => {});
+          await callOn(g, 'dispose', id).catch(() => {});
           throw e;
         }
         return {
           async run(input) {
-            const r = await call('run', id, wire(input));
+            const r = await callOn(g, 'run', id, wire(input));
             return {
               outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, t]) => [k, { shape: t.shape, data: base64ToFloat32(t.b64) }])),
               integers: Object.fromEntries(Object.entries(r.integers).map(([k, v]) => [k, base64ToInt32(v)])),
             };
           },
-          profile: (input, o: ProfileOptions = {}) => call('profile', id, wire(input), o),
-          memory: (input) => call('memory', id, [...input.shape]),
+          profile: (input, o: ProfileOptions = {}) => callOn(g, 'profile', id, wire(input), o),
+          memory: (input) => callOn(g, 'memory', id, [...input.shape]),
           async dispose() {
-            await call('dispose', id);
+            // A session of a browser that died has nothing left to free.
+            if (current?.generation !== g || current.dead) return;
+            await callOn(g, 'dispose', id);
           },
         };
       },
@@ -207,7 +250,7 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
         await call('loseDevice');
       },
       async beginChecks() {
-        await call('beginChecks');
+        await (await start(), call('beginChecks'));
       },
       endChecks: () => call('endChecks'),
       close,
