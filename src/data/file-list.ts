@@ -8,8 +8,9 @@
  * Equal to the CLI's numbers where the decoders agree: PNG is lossless, so
  * an opaque PNG decodes to the same RGBA bytes in both (the browser is told
  * to leave colour profiles and alpha alone); JPEG decoders may differ in
- * their last bit (IDCT and chroma upsampling), and a canvas stores
- * premultiplied alpha, so a translucent pixel's colour may too.
+ * their last bit (IDCT and chroma upsampling), a canvas stores
+ * premultiplied alpha, so a translucent pixel's colour may too, and a 16-bit
+ * PNG is brought to 8 bits by each decoder its own way.
  */
 import { InputError } from '../errors.js';
 import { imageToTensor, type RgbaImage } from '../io/image-tensor.js';

@@ -198,6 +198,8 @@ describe('the page (demo/, static build, headless Chromium)', () => {
     await page.waitForFunction(() => document.getElementById('data-info')!.dataset.images !== undefined, { timeout: 10_000 });
     expect(await page.$eval('#data-info', (e) => [(e as HTMLElement).dataset.images, (e as HTMLElement).dataset.classes])).toEqual(['30', '15']);
     expect(await page.$eval('#dataset', (e) => (e as HTMLSelectElement).value)).toBe('folder');
+    // The page says where exact agreement with the CLI ends: JPEG decoders differ.
+    expect(await page.$eval('#data-info', (e) => e.textContent)).toMatch(/PNGs decode to the same pixels.*JPEGs would decode slightly differently/);
 
     // Calibration on the folder's first 16 images, then a run over all of it (the CLI's eval reads the whole folder).
     await page.$eval('#calib-count', (e) => ((e as HTMLInputElement).value = '16'));
