@@ -211,7 +211,7 @@ function useFolder(files: readonly PathedFile[]): void {
     `Folder ${folder.name}: ${folder.files.length} images, ${folder.classes.length} labels (${folder.classes.slice(0, 12).join(', ')}${folder.classes.length > 12 ? ', …' : ''}), in the order of quantgpu's --data ${folder.name}. ` +
     'As the CLI reads a folder, calibration takes its first images, the test run its first images too, and the validation images follow the calibration ones. ' +
     (jpegs > 0
-      ? `${jpegs} of them are JPEG: the browser's JPEG decoder may differ slightly from the CLI's (jpeg-js), so their numbers may differ slightly from quantgpu eval's; PNGs decode alike.`
+      ? `${jpegs} of them are JPEG: the browser's JPEG decoder differs slightly from the CLI's (jpeg-js; a few levels in some pixels), so the numbers may differ slightly from quantgpu eval's; PNGs decode alike.`
       : 'PNGs decode to the same pixels here as in the CLI (translucent pixels aside); JPEGs would decode slightly differently.');
   datasetChanged();
 }
