@@ -1,11 +1,11 @@
 /**
- * The page: pick a model and a bundled dataset, calibrate, set bits per
+ * The page: pick a model and a dataset (bundled, or a folder of labelled
+ * images chosen in the browser), calibrate, set bits per
  * layer, run over the test set on the GPU (or the CPU golden model) and see
  * the numbers `quantgpu eval` gives, with the report's charts. Element ids
  * and data attributes (`data-state`, `data-value`, `data-layer`,
  * `data-field`) are stable: test/demo/page.test.ts drives the page by them.
  */
-import { inMemoryDataset, type LabelledImages } from '../src/data/dataset.js';
 import { imageInput } from '../src/eval/evaluate.js';
 import { requestGpu, type Gpu } from '../src/gpu/device.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -22,10 +22,12 @@ import { profileChart, sensitivityChart, tradeoffChart, type ChartSpec } from '.
 import type { ResultsDoc } from '../src/search/results.js';
 import type { Evaluator } from '../src/search/evaluator.js';
 import { searchSpace } from '../src/search/space.js';
-import { DATASETS, fetchBytes, loadSlice, ZOO } from './app/assets.js';
+import { DATASETS, fetchBytes, ZOO } from './app/assets.js';
 import { drawCharts } from './app/charts.js';
 import { addRule, applyEdit, renderLayerTable, type TableLayer } from './app/layer-table.js';
-import { createEvaluator, evalSet, imagesFrom, mixedPrecision, weightSensitivity } from './app/tune.js';
+import { createEvaluator, evalSet, mixedPrecision, weightSensitivity } from './app/tune.js';
+import { bundledSource, droppedFolder, folderSource, pickedFiles, type DataSource, type PageImages } from './app/data.js';
+import type { PathedFile } from '../src/data/file-list.js';
 import { BATCH, Cancelled, floatReference, runEvaluation, type FloatReference, type ModelInput, type RunBackend, type RunResult } from './app/run.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -49,7 +51,10 @@ interface Point {
 const state: {
   model?: Model;
   stats?: Map<string, TensorStats>;
+  /** `source key:images`: what the statistics were counted on. */
   calibratedOn?: string;
+  /** The folder chosen in the browser, the dataset select's `folder` entry. */
+  folder?: DataSource;
   layers: TableLayer[];
   config: QuantConfig;
   gpu?: Gpu;
@@ -132,7 +137,8 @@ function useModel(name: string, raw: Graph, card: ModelCard | undefined): void {
   $('layers').innerHTML = '<tr><td class="note">calibrate first: the table lists the layers a config can set</td></tr>';
   $<HTMLAnchorElement>('save-stats').hidden = true;
   setState('calib-status', 'idle', '');
-  if (card?.dataset && DATASETS.includes(card.dataset)) choice('dataset').value = card.dataset;
+  // A model's card names its bundled dataset; a folder the user chose stays chosen.
+  if (card?.dataset && DATASETS.includes(card.dataset) && choice('dataset').value !== 'folder') choice('dataset').value = card.dataset;
   const [c, h, w] = state.model.input.size;
   $('model-info').textContent =
     `${name}: ${graph.layers.length} layers, input ${state.model.input.layout} ${c}x${h}x${w}` +
@@ -166,24 +172,61 @@ async function loadOwnModel(files: readonly File[]): Promise<void> {
   useModel(json.name, loadTfjsModel({ modelJson, weightData: weights.buffer }), undefined);
 }
 
-/** The first `n` images of a slice. */
-function firstImages(set: LabelledImages, n: number): LabelledImages {
-  const k = Math.min(n, set.count);
-  const per = set.channels * set.height * set.width;
-  return { ...set, count: k, pixels: set.pixels.subarray(0, k * per), labels: set.labels.subarray(0, k) };
+/** The dataset chosen: a bundled one, or the folder chosen in the browser. */
+function source(): DataSource {
+  const v = choice('dataset').value;
+  return v === 'folder' && state.folder ? state.folder : bundledSource(v);
+}
+
+/** Statistics and float references belong to one dataset: a new one asks for a new calibration. */
+function datasetChanged(): void {
+  state.stats = undefined;
+  state.evaluator = undefined;
+  setState('calib-status', 'idle', 'dataset changed: calibrate again');
+  updateButtons();
+}
+
+/**
+ * A folder of labelled images chosen in the browser (one subfolder per
+ * label, as `--data FOLDER`): it becomes the dataset select's `folder` entry.
+ */
+function useFolder(files: readonly PathedFile[]): void {
+  const { source: src, folder } = folderSource(files);
+  state.folder = src;
+  const select = choice('dataset');
+  let option = select.querySelector<HTMLOptionElement>('option[value="folder"]');
+  if (!option) {
+    option = document.createElement('option');
+    option.value = 'folder';
+    select.append(option);
+  }
+  option.textContent = `${folder.name} (folder, ${folder.files.length} images)`;
+  select.value = 'folder';
+  const jpegs = folder.files.filter((f) => /\.jpe?g$/i.test(f.file.path)).length;
+  const info = $('data-info');
+  info.dataset.images = String(folder.files.length);
+  info.dataset.classes = String(folder.classes.length);
+  info.className = jpegs > 0 ? 'warn' : 'note';
+  info.textContent =
+    `Folder ${folder.name}: ${folder.files.length} images, ${folder.classes.length} labels (${folder.classes.slice(0, 12).join(', ')}${folder.classes.length > 12 ? ', …' : ''}), in the order of quantgpu's --data ${folder.name}. ` +
+    'As the CLI reads a folder, calibration takes its first images, the test run its first images too, and the validation images follow the calibration ones. ' +
+    (jpegs > 0
+      ? `${jpegs} of them are JPEG: the browser's JPEG decoder differs slightly from the CLI's (jpeg-js; a few levels in some pixels), so the numbers may differ slightly from quantgpu eval's; PNGs decode alike.`
+      : 'PNGs decode to the same pixels here as in the CLI (translucent pixels aside); JPEGs would decode slightly differently.');
+  datasetChanged();
 }
 
 // ---- calibration ---------------------------------------------------------
 
 async function runCalibration(): Promise<void> {
   const m = state.model!;
-  const dataset = choice('dataset').value;
-  const train = firstImages(await loadSlice(dataset, 'train'), Math.max(1, Number(input('calib-count').value) || 256));
+  const src = source();
+  const train = await src.images('train', 0, Math.max(1, Number(input('calib-count').value) || 256));
   const bar = $<HTMLProgressElement>('calib-progress');
   bar.max = train.count;
-  setState('calib-status', 'running', `calibrating on ${train.count} ${dataset} training images…`);
+  setState('calib-status', 'running', `calibrating on ${train.count} ${src.label} ${src.kind === 'folder' ? 'images (the first of the folder)' : 'training images'}…`);
   async function* batches() {
-    for await (const b of inMemoryDataset(train).batches(BATCH, m.input.size, m.input.pre, m.input.layout)) yield b.x;
+    for await (const b of train.dataset.batches(BATCH, m.input.size, m.input.pre, m.input.layout)) yield b.x;
   }
   const t0 = performance.now();
   let note = '';
@@ -195,7 +238,7 @@ async function runCalibration(): Promise<void> {
     },
     onFallback: (why) => (note = `; on quantgpu's executor (${why})`),
   });
-  state.calibratedOn = `${dataset}:${train.count}`;
+  state.calibratedOn = `${src.key}:${train.count}`;
   bar.value = train.count;
   // The table lists what a config can set: layers with integer weights or an output of their own.
   const qg = quantize(m.graph, state.stats, PRESETS.w8a8!);
@@ -252,7 +295,7 @@ function updateButtons(): void {
   $<HTMLButtonElement>('tune-cancel').disabled = !busy;
 }
 
-async function floatFor(m: Model, test: LabelledImages, dataset: string): Promise<FloatReference> {
+async function floatFor(m: Model, test: PageImages, dataset: string): Promise<FloatReference> {
   const key = `${m.name}|${dataset}|${test.count}`;
   let f = state.floats.get(key);
   if (!f) {
@@ -267,8 +310,9 @@ async function floatFor(m: Model, test: LabelledImages, dataset: string): Promis
 
 async function runOne(config: QuantConfig, label: string, signal: AbortSignal): Promise<Point> {
   const m = state.model!;
-  const dataset = choice('dataset').value;
-  const test = firstImages(await loadSlice(dataset, 'test'), Math.max(1, Number(input('test-count').value) || 1000));
+  const src = source();
+  const dataset = src.key;
+  const test = await src.images('test', 0, Math.max(1, Number(input('test-count').value) || 1000));
   const backend = choice('backend').value as RunBackend;
   const qg = quantize(m.graph, state.stats!, config, backend === 'gpu' ? { gpu: state.gpu!.facts } : {});
   const float = await floatFor(m, test, dataset);
@@ -289,11 +333,11 @@ async function runOne(config: QuantConfig, label: string, signal: AbortSignal): 
   });
   const point = { label: `#${state.points.length + 1} ${label}`, config, result };
   state.points.push(point);
-  showResult(point, test, m);
+  await showResult(point, test, m);
   return point;
 }
 
-function showResult(p: Point, test: LabelledImages, m: Model): void {
+async function showResult(p: Point, test: PageImages, m: Model): Promise<void> {
   const r = p.result;
   const rows: Array<[string, string, string, string | number]> = [
     ['config', 'config', p.label, p.label],
@@ -311,7 +355,7 @@ function showResult(p: Point, test: LabelledImages, m: Model): void {
   $('metrics').innerHTML = rows.map(([id, name, text]) => `<dt>${name}</dt><dd id="${id}">${text}</dd>`).join('');
   for (const [id, , , value] of rows) $(id).dataset.value = String(value);
   drawRunCharts(p);
-  showMisclassified(r, test, m);
+  await showMisclassified(r, test, m);
 }
 
 /** Every run so far as a sweep's results file: the report's trade-off charts draw it. */
@@ -322,8 +366,8 @@ function pointsDoc(): ResultsDoc {
     version: 1,
     command: 'sweep',
     model: state.model!.name,
-    dataset: choice('dataset').value,
-    sets: { calibration: { split: 'train', start: 0, count: Number(state.calibratedOn?.split(':')[1] ?? 0) }, test: { split: 'test', start: 0, count: first.images } },
+    dataset: source().label,
+    sets: { calibration: { split: 'train', start: 0, count: state.calibratedOn ? calibratedCount() : 0 }, test: { split: 'test', start: 0, count: first.images } },
     floatAccuracy: { test: first.floatAccuracy },
     environment: state.gpu ? { adapter: state.gpu.facts.description || state.gpu.facts.vendor } : {},
     points: state.points.map((p, i) => {
@@ -364,28 +408,17 @@ function drawRunCharts(latest: Point): void {
   );
 }
 
-function showMisclassified(r: RunResult, test: LabelledImages, m: Model): void {
+async function showMisclassified(r: RunResult, test: PageImages, m: Model): Promise<void> {
   const box = $('misclassified');
   box.innerHTML = '';
   const classes = m.card?.classes ?? test.classes;
   const name = (k: number): string => classes?.[k] ?? String(k);
-  const plane = test.height * test.width;
-  const per = test.channels * plane;
   let shown = 0;
   for (let i = 0; i < r.images && shown < 32; i++) {
     if (r.predictions[i] === test.labels[i]) continue;
     shown++;
     const canvas = document.createElement('canvas');
-    canvas.width = test.width;
-    canvas.height = test.height;
-    const ctx = canvas.getContext('2d')!;
-    const img = ctx.createImageData(test.width, test.height);
-    for (let p = 0; p < plane; p++) {
-      // Pixels as the dataset stores them, brought to 0..255 by the model's scale (1/255, or 1/16 for digits).
-      const px = (c: number): number => Math.min(255, Math.round(test.pixels[i * per + (test.channels === 1 ? 0 : c) * plane + p]! * m.input.pre.scale * 255));
-      img.data.set([px(0), px(1), px(2), 255], p * 4);
-    }
-    ctx.putImageData(img, 0, 0);
+    await test.draw(i, canvas, m.input.pre);
     const fig = document.createElement('figure');
     const cap = document.createElement('figcaption');
     cap.innerHTML = `#${i}: <b>${name(r.predictions[i]!)}</b><br>(is ${name(test.labels[i]!)})`;
@@ -423,19 +456,23 @@ const labelOf = (c: QuantConfig): string => c.name ?? 'custom';
 
 // ---- sensitivity and search ------------------------------------------------
 
-/** The validation images' evaluator: the bundled training images after the calibration ones (never the test split). */
+/** The images the statistics were counted on (`calibratedOn` ends with their number). */
+const calibratedCount = (): number => Number(state.calibratedOn!.split(':').at(-1));
+
+/** The validation images' evaluator: the training images after the calibration ones (never the test split; a folder's images after the calibration ones, as the CLI's search takes them). */
 async function validationEvaluator(bar: HTMLProgressElement): Promise<Evaluator> {
   const m = state.model!;
-  const dataset = choice('dataset').value;
-  const calibrated = Number(state.calibratedOn!.split(':')[1]);
-  const train = await loadSlice(dataset, 'train');
-  const images = imagesFrom(train, calibrated, Math.max(1, Number(input('val-count').value) || 256));
-  if (images.count === 0) throw new Error(`calibration took all ${train.count} bundled ${dataset} training images: calibrate on fewer (256, say) to leave validation images for the table and the search`);
+  const src = source();
+  const calibrated = calibratedCount();
+  const images = await src.images('train', calibrated, Math.max(1, Number(input('val-count').value) || 256));
+  if (images.count === 0) {
+    throw new Error(`calibration took all ${await src.size('train')} ${src.kind === 'folder' ? `images of the folder ${src.label}` : `bundled ${src.label} training images`}: calibrate on fewer to leave validation images for the table and the search`);
+  }
   const on = `${m.name}|${state.calibratedOn}|${calibrated}+${images.count}`;
   if (state.evaluator?.on !== on) {
     setState('tune-status', 'running', `float reference on ${images.count} validation images (training images ${calibrated}-${calibrated + images.count - 1})…`);
     bar.removeAttribute('value');
-    const set = await evalSet(images, m.input, 'validation');
+    const set = await evalSet(images.dataset, m.input, 'validation');
     state.evaluator = { on, evaluator: await createEvaluator(m.graph, state.stats!, set, () => state.abort?.signal) };
   }
   return state.evaluator.evaluator;
@@ -465,7 +502,7 @@ async function tune(what: 'sensitivity' | 'search'): Promise<void> {
     if (what === 'sensitivity') {
       const bits = [...new Set(input('sens-bits').value.split(/[\s,]+/).filter((b) => b !== '').map(Number))];
       if (bits.length === 0 || bits.some((b) => !Number.isInteger(b) || b < 2 || b > 8)) throw new Error(`sensitivity bits: ${input('sens-bits').value} (whole numbers from 2 to 8, e.g. 4, 2)`);
-      const doc = await weightSensitivity(evaluator, base, bits as Bits[], { model: state.model!.name, dataset: choice('dataset').value, calibration: Number(state.calibratedOn!.split(':')[1]), validationStart: Number(state.calibratedOn!.split(':')[1]) }, {
+      const doc = await weightSensitivity(evaluator, base, bits as Bits[], { model: state.model!.name, dataset: source().label, calibration: calibratedCount(), validationStart: calibratedCount() }, {
         signal: abort.signal,
         onCell: (done, total) => {
           bar.max = total;
@@ -531,14 +568,17 @@ function wire(): void {
   document.addEventListener('dragover', (e) => e.preventDefault());
   document.addEventListener('drop', (e) => {
     e.preventDefault();
-    void guarded(() => loadOwnModel(Array.from(e.dataTransfer?.files ?? [])));
+    // A dropped folder is a dataset, dropped files a model. The entries are read now: after the event they are gone.
+    const entries = Array.from(e.dataTransfer?.items ?? [], (i) => i.webkitGetAsEntry());
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    void guarded(async () => {
+      const folder = await droppedFolder(entries);
+      if (folder) useFolder(folder);
+      else await loadOwnModel(files);
+    });
   });
-  choice('dataset').addEventListener('change', () => {
-    // Statistics and float references belong to one dataset.
-    state.stats = undefined;
-    setState('calib-status', 'idle', 'dataset changed: calibrate again');
-    updateButtons();
-  });
+  input('data-folder').addEventListener('change', () => guarded(() => useFolder(pickedFiles(input('data-folder').files))));
+  choice('dataset').addEventListener('change', datasetChanged);
   $('calibrate').addEventListener('click', () =>
     guarded(async () => {
       state.abort = new AbortController();

@@ -1,5 +1,5 @@
 /**
- * One evaluation of the page: a quantized graph over the bundled test images
+ * One evaluation of the page: a quantized graph over the test images (bundled, or a folder's)
  * on the GPU (a session on the page's device) or on the CPU golden model,
  * batch by batch with progress and cancel, giving the numbers `quantgpu eval`
  * gives: accuracy, agreement with float, size, bit-operations and
@@ -9,7 +9,7 @@
  */
 import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { inMemoryDataset, type ImageLayout, type ImageSize, type LabelledImages } from '../../src/data/dataset.js';
+import type { ImageDataset, ImageLayout, ImageSize } from '../../src/data/dataset.js';
 import { evaluate, type EvalProgress } from '../../src/eval/evaluate.js';
 import { WebOutputDigest } from '../../src/eval/web-digest.js';
 import { createFloatExecutor } from '../../src/executor/executor.js';
@@ -26,6 +26,12 @@ export interface ModelInput {
   size: ImageSize;
   layout: ImageLayout;
   pre: Preprocessing;
+}
+
+/** Test images: their batches, and their labels known before any is decoded. */
+export interface TestImages {
+  dataset: ImageDataset;
+  labels: Int32Array;
 }
 
 export type RunBackend = 'gpu' | 'cpu-golden';
@@ -45,7 +51,7 @@ export interface FloatReference {
   runtime: string;
 }
 
-export async function floatReference(graph: Graph, test: LabelledImages, m: ModelInput, onProgress: (p: EvalProgress) => void): Promise<FloatReference> {
+export async function floatReference(graph: Graph, test: TestImages, m: ModelInput, onProgress: (p: EvalProgress) => void): Promise<FloatReference> {
   const exec = await createFloatExecutor(graph);
   const output = graph.outputs[0]!.name;
   const logits: Float32Array[] = [];
@@ -56,7 +62,7 @@ export async function floatReference(graph: Graph, test: LabelledImages, m: Mode
         logits.push(out.data);
         return out;
       },
-      inMemoryDataset(test),
+      test.dataset,
       m.size,
       m.pre,
       { batchSize: BATCH, layout: m.layout, onProgress },
@@ -93,7 +99,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 export async function runEvaluation(
   qg: QuantizedGraph,
-  test: LabelledImages,
+  test: TestImages,
   m: ModelInput,
   float: FloatReference,
   o: { backend: RunBackend; gpu?: Gpu; signal: AbortSignal; onProgress: (p: EvalProgress) => void },
@@ -128,9 +134,9 @@ export async function runEvaluation(
       logits.push(out.data);
       return out;
     };
-    const r = await evaluate(predict, inMemoryDataset(test), m.size, m.pre, { batchSize: BATCH, layout: m.layout, onProgress: o.onProgress });
+    const r = await evaluate(predict, test.dataset, m.size, m.pre, { batchSize: BATCH, layout: m.layout, onProgress: o.onProgress });
     if (session) {
-      const first = await inMemoryDataset(test).batches(BATCH, m.size, m.pre, m.layout).next();
+      const first = await test.dataset.batches(BATCH, m.size, m.pre, m.layout).next();
       if (!first.done) profile = await session.profile(first.value.x, { warmup: 1, repeats: 3 });
     }
     const cost = costReport(qg);

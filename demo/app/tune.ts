@@ -1,14 +1,14 @@
 /**
  * The page's sensitivity table and mixed-precision search: the library's
  * own `sensitivity` and `search` (src/search/), on a validation set cut from
- * the bundled training images after the calibration ones (never the test
- * split, which the page's runs report), as `quantgpu sensitivity` and
+ * the training images after the calibration ones (never the test
+ * split, which the page's runs report; a folder's images after the calibration ones), as `quantgpu sensitivity` and
  * `quantgpu search` choose theirs. Both run their passes on the page's
  * executor (onnxruntime-web, else quantgpu's own), the search's decider on
  * the CPU golden model.
  */
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { inMemoryDataset, type LabelledImages } from '../../src/data/dataset.js';
+import type { ImageDataset } from '../../src/data/dataset.js';
 import type { Graph } from '../../src/ir/graph.js';
 import type { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import type { Bits, LayerQuant } from '../../src/quant/config.js';
@@ -19,19 +19,11 @@ import { sensitivity } from '../../src/search/sensitivity.js';
 import { searchSpace } from '../../src/search/space.js';
 import { BATCH, Cancelled, type ModelInput } from './run.js';
 
-/** Images [start, start + n) of a slice (fewer where the slice ends first). */
-export function imagesFrom(set: LabelledImages, start: number, n: number): LabelledImages {
-  const from = Math.min(start, set.count);
-  const k = Math.max(0, Math.min(n, set.count - from));
-  const per = set.channels * set.height * set.width;
-  return { ...set, count: k, pixels: set.pixels.subarray(from * per, (from + k) * per), labels: set.labels.subarray(from, from + k) };
-}
-
-/** A slice as the Evaluator's set: preprocessed batches in the model's layout, with their labels. */
-export async function evalSet(images: LabelledImages, m: ModelInput, name: string): Promise<EvalSet> {
+/** Images as the Evaluator's set: preprocessed batches in the model's layout, with their labels. */
+export async function evalSet(images: ImageDataset, m: ModelInput, name: string): Promise<EvalSet> {
   const batches: Tensor[] = [];
   const labels: number[] = [];
-  for await (const b of inMemoryDataset(images).batches(BATCH, m.size, m.pre, m.layout)) {
+  for await (const b of images.batches(BATCH, m.size, m.pre, m.layout)) {
     batches.push(b.x);
     labels.push(...b.labels);
   }

@@ -4,11 +4,10 @@ import { InputError } from '../errors.js';
 import { decodeImage, imageToTensor } from '../io/image.js';
 import { layoutShape, type ImageDataset } from './dataset.js';
 import { decodePool } from './decode-pool.js';
+import { labelledOrder } from './folder-order.js';
 
 /** From this many images on, a folder is decoded in worker threads (their start costs about 0.2 s). */
 const DECODE_IN_WORKERS_FROM = 64;
-
-const IMAGE = /\.(png|jpe?g)$/i;
 
 /**
  * A folder of PNG/JPEG photos, one subfolder per label (label = the
@@ -17,19 +16,10 @@ const IMAGE = /\.(png|jpe?g)$/i;
  * worker threads while the model works on the batch before.
  */
 export function imageFolderDataset(dir: string, limit = Infinity, start = 0): ImageDataset {
-  const classes = readdirSync(dir)
-    .filter((d) => statSync(join(dir, d)).isDirectory())
-    .sort();
-  if (classes.length === 0) throw new InputError(`${dir}: no label subfolders (expected ${dir}/<label>/<image>.png)`);
-  const files: Array<{ path: string; label: number }> = [];
-  classes.forEach((c, label) => {
-    for (const f of readdirSync(join(dir, c)).filter((f) => IMAGE.test(f)).sort()) files.push({ path: join(dir, c, f), label });
-  });
-  if (files.length === 0) throw new InputError(`${dir}: the label subfolders hold no .png or .jpg files`);
-  // A fixed interleaving (round-robin over labels) keeps a --limit slice balanced across classes.
-  const byLabel = classes.map((_, l) => files.filter((f) => f.label === l));
-  const ordered: typeof files = [];
-  for (let i = 0; ordered.length < files.length; i++) for (const list of byLabel) if (i < list.length) ordered.push(list[i]!);
+  const dirs = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
+  if (dirs.length === 0) throw new InputError(`${dir}: no label subfolders (expected ${dir}/<label>/<image>.png)`);
+  const { classes, files: ordered } = labelledOrder(dirs, (c) => readdirSync(join(dir, c)).map((name) => ({ name, file: join(dir, c, name) })));
+  if (ordered.length === 0) throw new InputError(`${dir}: the label subfolders hold no .png or .jpg files`);
   const picked = ordered.slice(start, start + limit);
   return {
     name: dir,
@@ -40,11 +30,11 @@ export function imageFolderDataset(dir: string, limit = Infinity, start = 0): Im
       const per = c * h * w;
       // Small folders decode here; large ones in worker threads, a batch ahead of the one handed out.
       const workers = picked.length >= DECODE_IN_WORKERS_FROM ? await decodePool() : undefined;
-      const decodeHere = (f: { path: string }): Float32Array => imageToTensor(decodeImage(new Uint8Array(readFileSync(f.path)), f.path), c, h, w, pre, layout).data;
+      const decodeHere = (f: { file: string }): Float32Array => imageToTensor(decodeImage(new Uint8Array(readFileSync(f.file)), f.file), c, h, w, pre, layout).data;
       const request = (start: number) =>
         picked.slice(start, start + batchSize).map((f) => {
           if (!workers) return { f };
-          const data = workers.decode(f.path, size, pre, layout);
+          const data = workers.decode(f.file, size, pre, layout);
           // A batch decoded ahead may fail before anyone awaits it: its failure is reported by the await below, not as unhandled.
           data.catch(() => undefined);
           return { f, data };

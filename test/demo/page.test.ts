@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_FLAGS, findBrowser } from '../../src/host/chromium-runner.js';
+import { makePhotoSet } from '../helpers/photo-set.js';
 
 /**
  * The page as a person uses it, on its static build (what any web server
@@ -185,6 +186,54 @@ describe('the page (demo/, static build, headless Chromium)', () => {
     console.log(`sensitivity ${sensitivitySeconds.toFixed(1)} s, with the search ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it('takes a folder of labelled images chosen in the browser and gives `quantgpu eval --data FOLDER`\'s numbers', async () => {
+    // 30 PNG photos of 15 labels, 28x28 (fashion-vgg's input size; it sees them as grey, as the CLI feeds them).
+    const folder = makePhotoSet(join(dir, 'photos'), 30, 28);
+    await open(CHROMIUM_FLAGS);
+    const gpu = (await page.$eval('#gpu-status', (e) => (e as HTMLElement).dataset.gpu)) !== 'none';
+    // Chromium lists a directory given to a webkitdirectory input with each file's webkitRelativePath (photos/<label>/<file>).
+    const picker = (await page.$('#data-folder')) as ElementHandle<HTMLInputElement>;
+    await picker.uploadFile(folder);
+    await page.waitForFunction(() => document.getElementById('data-info')!.dataset.images !== undefined, { timeout: 10_000 });
+    expect(await page.$eval('#data-info', (e) => [(e as HTMLElement).dataset.images, (e as HTMLElement).dataset.classes])).toEqual(['30', '15']);
+    expect(await page.$eval('#dataset', (e) => (e as HTMLSelectElement).value)).toBe('folder');
+    // The page says where exact agreement with the CLI ends: JPEG decoders differ.
+    expect(await page.$eval('#data-info', (e) => e.textContent)).toMatch(/PNGs decode to the same pixels.*JPEGs would decode slightly differently/);
+
+    // Calibration on the folder's first 16 images, then a run over all of it (the CLI's eval reads the whole folder).
+    await page.$eval('#calib-count', (e) => ((e as HTMLInputElement).value = '16'));
+    await page.click('#calibrate');
+    await settle('calib-status', 30_000);
+    await page.select('#backend', gpu ? 'gpu' : 'cpu-golden');
+    await page.select('#preset', 'w8a8');
+    await page.click('#run');
+    await settle('run-status', 30_000);
+    const shown = await page.evaluate(() => Object.fromEntries(['accuracy', 'images', 'digest'].map((id) => [id, document.getElementById(id)!.dataset.value])));
+    expect(Number(shown.images)).toBe(30);
+    // Photos of astronauts and coins are not clothes: most are misclassified, and shown as the photos they are.
+    expect(await page.$$eval('#misclassified canvas', (c) => c.map((x) => (x as HTMLCanvasElement).width))).toContain(28);
+
+    // The sensitivity table on the folder's images after the calibration ones.
+    await page.$eval('#val-count', (e) => ((e as HTMLInputElement).value = '14'));
+    await page.$eval('#sens-bits', (e) => ((e as HTMLInputElement).value = '4'));
+    await page.click('#sensitivity-run');
+    await settle('tune-status', 30_000);
+    expect(await page.$eval('#tune-status', (e) => e.textContent)).toMatch(/on 14 validation images/);
+
+    writeFileSync(join(dir, 'folder-config.json'), await download('save-config'));
+    writeFileSync(join(dir, 'folder-stats.json'), await download('save-stats'));
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'src/cli/bin.ts', 'eval', 'models/fashion-vgg.onnx', '--data', folder, '--backend', 'cpu-golden', '--config', join(dir, 'folder-config.json'), '--stats', join(dir, 'folder-stats.json'), '--json'],
+      { maxBuffer: 1 << 24 },
+    );
+    const cli = JSON.parse(stdout) as { accuracy: number; outputDigest: string; images: number };
+    expect(cli.images).toBe(30);
+    expect(Number(shown.accuracy)).toBe(cli.accuracy);
+    expect(shown.digest).toBe(cli.outputDigest);
+    expect(problems).toEqual([]);
+  }, 60_000);
 
   it('without WebGPU it says so and runs on the CPU golden model', async () => {
     await open(CHROMIUM_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'));
