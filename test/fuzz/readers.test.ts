@@ -62,6 +62,15 @@ function exercise<T>(what: string, inputs: Iterable<[string, T]>, f: (x: T) => u
   return o;
 }
 
+/** `b` with `bytes` inserted at `at`. */
+function insertAt(b: Uint8Array, at: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length + bytes.length);
+  out.set(b.subarray(0, at));
+  out.set(bytes, at);
+  out.set(b.subarray(at), at + bytes.length);
+  return out;
+}
+
 /** Seeded byte mutations of `seeds`: `count` cases, each one to three mutations of one seed. */
 function* mutatedBytes(seeds: readonly Uint8Array[], count: number, seed: number): Generator<[string, Uint8Array]> {
   const r = mulberry32(seed);
@@ -102,22 +111,12 @@ function* mutatedBytes(seeds: readonly Uint8Array[], count: number, seed: number
         case 4: {
           const other = seeds[int(seeds.length)]!;
           const from = int(other.length);
-          const chunk = other.subarray(from, from + 1 + int(256));
-          const out = new Uint8Array(b.length + chunk.length);
-          out.set(b.subarray(0, at));
-          out.set(chunk, at);
-          out.set(b.subarray(at), at + chunk.length);
-          b = out;
+          b = insertAt(b, at, other.subarray(from, from + 1 + int(256)));
           ops.push(`splice@${at}`);
           break;
         }
         default: {
-          const junk = Uint8Array.from({ length: 1 + int(16) }, () => int(256));
-          const out = new Uint8Array(b.length + junk.length);
-          out.set(b.subarray(0, at));
-          out.set(junk, at);
-          out.set(b.subarray(at), at + junk.length);
-          b = out;
+          b = insertAt(b, at, Uint8Array.from({ length: 1 + int(16) }, () => int(256)));
           ops.push(`insert@${at}`);
         }
       }
