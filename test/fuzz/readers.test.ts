@@ -77,7 +77,7 @@ function* mutatedBytes(seeds: readonly Uint8Array[], count: number, seed: number
   const int = (n: number): number => Math.floor(r() * n);
   for (let k = 0; k < count; k++) {
     const s = int(seeds.length);
-    let b = Uint8Array.from(seeds[s]!);
+    let b: Uint8Array = Uint8Array.from(seeds[s]!);
     // A third of the cases are one flipped bit: files that still parse, so the checks after parsing are reached too.
     if (k % 3 === 0) {
       const i = int(b.length);
