@@ -79,6 +79,15 @@ function showError(e: unknown): void {
   console.error(err);
 }
 
+/** How a cancelled or failed piece of work ends: its status says so, and a failure is shown below. */
+function settleFailure(status: string, e: unknown): void {
+  if (e instanceof Cancelled) setState(status, 'cancelled', 'cancelled');
+  else {
+    setState(status, 'error', 'failed: see below');
+    showError(e);
+  }
+}
+
 /** Blob URLs of the save links, replaced as their content changes. */
 function setDownload(id: string, text: string): void {
   const a = $<HTMLAnchorElement>(id);
@@ -441,11 +450,7 @@ async function runConfigs(configs: Array<{ config: QuantConfig; label: string }>
     for (const c of configs) last = await runOne(c.config, c.label, abort.signal);
     setState('run-status', 'done', `done: ${last!.label}, ${pct(last!.result.accuracy)} on ${last!.result.images} images in ${last!.result.seconds.toFixed(1)} s`);
   } catch (e) {
-    if (e instanceof Cancelled) setState('run-status', 'cancelled', 'cancelled');
-    else {
-      setState('run-status', 'error', 'failed: see below');
-      showError(e);
-    }
+    settleFailure('run-status', e);
   } finally {
     state.abort = undefined;
     updateButtons();
@@ -540,11 +545,7 @@ async function tune(what: 'sensitivity' | 'search'): Promise<void> {
       await runConfigs([{ config: structuredClone(c.config), label: `search ≤${100 * maxLoss} pt` }]);
     }
   } catch (e) {
-    if (e instanceof Cancelled) setState('tune-status', 'cancelled', 'cancelled');
-    else {
-      setState('tune-status', 'error', 'failed: see below');
-      showError(e);
-    }
+    settleFailure('tune-status', e);
   } finally {
     if (state.abort === abort) state.abort = undefined;
     updateButtons();

@@ -136,3 +136,19 @@ export async function statsFor(
     bar.stop();
   }
 }
+
+/**
+ * The statistics of a command that loads the model itself (`run`, `export`):
+ * the `--stats` file, or a calibration now on `--data` (default: the model
+ * card's dataset). `need` says what asks for them in the error when neither is given.
+ */
+export async function statsForModelFile(
+  path: string,
+  o: ModelOptions & { stats?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice },
+  need: string,
+): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
+  if (o.stats !== undefined) return readStatsFile(o.stats);
+  const data = o.data ?? readModelCard(path)?.dataset;
+  if (data === undefined) throw new InputError(`${need} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
+  return statsFor(setupModel(path, o), { ...o, data, images: o.calibImages });
+}

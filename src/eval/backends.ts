@@ -28,6 +28,21 @@ export interface OpenBackend {
  * Runtime by default, see `createFloatExecutor`); cpu-golden is the integer
  * golden model, always ours.
  */
+/**
+ * The fake-quant simulator's outputs on their integer grids, by output name
+ * (outputs that are an integer tensor's dequantized value): comparable with
+ * the golden model's and the GPU's codes.
+ */
+export function simulatedCodes(qg: QuantizedGraph, outputs: Readonly<Record<string, Tensor>>): Record<string, Int32Array> {
+  const codes: Record<string, Int32Array> = {};
+  for (const o of qg.outputs) {
+    const p = o.integer === o.name ? qg.tensors.get(o.name) : undefined;
+    const t = outputs[o.name];
+    if (p !== undefined && t !== undefined) codes[o.name] = Int32Array.from(t.data, (r) => quantizeValue(r, p.scale, p.zeroPoint, p.lo, p.hi));
+  }
+  return codes;
+}
+
 export async function openCpuBackend(name: CpuBackend, graph: Graph, qg?: QuantizedGraph, options: ExecutorOptions = {}): Promise<OpenBackend> {
   const input = graph.inputs[0]!.name;
   const output = graph.outputs[0]!.name;
@@ -50,14 +65,7 @@ export async function openCpuBackend(name: CpuBackend, graph: Graph, qg?: Quanti
     };
   }
   const exec = await createFakeQuantExecutor(qg, options);
-  const outInfo = qg.outputs.find((o) => o.name === output)!;
-  const p = outInfo.integer ? qg.tensors.get(outInfo.integer) : undefined;
-  return wrap(exec, (out) => {
-    const logits = out[output]!;
-    // The simulator's outputs on the output grid: comparable with the golden model's integers.
-    const words = p && outInfo.integer === output ? Int32Array.from(logits.data, (r) => quantizeValue(r, p.scale, p.zeroPoint, p.lo, p.hi)) : new Int32Array(0);
-    return { logits, digestWords: words };
-  });
+  return wrap(exec, (out) => ({ logits: out[output]!, digestWords: simulatedCodes(qg, out)[output] ?? new Int32Array(0) }));
 
   function wrap(exec: GraphExecutor, finish: (out: Record<string, Tensor>) => BackendRun): OpenBackend {
     return { runtime: exec.runtime, run: async (x) => finish(await exec.run({ [input]: x })), dispose: () => exec.dispose() };

@@ -250,7 +250,9 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
         await call('loseDevice');
       },
       async beginChecks() {
-        await (await start(), call('beginChecks'));
+        // A browser that died is replaced first: the checks open on the page the next sessions use.
+        await start();
+        await call('beginChecks');
       },
       endChecks: () => call('endChecks'),
       close,

@@ -306,18 +306,21 @@ export function integerOpName(layer: Exclude<QLayer, { kind: 'float' }>): string
   return layer.kind === 'move' ? layer.layer.op : layer.kind;
 }
 
-export function integerOperator(layer: Exclude<QLayer, { kind: 'float' }>): IntegerOperator | undefined {
-  const name = integerOpName(layer);
+/** The record of an operator name, where the table has one. */
+function byName(name: string): IntegerOperator | undefined {
   return Object.hasOwn(INTEGER_OPERATORS, name) ? (INTEGER_OPERATORS[name as IntegerOpName] as unknown as IntegerOperator) : undefined;
+}
+
+export function integerOperator(layer: Exclude<QLayer, { kind: 'float' }>): IntegerOperator | undefined {
+  return byName(integerOpName(layer));
 }
 
 /** The integer operator a float layer would become (activations become lookup tables), where it has one and accepts the layer. */
 export function integerFormOf(layer: Layer, graph: Graph): IntegerOperator | undefined {
   const name = layer.op === 'activation' ? 'lut' : layer.op;
   // Quantize and dequantize steps are the quantizer's own, never a float layer's form.
-  if (!Object.hasOwn(INTEGER_OPERATORS, name) || (name as string) === 'quantize' || (name as string) === 'dequantize') return undefined;
-  const op = INTEGER_OPERATORS[name as IntegerOpName] as unknown as IntegerOperator;
-  return op.accepts === undefined || op.accepts(layer, graph) ? op : undefined;
+  const op = (name as string) === 'quantize' || (name as string) === 'dequantize' ? undefined : byName(name);
+  return op !== undefined && (op.accepts === undefined || op.accepts(layer, graph)) ? op : undefined;
 }
 
 // ---- float operators --------------------------------------------------------

@@ -15,7 +15,7 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { boundaryFusions } from './boundary-fusion.js';
 import type { OpPlan, PlanContext, PlanFacts, PlanOptions } from './operator.js';
 import { FLOAT_OPERATORS, integerOpName, integerOperator } from './operators.js';
-import { validateContext } from './validate.js';
+import { floatValidateContext, validateContext } from './validate.js';
 import { keyed, tensorKey, type CommandGraph, type Domain, type GraphIo, type Step, type TensorSpec } from './steps.js';
 
 export type { PlanFacts, PlanOptions } from './operator.js';
@@ -95,13 +95,7 @@ export function planFloatGraph(graph: Graph, inputShapes: Readonly<Record<string
   const b = new Builder(facts, graph.constants, bindings);
   for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: numel(io.shape) * 4 });
   const base = {
-    facts,
-    options: {},
-    params: (name: string): QParams => {
-      throw new ShapeError(`float graph: tensor '${name}' has no quantization parameters`);
-    },
-    rank: (name: string) => graph.shapes.get(name)?.length,
-    constant: (name: string) => graph.constants.get(name),
+    ...floatValidateContext(graph, facts),
     maxWorkgroups: b.maxWorkgroups,
     maxTensorBytes: b.maxTensorBytes,
     bindings,

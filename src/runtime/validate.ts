@@ -42,7 +42,7 @@ export function gpuProblems(model: Graph | QuantizedGraph, facts: PlanFacts, opt
     for (const w of why) problems.push({ layer: layer.name, op: island ? `${layer.op}, float` : layer.op, why: w });
   };
   if (!('tensors' in model)) {
-    const ctx: ValidateContext = { facts, options, params: noParams, rank: (n) => model.shapes.get(n)?.length, constant: (n) => model.constants.get(n) };
+    const ctx = floatValidateContext(model, facts, options);
     for (const layer of model.layers) floatProblems(layer, ctx, false);
     return problems;
   }
@@ -62,8 +62,17 @@ export function gpuProblems(model: Graph | QuantizedGraph, facts: PlanFacts, opt
   return problems;
 }
 
-function noParams(name: string): QParams {
-  throw new ShapeError(`float graph: tensor '${name}' has no quantization parameters`);
+/** Ranks and constants of a float graph, as validation and planning read them; it has no integer tensors. */
+export function floatValidateContext(graph: Graph, facts: PlanFacts, options: PlanOptions = {}): ValidateContext {
+  return {
+    facts,
+    options,
+    params: (name: string): QParams => {
+      throw new ShapeError(`float graph: tensor '${name}' has no quantization parameters`);
+    },
+    rank: (name) => graph.shapes.get(name)?.length,
+    constant: (name) => graph.constants.get(name),
+  };
 }
 
 /**

@@ -84,12 +84,13 @@ export function registerEval(program: Command): void {
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
     .option('--json', 'print one JSON document on stdout')))
-    .action(async (modelPath: string, opts: EvalOptions) => {
+    .action(async (modelPath: string, opts: EvalOptions, command: Command) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
       const backend = opts.backend as CpuBackend | 'gpu';
       const m = setupModel(modelPath, opts);
       // A model with a fixed batch takes only that many images at once.
-      opts.batch = batchFor(m, opts.batch, opts.batch === 64 ? undefined : '--batch');
+      // Noted only where --batch was given: its default is no request.
+      opts.batch = batchFor(m, opts.batch, command.getOptionValueSource('batch') === 'default' ? undefined : '--batch');
       // A limit below one fixed batch fails now, not after calibration.
       if (opts.limit !== undefined) wholeBatches(m, opts.limit, 'test images');
       const floatOnly = backend === 'cpu-float' || (backend === 'gpu' && opts.config === 'float');

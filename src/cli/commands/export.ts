@@ -5,10 +5,9 @@ import { qdqToOnnx } from '../../export/onnx/qdq.js';
 import { PRESETS } from '../../quant/config.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { loadCliModel, readStatsFile, setupModel, statsFor } from '../model-setup.js';
+import { loadCliModel, statsForModelFile } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
-import { readModelCard } from '../../model/model-card.js';
 
 const FORMATS = ['qdq'] as const;
 
@@ -42,9 +41,7 @@ export function registerExport(program: Command): void {
       // An output path that cannot be written fails now, not after calibration.
       checkWritable(opts.output, '-o');
       const graph = loadCliModel(modelPath, opts.shape);
-      const data = opts.data ?? readModelCard(modelPath)?.dataset;
-      if (opts.stats === undefined && data === undefined) throw new InputError('export needs calibration: give --stats or --data (the model has no card naming its dataset)');
-      const { tensors, calibrator } = opts.stats !== undefined ? readStatsFile(opts.stats) : await statsFor(setupModel(modelPath, opts), { ...opts, data, images: opts.calibImages });
+      const { tensors, calibrator } = await statsForModelFile(modelPath, opts, 'export');
       const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
       const bytes = qdqToOnnx(qg);
       writeFileAtomic(opts.output, bytes);

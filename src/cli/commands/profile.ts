@@ -60,9 +60,10 @@ export function registerProfile(program: Command): void {
     .option('--gpu <host>', `where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
     .option('--roofline', "measure the adapter's peaks first and give each layer its floor: its MACs or its bytes at those rates, whichever takes longer")
     .option('--json', 'print one JSON document on stdout (layers as an array)')))
-    .action(async (modelPath: string, opts: ProfileOptions) => {
+    .action(async (modelPath: string, opts: ProfileOptions, command: Command) => {
       const m = setupModel(modelPath, opts);
-      opts.batch = batchFor(m, opts.batch, opts.batch === 1 ? undefined : '--batch');
+      // Noted only where --batch was given: its default is no request.
+      opts.batch = batchFor(m, opts.batch, command.getOptionValueSource('batch') === 'default' ? undefined : '--batch');
       const data = opts.data ?? m.card?.dataset;
       const float = opts.config === 'float';
       const parsed = float ? undefined : loadConfig(opts.config);

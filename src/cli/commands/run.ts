@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runQuantized } from '../../cpu/golden/golden-executor.js';
 import type { Tensor } from '../../cpu/tensor.js';
 import { InputError } from '../../errors.js';
+import { simulatedCodes } from '../../eval/backends.js';
 import { describeAdapter } from '../../eval/gpu-backend.js';
 import { createFakeQuantExecutor, createFloatExecutor, type ExecutorChoice } from '../../executor/executor.js';
 import type { GpuHost } from '../../gpu/adapter-info.js';
@@ -12,10 +13,9 @@ import { cardPreprocessing, readModelCard } from '../../model/model-card.js';
 import { PRESETS } from '../../quant/config.js';
 import { quantize } from '../../quant/pipeline.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
-import { quantizeValue } from '../../quant/rounding.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { readInputFile } from '../input-file.js';
-import { loadCliModel, readStatsFile, setupModel, statsFor } from '../model-setup.js';
+import { loadCliModel, statsForModelFile } from '../model-setup.js';
 import { collect, executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -69,9 +69,7 @@ export function registerRun(program: Command): void {
       const parsed = floatOnly ? undefined : loadConfig(configSpec);
       let qg: QuantizedGraph | undefined;
       if (parsed !== undefined) {
-        const data = opts.data ?? card?.dataset;
-        if (opts.stats === undefined && data === undefined) throw new InputError(`--config ${configSpec} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
-        const { tensors, calibrator } = opts.stats !== undefined ? readStatsFile(opts.stats) : await statsFor(setupModel(modelPath, opts), { ...opts, data, images: opts.calibImages });
+        const { tensors, calibrator } = await statsForModelFile(modelPath, opts, `--config ${configSpec}`);
         qg = quantize(graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
       }
       const t0 = performance.now();
@@ -145,21 +143,10 @@ async function runOn(backend: RunBackend, graph: Graph, qg: QuantizedGraph | und
   const exec = backend === 'fake-quant' ? await createFakeQuantExecutor(qg!, { executor: opts.executor, onFallback: noteFallback }) : await createFloatExecutor(graph, { executor: opts.executor, onFallback: noteFallback });
   try {
     const outputs = await exec.run(inputs);
-    return { outputs, integers: qg === undefined ? {} : simulatedIntegers(qg, outputs), where: exec.runtime };
+    return { outputs, integers: qg === undefined ? {} : simulatedCodes(qg, outputs), where: exec.runtime };
   } finally {
     await exec.dispose();
   }
-}
-
-/** The simulator's outputs on their integer grids: comparable with the golden model's and the GPU's codes. */
-function simulatedIntegers(qg: QuantizedGraph, outputs: Record<string, Tensor>): Record<string, Int32Array> {
-  const out: Record<string, Int32Array> = {};
-  for (const o of qg.outputs) {
-    const p = o.integer === o.name ? qg.tensors.get(o.name) : undefined;
-    const t = outputs[o.name];
-    if (p !== undefined && t !== undefined) out[o.name] = Int32Array.from(t.data, (r) => quantizeValue(r, p.scale, p.zeroPoint, p.lo, p.hi));
-  }
-  return out;
 }
 
 function fmt(v: number): string {
