@@ -25,7 +25,21 @@ export interface LayerQuant {
   weightFractionalBits?: number;
   biasFractionalBits?: number;
   activationFractionalBits?: number;
+  /**
+   * How the weights land on their grid: to the nearest level, or to the level
+   * AdaRound learned on calibration images (Nagel et al. 2020). Unset: nearest.
+   */
+  rounding?: WeightRounding;
+  /**
+   * Fold the quantized layer's expected output error into its bias: measured
+   * over calibration images (empirical), or from the batch-norm statistics of
+   * its input known at import (analytic; Nagel et al. 2019). Unset: none.
+   */
+  biasCorrection?: BiasCorrection;
 }
+
+export type WeightRounding = 'nearest' | 'adaround';
+export type BiasCorrection = 'none' | 'empirical' | 'analytic';
 
 export type LayerSetting = LayerQuant | 'float';
 
@@ -34,6 +48,12 @@ export interface QuantConfig {
   default: LayerSetting;
   /** Overrides by layer name or glob; later keys win over earlier ones. */
   layers?: Record<string, Partial<LayerQuant> | 'float'>;
+  /**
+   * Cross-layer equalization (Nagel et al. 2019) of the float graph before
+   * calibration: a whole-graph choice, since it changes the tensors that
+   * calibration measures. Unset: false.
+   */
+  equalize?: boolean;
 }
 
 export const LAYER_DEFAULTS: Omit<LayerQuant, 'weightBits' | 'activationBits'> = {
