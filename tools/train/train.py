@@ -164,11 +164,11 @@ def train(args, ds: datasets.Dataset, model: nn.Module, log):
     return model, seconds, history
 
 
-def export_onnx(model: nn.Module, side: int, path: str):
+def export_onnx(model: nn.Module, side: int, path: str, channels: int = 1):
     import onnx
 
     model.eval()
-    dummy = torch.zeros(1, 1, side, side)
+    dummy = torch.zeros(1, channels, side, side)
     kwargs = dict(
         input_names=["input"],
         output_names=["logits"],
