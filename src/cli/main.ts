@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QuantGpuError } from '../errors.js';
+import { registerBench } from './commands/bench.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSearch(program);
   registerMerge(program);
   registerExport(program);
+  registerBench(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;

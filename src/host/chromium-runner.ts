@@ -108,6 +108,18 @@ export interface ChromiumRunnerOptions {
    * kernel programs on the same device as the sessions).
    */
   readonly entry?: string;
+  /**
+   * More of the page's origin: the file for a request's path (a page that
+   * loads other engines' scripts, wasm and models, as the peers bench does),
+   * or undefined for a 404. Asked after the runner's own paths.
+   */
+  readonly serve?: (path: string) => ServedFile | undefined;
+}
+
+/** A response of ChromiumRunnerOptions.serve. */
+export interface ServedFile {
+  readonly body: string | Uint8Array;
+  readonly type: string;
 }
 
 /** The browser runner, and its page for callers that drive more than sessions on it (the tests). */
@@ -193,7 +205,11 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
       else if (graph !== undefined) {
         graphs.delete(url);
         res.writeHead(200, { 'content-type': 'application/json' }).end(graph);
-      } else res.writeHead(404).end();
+      } else {
+        const file = options.serve?.(url.split('?')[0]!);
+        if (file === undefined) res.writeHead(404).end();
+        else res.writeHead(200, { 'content-type': file.type }).end(file.body);
+      }
     });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

@@ -49,8 +49,8 @@ function session(id: number): Session {
 
 const tensor = (t: WireTensor): Tensor => ({ shape: t.shape, data: base64ToFloat32(t.b64) });
 
-/** The outcome of `f` as an envelope (page-api.ts). */
-async function envelope<T>(f: () => Promise<T> | T): Promise<Envelope<T>> {
+/** The outcome of `f` as an envelope (page-api.ts); pages that add calls answer through it too. */
+export async function envelope<T>(f: () => Promise<T> | T): Promise<Envelope<T>> {
   try {
     return { ok: await f() };
   } catch (e) {

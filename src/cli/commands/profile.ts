@@ -13,6 +13,7 @@ import { batchFor, setupModel, statsFor, type ModelSetup } from '../model-setup.
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
+import { seededUniform } from '../../util/seeded-input.js';
 
 interface ProfileOptions extends ModelOptions {
   roofline?: boolean;
@@ -35,14 +36,7 @@ async function profileInput(m: ModelSetup, data: string | undefined, batch: numb
     for await (const b of ds.batches(batch, m.size, m.pre, m.layout)) if (b.x.shape[0] === batch) return b.x;
     throw new InputError(`--data ${data}: fewer than ${batch} test images for --batch ${batch}`);
   }
-  const shape = layoutShape(batch, m.size, m.layout);
-  const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let s = 0x9e3779b9;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    x[i] = s / 2 ** 32;
-  }
-  return { shape, data: x };
+  return seededUniform(layoutShape(batch, m.size, m.layout));
 }
 
 export function registerProfile(program: Command): void {

@@ -1,0 +1,293 @@
+/**
+ * The peers bench (`quantgpu bench`): the same models through ONNX Runtime
+ * Web (WebGPU and wasm, float32, and WebGPU on our QDQ export), TF.js (WebGPU
+ * and wasm, on a TF.js model) and quantgpu (float32, w8a8, w4a8), in one
+ * headless Chromium, on one WebGPU adapter, in one sitting. The page
+ * (peers-page.ts) times each engine; this side prepares the models, serves
+ * them and the peers' own files from node_modules, checks that every engine
+ * computed the same network and writes the results.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runQuantized } from '../cpu/golden/golden-executor.js';
+import type { Tensor } from '../cpu/tensor.js';
+import { InputError } from '../errors.js';
+import { describeAdapter } from '../eval/gpu-backend.js';
+import { graphToOnnx } from '../export/onnx/float-graph.js';
+import { qdqToOnnx } from '../export/onnx/qdq.js';
+import { launchChromiumRunner, type ChromiumRunner, type ServedFile } from '../host/chromium-runner.js';
+import type { Envelope } from '../host/page-api.js';
+import { base64ToFloat32 } from '../io/base64.js';
+import type { Graph } from '../ir/graph.js';
+import { loadTfjsModel } from '../model/load-model.js';
+import { loadModelFile } from '../model/load-model-file.js';
+import { PRESETS } from '../quant/config.js';
+import { calibrate, quantize } from '../quant/pipeline.js';
+import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import { encodeGraph } from '../runtime/graph-codec.js';
+import { seededUniform } from '../util/seeded-input.js';
+import { nsfwjsArtifacts } from './nsfwjs.js';
+import { PEER_PATHS, type EngineSpec, type MeasureRequest, type Measurement, type Roofline } from './peers-api.js';
+
+/** The engines, in the order they run (ORT wasm first: the float reference). */
+export const ENGINES = ['ort-wasm', 'ort-webgpu', 'ort-webgpu-qdq', 'tfjs-webgpu', 'tfjs-wasm', 'quantgpu-float', 'quantgpu-w8a8', 'quantgpu-w4a8'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+/** The repository's root: the folder above this module that holds `models/`. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'models')) || !existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new InputError('the quantgpu repository (a folder with models/ and package.json) is not above this module');
+    dir = up;
+  }
+  return dir;
+}
+
+export const TORCH_MOBILENET = 'mobilenetv2-224-torch';
+export const NSFWJS_MOBILENET = 'nsfwjs-mobilenetv2';
+
+/** Every model the bench knows: the zoo (`models/*.onnx`), MobileNetV2 224 from tools/train, nsfwjs' MobileNetV2 (TF.js). */
+export function benchModelNames(): string[] {
+  const zoo = readdirSync(join(repoRoot(), 'models'))
+    .filter((f) => f.endsWith('.onnx'))
+    .sort()
+    .map((f) => f.replace(/\.onnx$/, ''));
+  return [...zoo, TORCH_MOBILENET, NSFWJS_MOBILENET];
+}
+
+interface BenchModel {
+  readonly name: string;
+  readonly graph: Graph;
+  /** The float model as ONNX (ORT runs it). */
+  readonly onnx: Uint8Array;
+  /** A TF.js layers model: model.json with one weights file, `weights.bin`. */
+  readonly tfjs?: { readonly modelJson: string; readonly weights: Uint8Array };
+}
+
+/** bench/.cache/mobilenetv2-224-torch.onnx, written by tools/train/mobilenet_v2_224.py on first use (14 MB: not committed). */
+function torchMobilenet(): string {
+  const root = repoRoot();
+  const cache = join(root, 'bench', '.cache');
+  const path = join(cache, `${TORCH_MOBILENET}.onnx`);
+  if (existsSync(path)) return path;
+  const script = join(root, 'tools', 'train', 'mobilenet_v2_224.py');
+  try {
+    execFileSync('/usr/bin/python3', [script, '--out', cache], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim().split('\n').pop();
+    throw new InputError(`${TORCH_MOBILENET}: /usr/bin/python3 ${script} failed (it needs Debian's python3-torch and python3-onnx): ${stderr ?? (e as Error).message}`);
+  }
+  return path;
+}
+
+function loadBenchModel(name: string): BenchModel {
+  if (name === NSFWJS_MOBILENET) {
+    const artifacts = nsfwjsArtifacts();
+    const graph = loadTfjsModel(artifacts);
+    const json = structuredClone(artifacts.modelJson) as { weightsManifest: Array<{ paths: string[] }> };
+    json.weightsManifest = [{ ...json.weightsManifest[0]!, paths: ['weights.bin'] }, ...json.weightsManifest.slice(1).map((g) => ({ ...g, paths: [] }))];
+    return { name, graph, onnx: graphToOnnx(graph), tfjs: { modelJson: JSON.stringify(json), weights: new Uint8Array(artifacts.weightData) } };
+  }
+  const path = name === TORCH_MOBILENET ? torchMobilenet() : join(repoRoot(), 'models', `${name}.onnx`);
+  return { name, graph: loadModelFile(path), onnx: new Uint8Array(readFileSync(path)) };
+}
+
+/** The input's shape at `batch`: the model's input with its first dimension set. */
+function inputShape(graph: Graph, batch: number): number[] {
+  const shape = graph.inputs[0]!.shape;
+  if (shape.slice(1).some((d) => typeof d !== 'number')) throw new InputError(`${graph.inputs[0]!.name}: only the batch dimension may be free for the bench (shape [${shape.join(',')}])`);
+  return [batch, ...(shape.slice(1) as number[])];
+}
+
+export interface PeersOptions {
+  readonly models: readonly string[];
+  readonly engines: readonly EngineName[];
+  readonly batches: readonly number[];
+  readonly warmup: number;
+  readonly repeats: number;
+  /** One line per engine and model as they finish. */
+  readonly progress?: (line: string) => void;
+}
+
+export interface EngineCheck {
+  /** What the first batch's output was compared with: `ort-wasm` (floats) or `golden w8a8` / `golden w4a8` (quantized). */
+  readonly against: string;
+  readonly maxAbsDiff: number;
+  /** The reference's largest magnitude, for scale. */
+  readonly refMaxAbs: number;
+}
+
+export interface PeersRow {
+  readonly model: string;
+  readonly engine: EngineName;
+  readonly runtime: string;
+  readonly loadMs: number;
+  readonly batches: ReadonlyArray<{ readonly batch: number; readonly firstMs: number; readonly medianMs: number }>;
+  readonly check?: EngineCheck;
+  readonly roofline?: Roofline;
+}
+
+export interface PeersDoc {
+  readonly date: string;
+  readonly adapter: string;
+  readonly browser: string;
+  readonly machine: { readonly cpus: number; readonly loadBefore: readonly number[]; readonly loadAfter: readonly number[] };
+  readonly options: { readonly models: readonly string[]; readonly engines: readonly string[]; readonly batches: readonly number[]; readonly warmup: number; readonly repeats: number };
+  readonly rows: readonly PeersRow[];
+  /** Engines that could not run a model, and why. */
+  readonly failures: ReadonlyArray<{ readonly model: string; readonly engine: EngineName; readonly error: string }>;
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+/** The peers' distributed files, by PEER_PATHS prefix: each package's `dist/` folder, plain file names only. */
+function peerFiles(): (path: string) => ServedFile | undefined {
+  const require = createRequire(import.meta.url);
+  const dist = (pkg: string): string => {
+    try {
+      return dirname(require.resolve(pkg));
+    } catch {
+      throw new InputError(`${pkg} is not installed (a dev dependency of the bench: npm ci installs it)`);
+    }
+  };
+  const dirs: Array<[string, string]> = [
+    [PEER_PATHS.ort, dist('onnxruntime-web')],
+    [PEER_PATHS.tfjs, dist('@tensorflow/tfjs')],
+    [PEER_PATHS.tfjsWebgpu, dist('@tensorflow/tfjs-backend-webgpu')],
+    [PEER_PATHS.tfjsWasm, dist('@tensorflow/tfjs-backend-wasm')],
+  ];
+  return (path) => {
+    for (const [prefix, dir] of dirs) {
+      const file = path.slice(prefix.length);
+      if (path.startsWith(prefix) && /^[\w.-]+$/.test(file) && existsSync(join(dir, file))) {
+        return { body: readFileSync(join(dir, file)), type: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' };
+      }
+    }
+    return undefined;
+  };
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+function check(out: Float32Array, ref: Float32Array, against: string): EngineCheck {
+  if (out.length !== ref.length) return { against, maxAbsDiff: Number.POSITIVE_INFINITY, refMaxAbs: maxAbs(ref) };
+  let d = 0;
+  for (let i = 0; i < out.length; i++) d = Math.max(d, Math.abs(out[i]! - ref[i]!));
+  return { against, maxAbsDiff: d, refMaxAbs: maxAbs(ref) };
+}
+
+const firstOutput = (t: Record<string, Tensor>): Float32Array => Object.values(t)[0]!.data;
+
+/** Runs the bench; the runner is the caller's to close (it may hold more than one run). */
+export async function runPeersBench(runner: ChromiumRunner, files: Map<string, ServedFile>, options: PeersOptions): Promise<PeersDoc> {
+  const loadBefore = loadavg();
+  const rows: PeersRow[] = [];
+  const failures: Array<{ model: string; engine: EngineName; error: string }> = [];
+  const note = options.progress ?? (() => {});
+  for (const name of options.models) {
+    const m = loadBenchModel(name);
+    const inputName = m.graph.inputs[0]!.name;
+    const inputs = options.batches.map((b, i) => {
+      const x = seededUniform(inputShape(m.graph, b), 0x5eed + i);
+      const url = `/bench/${name}/input-${b}.bin`;
+      files.set(url, { body: new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength), type: 'application/octet-stream' });
+      return { x, url, shape: x.shape };
+    });
+    const x1 = inputs[0]!.x;
+    // Calibration on seeded inputs: the weights of MobileNetV2 224 (torch) are random anyway, and the times do not depend on the values.
+    const wantsQuant = options.engines.some((e) => e === 'quantgpu-w8a8' || e === 'quantgpu-w4a8' || e === 'ort-webgpu-qdq');
+    const stats = wantsQuant ? await calibrate(m.graph, seededUniform(inputShape(m.graph, 8), 0xca1b)) : undefined;
+    const quantized = new Map<string, QuantizedGraph>();
+    const quant = (config: 'w8a8' | 'w4a8'): QuantizedGraph => {
+      let q = quantized.get(config);
+      if (q === undefined) quantized.set(config, (q = quantize(m.graph, stats!, PRESETS[config]!)));
+      return q;
+    };
+    const golden = new Map<string, Float32Array>();
+    const goldenOf = (config: 'w8a8' | 'w4a8'): Float32Array => {
+      let g = golden.get(config);
+      if (g === undefined) golden.set(config, (g = firstOutput(runQuantized(quant(config), { [inputName]: x1 }).outputs)));
+      return g;
+    };
+    files.set(`/bench/${name}/model.onnx`, { body: m.onnx, type: 'application/octet-stream' });
+    if (m.tfjs !== undefined) {
+      files.set(`/bench/${name}/tfjs/model.json`, { body: m.tfjs.modelJson, type: 'application/json' });
+      files.set(`/bench/${name}/tfjs/weights.bin`, { body: m.tfjs.weights, type: 'application/octet-stream' });
+    }
+    let floatRef: Float32Array | undefined;
+    for (const engine of options.engines) {
+      if (engine.startsWith('tfjs-') && m.tfjs === undefined) continue;
+      try {
+        let spec: EngineSpec;
+        let reference: (() => { ref: Float32Array; against: string }) | undefined;
+        const config = engine === 'quantgpu-w4a8' ? 'w4a8' : 'w8a8';
+        if (engine === 'ort-webgpu-qdq') {
+          files.set(`/bench/${name}/model.qdq.onnx`, { body: qdqToOnnx(quant('w8a8')), type: 'application/octet-stream' });
+          spec = { engine: 'ort', ep: 'webgpu', model: `/bench/${name}/model.qdq.onnx` };
+          reference = () => ({ ref: goldenOf('w8a8'), against: 'golden w8a8' });
+        } else if (engine === 'ort-wasm' || engine === 'ort-webgpu') {
+          spec = { engine: 'ort', ep: engine === 'ort-wasm' ? 'wasm' : 'webgpu', model: `/bench/${name}/model.onnx` };
+        } else if (engine === 'tfjs-webgpu' || engine === 'tfjs-wasm') {
+          spec = { engine: 'tfjs', backend: engine === 'tfjs-wasm' ? 'wasm' : 'webgpu', model: `/bench/${name}/tfjs/model.json` };
+        } else {
+          const model = engine === 'quantgpu-float' ? m.graph : quant(config);
+          const url = `/bench/${name}/${engine}.graph`;
+          files.set(url, { body: encodeGraph(model), type: 'application/json' });
+          spec = { engine: 'quantgpu', model: url, roofline: true };
+          if (engine !== 'quantgpu-float') reference = () => ({ ref: goldenOf(config), against: `golden ${config}` });
+        }
+        const request: MeasureRequest = { spec, inputs: inputs.map((i) => ({ url: i.url, shape: i.shape })), warmup: options.warmup, repeats: options.repeats };
+        const r = (await runner.page.evaluate((q: MeasureRequest) => window.peersPage!.measure(q), request)) as Envelope<Measurement>;
+        if ('error' in r) throw new Error(`${r.error.name}: ${r.error.message}`);
+        const out = base64ToFloat32(r.ok.batches[0]!.output);
+        if (engine === 'ort-wasm') floatRef = out;
+        const ref = reference?.() ?? (floatRef === undefined || engine === 'ort-wasm' ? undefined : { ref: floatRef, against: 'ort-wasm' });
+        const row: PeersRow = {
+          model: name,
+          engine,
+          runtime: r.ok.runtime,
+          loadMs: r.ok.loadMs,
+          batches: r.ok.batches.map((b) => ({ batch: b.batch, firstMs: b.firstMs, medianMs: b.medianMs })),
+          ...(ref === undefined ? {} : { check: check(out, ref.ref, ref.against) }),
+          ...(r.ok.roofline === undefined ? {} : { roofline: r.ok.roofline }),
+        };
+        rows.push(row);
+        note(`${name} ${engine}: ${row.batches.map((b) => `batch ${b.batch} ${b.medianMs.toFixed(1)} ms`).join(', ')}${row.check ? `, max |diff| ${row.check.maxAbsDiff.toPrecision(3)} vs ${row.check.against}` : ''}`);
+      } catch (e) {
+        const error = (e as Error).message.split('\n')[0]!;
+        failures.push({ model: name, engine, error });
+        note(`${name} ${engine}: failed: ${error}`);
+      }
+    }
+    for (const url of [...files.keys()]) if (url.startsWith(`/bench/${name}/`)) files.delete(url);
+  }
+  return {
+    date: new Date().toISOString(),
+    adapter: describeAdapter(await runner.facts()),
+    browser: await runner.page.browser().version(),
+    machine: { cpus: cpus().length, loadBefore, loadAfter: loadavg() },
+    options: { models: options.models, engines: options.engines, batches: options.batches, warmup: options.warmup, repeats: options.repeats },
+    rows,
+    failures,
+  };
+}
+
+/** Opens the browser with the bench's page and files; the caller closes it. */
+export async function launchPeersRunner(): Promise<{ runner: ChromiumRunner; files: Map<string, ServedFile> }> {
+  const here = (ext: string): string => fileURLToPath(new URL(`./peers-page${ext}`, import.meta.url));
+  const entry = [here('.ts'), here('.js')].find(existsSync);
+  if (entry === undefined) throw new InputError(`the peers bench's page is missing: ${here('.ts')}`);
+  const peers = peerFiles();
+  const files = new Map<string, ServedFile>();
+  const runner = await launchChromiumRunner({ entry, serve: (path) => files.get(path) ?? peers(path) });
+  return { runner, files };
+}
