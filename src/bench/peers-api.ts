@@ -36,6 +36,8 @@ export interface BatchTiming {
 }
 
 export interface Roofline {
+  /** Median wall time of the profiled runs (the profile's own, timestamps on), ms. */
+  readonly wallMs: number;
   /** Median GPU time of the layers (timestamp queries), ms; null without timestamp-query. */
   readonly gpuMs: number | null;
   /** Sum of the layers' floors at the adapter's measured peaks, ms. */

@@ -124,7 +124,7 @@ async function loadQuantgpu(url: string): Promise<Loaded> {
         .map((l) => ({ layer: l.layer, op: l.op, ms: l.medianMs!, floorMs: l.floorMs! }))
         .sort((a, b) => b.ms - b.floorMs - (a.ms - a.floorMs))
         .slice(0, 3);
-      return { gpuMs: p.gpuMs, floorMs: p.layers.reduce((s, l) => s + (l.floorMs ?? 0), 0), worst };
+      return { wallMs: p.wallMs, gpuMs: p.gpuMs, floorMs: p.layers.reduce((s, l) => s + (l.floorMs ?? 0), 0), worst };
     },
   };
 }

@@ -17,11 +17,15 @@ function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>):
   return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-/** Why quantgpu w8a8 takes the time it does: GPU time against the floor, the worst layer, the rest of the wall time. */
-function why(row: PeersRow | undefined, wallMs: number | undefined): string {
+/**
+ * Why quantgpu w8a8 takes the time it does, from its profile (its own runs, timestamps on): the
+ * layers' GPU time against their floor, the rest of the wall time (upload, submit, readback), and
+ * the layer furthest above its floor.
+ */
+function why(row: PeersRow | undefined): string {
   const r = row?.roofline;
-  if (r === undefined || wallMs === undefined) return '-';
-  const gpu = r.gpuMs === null ? 'no timestamps' : `GPU ${ms(r.gpuMs)} ms = ${(r.gpuMs / r.floorMs).toFixed(1)}x floor; wall - GPU ${ms(Math.max(0, wallMs - r.gpuMs))} ms`;
+  if (r === undefined) return '-';
+  const gpu = r.gpuMs === null ? `wall ${ms(r.wallMs)} ms, no timestamps` : `GPU ${ms(r.gpuMs)} ms = ${(r.gpuMs / r.floorMs).toFixed(1)}x floor, rest of wall ${ms(Math.max(0, r.wallMs - r.gpuMs))} ms`;
   const w = r.worst[0];
   return w === undefined ? gpu : `${gpu}; worst ${w.op} ${w.layer} ${ms(w.ms)} ms vs floor ${ms(w.floorMs)}`;
 }
@@ -42,7 +46,7 @@ export function peersMarkdown(doc: PeersDoc): string {
         return t === undefined ? '-' : `${ms(t)} (${ratio(t, w8)} / ${ratio(t, fl)})`;
       });
       const roof = find(model, 'quantgpu-w8a8')?.roofline;
-      speed.push([model, String(batch), w8 === undefined ? '-' : ms(w8), fl === undefined ? '-' : ms(fl), w4 === undefined ? '-' : ms(w4), ...cells, batch === doc.options.batches[0] && roof ? ms(roof.floorMs) : '', batch === doc.options.batches[0] ? why(find(model, 'quantgpu-w8a8'), w8) : '']);
+      speed.push([model, String(batch), w8 === undefined ? '-' : ms(w8), fl === undefined ? '-' : ms(fl), w4 === undefined ? '-' : ms(w4), ...cells, batch === doc.options.batches[0] && roof ? ms(roof.floorMs) : '', batch === doc.options.batches[0] ? why(find(model, 'quantgpu-w8a8')) : '']);
     }
   }
   const loads = doc.rows.map((r) => [r.model, r.engine, r.runtime, ms(r.loadMs), ...doc.options.batches.map((b) => {

@@ -1,0 +1,70 @@
+/**
+ * `quantgpu bench` as a user meets it (a real process): bad arguments are one
+ * line on stderr with exit code 2, before any browser starts; a small run (one
+ * small zoo model, ORT wasm and quantgpu, one repeat) writes the results
+ * document with every engine's medians per batch, quantgpu's outputs checked
+ * against ORT wasm (float) and the golden model (w8a8), and the roofline. It
+ * checks what the bench computes and writes, never how fast anything is.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PeersDoc } from '../../src/bench/peers.js';
+import { peersMarkdown } from '../../src/bench/peers-table.js';
+import { cli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'quantgpu-cli-bench-'));
+
+describe('quantgpu bench: argument errors', () => {
+  it.each([
+    [['--models', 'fashion-vgg,resnet50'], 'InputError: --models resnet50: not one of '],
+    [['--engines', 'ort-cuda'], 'InputError: --engines ort-cuda: not one of ort-wasm, ort-webgpu, ort-webgpu-qdq, tfjs-webgpu, tfjs-wasm, quantgpu-float, quantgpu-w8a8, quantgpu-w4a8'],
+    [['--engines', ','], "InputError: --engines ',': give at least one of "],
+    [['--batch', '1,0'], 'InputError: --batch 0: give a positive integer'],
+    [['--repeats', 'many'], 'InputError: --repeats many: give a positive integer'],
+    [['-o', join(dir, 'missing-folder', 'peers.json')], `InputError: --out ${join(dir, 'missing-folder', 'peers.json')}: cannot write there (ENOENT)`],
+  ])('%j', async (args, message) => {
+    const out = join(dir, 'not-written.json');
+    const r = await cli('bench', '-o', out, ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim().startsWith(message), r.stderr).toBe(true);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('quantgpu bench: one small run', () => {
+  it('writes every engine on every batch, quantgpu checked against ORT wasm and the golden model, with its roofline', async () => {
+    const out = join(dir, 'peers.json');
+    const r = await cli('bench', '--models', 'digits-vgg', '--engines', 'ort-wasm,quantgpu-float,quantgpu-w8a8', '--batch', '1,2', '--warmup', '1', '--repeats', '1', '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as PeersDoc;
+    expect(JSON.parse(r.stdout)).toEqual(doc);
+    expect(doc.failures).toEqual([]);
+    expect(doc.adapter).toMatch(/\(browser/);
+    expect(doc.options).toEqual({ models: ['digits-vgg'], engines: ['ort-wasm', 'quantgpu-float', 'quantgpu-w8a8'], batches: [1, 2], warmup: 1, repeats: 1 });
+    expect(doc.rows.map((row) => row.engine)).toEqual(['ort-wasm', 'quantgpu-float', 'quantgpu-w8a8']);
+    for (const row of doc.rows) {
+      expect(row.model).toBe('digits-vgg');
+      expect(row.batches.map((b) => b.batch)).toEqual([1, 2]);
+      for (const b of row.batches) expect(b.medianMs > 0 && b.firstMs > 0).toBe(true);
+      expect(row.loadMs).toBeGreaterThan(0);
+    }
+    const [ort, float, w8a8] = doc.rows;
+    expect(ort!.runtime).toBe('onnxruntime-web 1.30.0 wasm');
+    expect(ort!.check).toBeUndefined();
+    // Float32 on two engines: the same network up to summation order; w8a8: the golden model's integers, dequantized alike.
+    expect(float!.check!.against).toBe('ort-wasm');
+    expect(float!.check!.refMaxAbs).toBeGreaterThan(0.1);
+    expect(float!.check!.maxAbsDiff).toBeLessThan(1e-4 * float!.check!.refMaxAbs);
+    expect(w8a8!.check!.against).toBe('golden w8a8');
+    expect(w8a8!.check!.maxAbsDiff).toBeLessThan(1e-6 * w8a8!.check!.refMaxAbs);
+    expect(w8a8!.roofline!.floorMs).toBeGreaterThan(0);
+    expect(w8a8!.roofline!.worst.length).toBeGreaterThan(0);
+    // The table names the model once per batch, with the ratio of ORT wasm to each of quantgpu's configs.
+    const table = peersMarkdown(doc).split('\n');
+    expect(table.filter((l) => l.startsWith('| digits-vgg | 1 |') || l.startsWith('| digits-vgg | 2 |'))).toHaveLength(2);
+    expect(table.find((l) => l.startsWith('| digits-vgg | 1 |'))).toMatch(/\| [\d.]+ \([\d.]+x \/ [\d.]+x\) \|/);
+  }, 300_000);
+});
