@@ -13,8 +13,10 @@ const PEERS: readonly EngineName[] = ['ort-webgpu', 'ort-webgpu-qdq', 'ort-wasm'
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratio = (peer: number, ours: number | undefined): string => (ours === undefined ? '-' : `${(peer / ours).toFixed(2)}x`);
 
-function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
-  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+/** A Markdown table: the first `textLeft` columns and the last `textRight` ones are text (left-aligned), the rest numbers. */
+function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, textLeft: number, textRight: number): string[] {
+  const align = head.map((_, i) => (i < textLeft || i >= head.length - textRight ? '---' : '---:'));
+  return [`| ${head.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
 /**
@@ -58,11 +60,11 @@ export function peersMarkdown(doc: PeersDoc): string {
     '',
     'Median ms per inference (input on the CPU to output on the CPU). Peer cells: ms (peer / quantgpu w8a8, peer / quantgpu float); above 1x, quantgpu is faster. Floor: the sum of the w8a8 layers\' floors at the measured peaks (batch ' + doc.options.batches[0] + ').',
     '',
-    ...table(['model', 'batch', 'quantgpu w8a8', 'quantgpu float', 'quantgpu w4a8', ...peers, 'w8a8 floor ms', 'where w8a8 time goes'], speed),
+    ...table(['model', 'batch', 'quantgpu w8a8', 'quantgpu float', 'quantgpu w4a8', ...peers, 'w8a8 floor ms', 'where w8a8 time goes'], speed, 2, 1),
     '',
     'Load (fetch and session), first run per batch, and the output check on the first batch (max |difference|: floats against ORT wasm float32, quantized against our golden model of the same config).',
     '',
-    ...table(['model', 'engine', 'runtime', 'load ms', ...doc.options.batches.map((b) => `first ms (batch ${b})`), 'output check'], loads),
+    ...table(['model', 'engine', 'runtime', 'load ms', ...doc.options.batches.map((b) => `first ms (batch ${b})`), 'output check'], loads, 3, 1),
     ...(doc.failures.length === 0 ? [] : ['', 'Could not run:', '', ...doc.failures.map((f) => `- ${f.model}, ${f.engine}: ${f.error}`)]),
   ].join('\n');
 }

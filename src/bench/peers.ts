@@ -281,6 +281,21 @@ export async function runPeersBench(runner: ChromiumRunner, files: Map<string, S
   };
 }
 
+/** A results file of the bench, read back (for its table): a typed error where it is not one. */
+export function readPeersDoc(path: string): PeersDoc {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`--table ${path}: not a readable JSON file (${(e as Error).message.split('\n')[0]})`);
+  }
+  const d = doc as Partial<PeersDoc> | null;
+  if (d === null || typeof d !== 'object' || !Array.isArray(d.rows) || !Array.isArray(d.failures) || typeof d.options !== 'object' || !Array.isArray(d.options?.batches) || typeof d.machine !== 'object') {
+    throw new InputError(`--table ${path}: not the peers bench's results (rows, failures, options, machine)`);
+  }
+  return d as PeersDoc;
+}
+
 /** Opens the browser with the bench's page and files; the caller closes it. */
 export async function launchPeersRunner(): Promise<{ runner: ChromiumRunner; files: Map<string, ServedFile> }> {
   const here = (ext: string): string => fileURLToPath(new URL(`./peers-page${ext}`, import.meta.url));

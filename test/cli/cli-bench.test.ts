@@ -23,6 +23,7 @@ describe('quantgpu bench: argument errors', () => {
     [['--engines', ','], "InputError: --engines ',': give at least one of "],
     [['--batch', '1,0'], 'InputError: --batch 0: give a positive integer'],
     [['--repeats', 'many'], 'InputError: --repeats many: give a positive integer'],
+    [['--table', 'package.json'], "InputError: --table package.json: not the peers bench's results (rows, failures, options, machine)"],
     [['-o', join(dir, 'missing-folder', 'peers.json')], `InputError: --out ${join(dir, 'missing-folder', 'peers.json')}: cannot write there (ENOENT)`],
   ])('%j', async (args, message) => {
     const out = join(dir, 'not-written.json');
@@ -64,6 +65,9 @@ describe('quantgpu bench: one small run', () => {
     expect(w8a8!.roofline!.worst.length).toBeGreaterThan(0);
     // The table names the model once per batch, with the ratio of ORT wasm to each of quantgpu's configs.
     const table = peersMarkdown(doc).split('\n');
+    // --table redraws the same from the saved file, running nothing.
+    const redrawn = await cli('bench', '--table', out);
+    expect(redrawn.stdout.trimEnd().split('\n')).toEqual(table);
     expect(table.filter((l) => l.startsWith('| digits-vgg | 1 |') || l.startsWith('| digits-vgg | 2 |'))).toHaveLength(2);
     expect(table.find((l) => l.startsWith('| digits-vgg | 1 |'))).toMatch(/\| [\d.]+ \([\d.]+x \/ [\d.]+x\) \|/);
   }, 300_000);

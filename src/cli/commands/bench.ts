@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { benchModelNames, ENGINES, launchPeersRunner, runPeersBench, type EngineName } from '../../bench/peers.js';
+import { benchModelNames, ENGINES, launchPeersRunner, readPeersDoc, runPeersBench, type EngineName } from '../../bench/peers.js';
 import { peersMarkdown } from '../../bench/peers-table.js';
 import { positiveInt } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
@@ -14,6 +14,7 @@ interface BenchOptions {
   repeats?: number;
   out: string;
   json?: boolean;
+  table?: string;
 }
 
 /** `--quick`: one small zoo model, batch 1, a short count: a check that every engine runs, not a measurement. */
@@ -41,7 +42,12 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', `timed runs, the median reported (default ${FULL.repeats})`, (v) => positiveInt(v, '--repeats'))
     .option('-o, --out <file>', 'the results as JSON', 'bench/results/peers.json')
     .option('--json', 'print the results JSON on stdout instead of the Markdown table')
+    .option('--table <file>', 'print the Markdown table of saved results (a peers.json) and run nothing')
     .action(async (opts: BenchOptions) => {
+      if (opts.table !== undefined) {
+        process.stdout.write(`${peersMarkdown(readPeersDoc(opts.table))}\n`);
+        return;
+      }
       const known = benchModelNames();
       const base = opts.quick ? QUICK : { ...FULL, models: known };
       const models = opts.models === undefined ? base.models : listOf(opts.models, '--models', known);
