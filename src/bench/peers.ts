@@ -139,8 +139,8 @@ export interface PeersDoc {
   readonly machine: { readonly cpus: number; readonly loadBefore: readonly number[]; readonly loadAfter: readonly number[] };
   readonly options: { readonly models: readonly string[]; readonly engines: readonly string[]; readonly batches: readonly number[]; readonly warmup: number; readonly repeats: number };
   readonly rows: readonly PeersRow[];
-  /** Engines that could not run a model, and why. */
-  readonly failures: ReadonlyArray<{ readonly model: string; readonly engine: EngineName; readonly error: string }>;
+  /** Engines that could not run a model, and why (`all`: the model could not be made or prepared). */
+  readonly failures: ReadonlyArray<{ readonly model: string; readonly engine: EngineName | 'all'; readonly error: string }>;
 }
 
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
@@ -187,88 +187,126 @@ function check(out: Float32Array, ref: Float32Array, against: string): EngineChe
 
 const firstOutput = (t: Record<string, Tensor>): Float32Array => Object.values(t)[0]!.data;
 
-/** Runs the bench; the runner is the caller's to close (it may hold more than one run). */
+type QuantConfigName = 'w8a8' | 'w4a8';
+
+/** The quantized config each engine runs, or reads (ORT on our QDQ export of w8a8). */
+const QUANT_OF: Partial<Record<EngineName, QuantConfigName>> = { 'ort-webgpu-qdq': 'w8a8', 'quantgpu-w8a8': 'w8a8', 'quantgpu-w4a8': 'w4a8' };
+
+/** One model made ready for the engines: its files served to the page, its quantized graphs made. */
+interface PreparedModel {
+  readonly inputs: ReadonlyArray<{ readonly url: string; readonly shape: readonly number[] }>;
+  readonly hasTfjs: boolean;
+  /** The page's spec for `engine`, its model file served. */
+  spec(engine: EngineName): EngineSpec;
+  /** The golden model's first output on the first batch, at `config`. */
+  golden(config: QuantConfigName): Float32Array;
+}
+
+async function prepareModel(name: string, options: PeersOptions, files: Map<string, ServedFile>): Promise<PreparedModel> {
+  const m = loadBenchModel(name);
+  const dir = `/bench/${name}`;
+  const serve = (path: string, body: string | Uint8Array, type = 'application/octet-stream'): string => {
+    files.set(`${dir}/${path}`, { body, type });
+    return `${dir}/${path}`;
+  };
+  const inputs = options.batches.map((b, i) => {
+    const x = seededUniform(inputShape(m.graph, b), 0x5eed + i);
+    return { x, url: serve(`input-${b}.bin`, new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength)), shape: x.shape };
+  });
+  // Calibration on seeded inputs: MobileNetV2 224 (torch) has random weights anyway, the times do not depend on the values, and the checks compare engines on one network.
+  const configs = [...new Set(options.engines.map((e) => QUANT_OF[e]).filter((c) => c !== undefined))];
+  const quantized = new Map<QuantConfigName, QuantizedGraph>();
+  if (configs.length > 0) {
+    const stats = await calibrate(m.graph, seededUniform(inputShape(m.graph, 8), 0xca1b));
+    for (const c of configs) quantized.set(c, quantize(m.graph, stats, PRESETS[c]!));
+  }
+  const golden = new Map<QuantConfigName, Float32Array>();
+  const inputName = m.graph.inputs[0]!.name;
+  return {
+    inputs: inputs.map((i) => ({ url: i.url, shape: i.shape })),
+    hasTfjs: m.tfjs !== undefined,
+    spec(engine) {
+      switch (engine) {
+        case 'ort-wasm':
+        case 'ort-webgpu':
+          return { engine: 'ort', ep: engine === 'ort-wasm' ? 'wasm' : 'webgpu', model: serve('model.onnx', m.onnx) };
+        case 'ort-webgpu-qdq':
+          return { engine: 'ort', ep: 'webgpu', model: serve('model.qdq.onnx', qdqToOnnx(quantized.get('w8a8')!)) };
+        case 'tfjs-webgpu':
+        case 'tfjs-wasm':
+          serve('tfjs/weights.bin', m.tfjs!.weights);
+          return { engine: 'tfjs', backend: engine === 'tfjs-wasm' ? 'wasm' : 'webgpu', model: serve('tfjs/model.json', m.tfjs!.modelJson, 'application/json') };
+        case 'quantgpu-float':
+        case 'quantgpu-w8a8':
+        case 'quantgpu-w4a8': {
+          const config = QUANT_OF[engine];
+          return { engine: 'quantgpu', model: serve(`${engine}.graph`, encodeGraph(config === undefined ? m.graph : quantized.get(config)!), 'application/json'), roofline: true };
+        }
+      }
+    },
+    golden(config) {
+      let g = golden.get(config);
+      if (g === undefined) golden.set(config, (g = firstOutput(runQuantized(quantized.get(config)!, { [inputName]: inputs[0]!.x }).outputs)));
+      return g;
+    },
+  };
+}
+
+/** One engine on one prepared model, timed in the page; its first output checked against `floatRef` (ORT wasm's) or the golden model. */
+async function measureEngine(runner: ChromiumRunner, name: string, model: PreparedModel, engine: EngineName, options: PeersOptions, floatRef: Float32Array | undefined): Promise<{ row: PeersRow; output: Float32Array }> {
+  const request: MeasureRequest = { spec: model.spec(engine), inputs: model.inputs, warmup: options.warmup, repeats: options.repeats };
+  const r = (await runner.page.evaluate((q: MeasureRequest) => window.peersPage!.measure(q), request)) as Envelope<Measurement>;
+  if ('error' in r) throw new Error(`${r.error.name}: ${r.error.message}`);
+  const output = base64ToFloat32(r.ok.batches[0]!.output);
+  const config = QUANT_OF[engine];
+  const ref = config !== undefined ? { ref: model.golden(config), against: `golden ${config}` } : floatRef !== undefined && engine !== 'ort-wasm' ? { ref: floatRef, against: 'ort-wasm' } : undefined;
+  const row: PeersRow = {
+    model: name,
+    engine,
+    runtime: r.ok.runtime,
+    loadMs: r.ok.loadMs,
+    batches: r.ok.batches.map((b) => ({ batch: b.batch, firstMs: b.firstMs, medianMs: b.medianMs })),
+    ...(ref === undefined ? {} : { check: check(output, ref.ref, ref.against) }),
+    ...(r.ok.roofline === undefined ? {} : { roofline: r.ok.roofline }),
+  };
+  return { row, output };
+}
+
+/** Runs the bench; the runner is the caller's to close. A model or engine that fails is a line of `failures`, and the rest go on. */
 export async function runPeersBench(runner: ChromiumRunner, files: Map<string, ServedFile>, options: PeersOptions): Promise<PeersDoc> {
   const loadBefore = loadavg();
   const rows: PeersRow[] = [];
-  const failures: Array<{ model: string; engine: EngineName; error: string }> = [];
+  const failures: Array<PeersDoc['failures'][number]> = [];
   const note = options.progress ?? (() => {});
+  const failed = (model: string, engine: EngineName | 'all', e: unknown): void => {
+    const error = (e as Error).message.split('\n')[0]!;
+    failures.push({ model, engine, error });
+    note(`${model} ${engine}: failed: ${error}`);
+  };
   for (const name of options.models) {
-    const m = loadBenchModel(name);
-    const inputName = m.graph.inputs[0]!.name;
-    const inputs = options.batches.map((b, i) => {
-      const x = seededUniform(inputShape(m.graph, b), 0x5eed + i);
-      const url = `/bench/${name}/input-${b}.bin`;
-      files.set(url, { body: new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength), type: 'application/octet-stream' });
-      return { x, url, shape: x.shape };
-    });
-    const x1 = inputs[0]!.x;
-    // Calibration on seeded inputs: the weights of MobileNetV2 224 (torch) are random anyway, and the times do not depend on the values.
-    const wantsQuant = options.engines.some((e) => e === 'quantgpu-w8a8' || e === 'quantgpu-w4a8' || e === 'ort-webgpu-qdq');
-    const stats = wantsQuant ? await calibrate(m.graph, seededUniform(inputShape(m.graph, 8), 0xca1b)) : undefined;
-    const quantized = new Map<string, QuantizedGraph>();
-    const quant = (config: 'w8a8' | 'w4a8'): QuantizedGraph => {
-      let q = quantized.get(config);
-      if (q === undefined) quantized.set(config, (q = quantize(m.graph, stats!, PRESETS[config]!)));
-      return q;
-    };
-    const golden = new Map<string, Float32Array>();
-    const goldenOf = (config: 'w8a8' | 'w4a8'): Float32Array => {
-      let g = golden.get(config);
-      if (g === undefined) golden.set(config, (g = firstOutput(runQuantized(quant(config), { [inputName]: x1 }).outputs)));
-      return g;
-    };
-    files.set(`/bench/${name}/model.onnx`, { body: m.onnx, type: 'application/octet-stream' });
-    if (m.tfjs !== undefined) {
-      files.set(`/bench/${name}/tfjs/model.json`, { body: m.tfjs.modelJson, type: 'application/json' });
-      files.set(`/bench/${name}/tfjs/weights.bin`, { body: m.tfjs.weights, type: 'application/octet-stream' });
-    }
-    let floatRef: Float32Array | undefined;
-    for (const engine of options.engines) {
-      if (engine.startsWith('tfjs-') && m.tfjs === undefined) continue;
+    try {
+      let model: PreparedModel;
       try {
-        let spec: EngineSpec;
-        let reference: (() => { ref: Float32Array; against: string }) | undefined;
-        const config = engine === 'quantgpu-w4a8' ? 'w4a8' : 'w8a8';
-        if (engine === 'ort-webgpu-qdq') {
-          files.set(`/bench/${name}/model.qdq.onnx`, { body: qdqToOnnx(quant('w8a8')), type: 'application/octet-stream' });
-          spec = { engine: 'ort', ep: 'webgpu', model: `/bench/${name}/model.qdq.onnx` };
-          reference = () => ({ ref: goldenOf('w8a8'), against: 'golden w8a8' });
-        } else if (engine === 'ort-wasm' || engine === 'ort-webgpu') {
-          spec = { engine: 'ort', ep: engine === 'ort-wasm' ? 'wasm' : 'webgpu', model: `/bench/${name}/model.onnx` };
-        } else if (engine === 'tfjs-webgpu' || engine === 'tfjs-wasm') {
-          spec = { engine: 'tfjs', backend: engine === 'tfjs-wasm' ? 'wasm' : 'webgpu', model: `/bench/${name}/tfjs/model.json` };
-        } else {
-          const model = engine === 'quantgpu-float' ? m.graph : quant(config);
-          const url = `/bench/${name}/${engine}.graph`;
-          files.set(url, { body: encodeGraph(model), type: 'application/json' });
-          spec = { engine: 'quantgpu', model: url, roofline: true };
-          if (engine !== 'quantgpu-float') reference = () => ({ ref: goldenOf(config), against: `golden ${config}` });
-        }
-        const request: MeasureRequest = { spec, inputs: inputs.map((i) => ({ url: i.url, shape: i.shape })), warmup: options.warmup, repeats: options.repeats };
-        const r = (await runner.page.evaluate((q: MeasureRequest) => window.peersPage!.measure(q), request)) as Envelope<Measurement>;
-        if ('error' in r) throw new Error(`${r.error.name}: ${r.error.message}`);
-        const out = base64ToFloat32(r.ok.batches[0]!.output);
-        if (engine === 'ort-wasm') floatRef = out;
-        const ref = reference?.() ?? (floatRef === undefined || engine === 'ort-wasm' ? undefined : { ref: floatRef, against: 'ort-wasm' });
-        const row: PeersRow = {
-          model: name,
-          engine,
-          runtime: r.ok.runtime,
-          loadMs: r.ok.loadMs,
-          batches: r.ok.batches.map((b) => ({ batch: b.batch, firstMs: b.firstMs, medianMs: b.medianMs })),
-          ...(ref === undefined ? {} : { check: check(out, ref.ref, ref.against) }),
-          ...(r.ok.roofline === undefined ? {} : { roofline: r.ok.roofline }),
-        };
-        rows.push(row);
-        note(`${name} ${engine}: ${row.batches.map((b) => `batch ${b.batch} ${b.medianMs.toFixed(1)} ms`).join(', ')}${row.check ? `, max |diff| ${row.check.maxAbsDiff.toPrecision(3)} vs ${row.check.against}` : ''}`);
+        model = await prepareModel(name, options, files);
       } catch (e) {
-        const error = (e as Error).message.split('\n')[0]!;
-        failures.push({ model: name, engine, error });
-        note(`${name} ${engine}: failed: ${error}`);
+        failed(name, 'all', e);
+        continue;
       }
+      let floatRef: Float32Array | undefined;
+      for (const engine of options.engines) {
+        if (engine.startsWith('tfjs-') && !model.hasTfjs) continue;
+        try {
+          const { row, output } = await measureEngine(runner, name, model, engine, options, floatRef);
+          if (engine === 'ort-wasm') floatRef = output;
+          rows.push(row);
+          note(`${name} ${engine}: ${row.batches.map((b) => `batch ${b.batch} ${b.medianMs.toFixed(1)} ms`).join(', ')}${row.check ? `, max |diff| ${row.check.maxAbsDiff.toPrecision(3)} vs ${row.check.against}` : ''}`);
+        } catch (e) {
+          failed(name, engine, e);
+        }
+      }
+    } finally {
+      for (const url of [...files.keys()]) if (url.startsWith(`/bench/${name}/`)) files.delete(url);
     }
-    for (const url of [...files.keys()]) if (url.startsWith(`/bench/${name}/`)) files.delete(url);
   }
   return {
     date: new Date().toISOString(),
