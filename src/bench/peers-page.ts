@@ -1,6 +1,7 @@
 /**
- * The peers bench's page: the Chromium runner's page (page-entry.ts, first,
- * for its device) plus window.peersPage, which loads one model into one
+ * The peers bench's page: the Chromium runner's page (page-entry.ts, whose
+ * device quantgpu's sessions use; ORT and TF.js request their own devices
+ * from the same adapter) plus window.peersPage, which loads one model into one
  * engine and times it here, so that no input or output crosses to Node inside
  * a timed run. ONNX Runtime Web and TF.js are not bundled: the bench serves
  * their own distributed files from node_modules (ORT's ES module and its
@@ -30,8 +31,9 @@ interface Loaded {
 let ortModule: Promise<typeof Ort> | undefined;
 /** ONNX Runtime Web's WebGPU build (its JSEP wasm also serves the wasm EP), one thread: the page is not cross-origin isolated, as most pages are not. */
 function ort(): Promise<typeof Ort> {
+  // A URL in a variable: esbuild leaves the import to the browser rather than bundling the package.
   const url = `${PEER_PATHS.ort}ort.webgpu.min.mjs`;
-  ortModule ??= (import(/* @vite-ignore */ url) as Promise<typeof Ort>).then((m) => {
+  ortModule ??= (import(url) as Promise<typeof Ort>).then((m) => {
     m.env.wasm.wasmPaths = PEER_PATHS.ort;
     m.env.wasm.numThreads = 1;
     m.env.logLevel = 'error';
