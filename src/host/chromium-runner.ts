@@ -21,7 +21,7 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { encodeGraph } from '../runtime/graph-codec.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { GpuRunner, ProfileOptions, SessionHandle } from './gpu-runner.js';
-import type { Envelope, QuantgpuPageApi, WireError, WireTensor } from './page-api.js';
+import type { Envelope, PageCounters, QuantgpuPageApi, WireError, WireTensor } from './page-api.js';
 
 /**
  * Chromium's flags: WebGPU is off by default on Linux (--enable-unsafe-webgpu);
@@ -113,6 +113,8 @@ export interface ChromiumRunnerOptions {
 /** The browser runner, and its page for callers that drive more than sessions on it (the tests). */
 export interface ChromiumRunner extends GpuRunner {
   readonly page: Page;
+  /** The page's own counters (buffers alive on its device, sessions not disposed). */
+  counters(): Promise<PageCounters>;
   /** The page's console errors and warnings and uncaught errors so far. */
   readonly pageLog: readonly string[];
 }
@@ -248,6 +250,18 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
       },
       async loseDevice() {
         await call('loseDevice');
+      },
+      async injectFaults(faults) {
+        await start();
+        await call('injectFaults', faults);
+      },
+      async liveBuffers() {
+        await start();
+        return (await call('counters')).liveBuffers;
+      },
+      async counters() {
+        await start();
+        return call('counters');
       },
       async beginChecks() {
         // A browser that died is replaced first: the checks open on the page the next sessions use.

@@ -14,7 +14,7 @@
  * every buffer the session made, and the device too if the session asked
  * for it.
  */
-import { DeviceLostError, InputError, QuantGpuError, ShapeError } from '../errors.js';
+import { DeviceLostError, GpuOutOfMemoryError, InputError, QuantGpuError, ShapeError } from '../errors.js';
 import type { AdapterFacts } from '../gpu/adapter-info.js';
 import { chooseKernels, type KernelChoice } from '../gpu/kernel-choice.js';
 import { BufferTracker } from '../gpu/buffer-tracker.js';
@@ -321,6 +321,15 @@ export class Session {
     this.#check();
     const owned: GPUBuffer[] = [];
     const ops: PreparedKernel[] = [];
+    let constantBytes = 0;
+    let prepared: Prepared | undefined;
+    let thrown: unknown;
+    // An allocation the device cannot serve is an out-of-memory error, not a
+    // throw: caught by this scope, it fails the build (everything made freed).
+    // The failed buffer is invalid, so the bind groups made with it raise
+    // validation errors: consequences, caught by the outer scope with it.
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
     try {
       const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
       const slots = memory.slotBytes.map((bytes, i) => {
@@ -329,7 +338,6 @@ export class Session {
         return b;
       });
       const buffers: Record<string, GPUBuffer> = {};
-      let constantBytes = 0;
       for (const t of graph.tensors.values()) {
         const root = rootOf(graph, t.key);
         const c = graph.tensors.get(root)?.constant;
@@ -362,12 +370,20 @@ export class Session {
           offset += bytes;
         }
       }
-      return { graph, memory, slots, ops, constantBytes, readbacks, stagingBytes: Math.max(4, offset), staging: [], owned: [...owned] };
+      prepared = { graph, memory, slots, ops, constantBytes, readbacks, stagingBytes: Math.max(4, offset), staging: [], owned: [...owned] };
     } catch (e) {
-      for (const op of ops) op.destroy();
-      for (const b of owned) b.destroy();
-      throw e;
+      thrown = e;
     }
+    const oom = await this.device.popErrorScope().catch(() => null);
+    const invalid = await this.device.popErrorScope().catch(() => null);
+    if (prepared !== undefined && oom === null && invalid === null) return prepared;
+    for (const op of ops) op.destroy();
+    for (const b of owned) b.destroy();
+    if (thrown !== undefined) throw thrown;
+    if (oom === null) throw new Error(`WebGPU refused the buffers or bind groups of a planned graph (a bug): ${invalid!.message}`);
+    const bytes = memory.plannedBytes + constantBytes;
+    const shapeText = Object.entries(shapes).map(([name, shape]) => `'${name}' [${shape.join(', ')}]`).join(', ');
+    throw new GpuOutOfMemoryError(`out of GPU memory making the buffers for input ${shapeText} (${memory.plannedBytes} bytes of activations, ${constantBytes} of weights and tables): ${oom!.message.split('\n')[0]}; try a smaller batch`, bytes);
   }
 
   /** The plan options with the fields the user left open filled from the adapter's measured best (kernel-choice.ts). */
