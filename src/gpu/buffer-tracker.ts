@@ -22,7 +22,7 @@ export class BufferTracker {
 
   /** A new buffer, tracked until destroyed. */
   create(descriptor: LabeledBufferDescriptor): GPUBuffer {
-    return this.#track(this.device.createBuffer({ ...descriptor, size: faultyBufferSize(this.device, descriptor.label, descriptor.size) }));
+    return this.#track(this.device.createBuffer({ ...descriptor, size: faultyBufferSize(this.device, descriptor) }));
   }
 
   /**

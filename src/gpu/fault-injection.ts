@@ -2,8 +2,8 @@
  * Faults a test can inject into the GPU runtime of this process (or of the
  * Chromium runner's page, through GpuRunner.injectFaults), so that the fault
  * paths run through the real WebGPU calls rather than through mocks:
- * - an oversized buffer: buffers whose label starts with a prefix are asked
- *   for at the device's maxBufferSize, which an emulated adapter (SwiftShader)
+ * - an oversized buffer: buffers whose label starts with a prefix (or above
+ *   a size) are asked for at the device's maxBufferSize, which an emulated adapter (SwiftShader)
  *   refuses with a real out-of-memory error (a real GPU may not: the tests run
  *   on SwiftShader);
  * - a broken shader: one line of one shaders/ file replaced, in every kernel
@@ -15,8 +15,10 @@ import type { ShaderFile } from './generated/shaders.js';
 import type { ComposedShader } from './shader-parts.js';
 
 export interface FaultInjection {
-  /** Buffers made through a BufferTracker whose label starts with this are asked for at maxBufferSize bytes (use unmapped ones: slots). */
+  /** Buffers made through a BufferTracker whose label starts with this are asked for at maxBufferSize bytes (unmapped ones only: slots, staging). */
   readonly oversizeBuffers?: string;
+  /** Buffers made through a BufferTracker above this many bytes are asked for at maxBufferSize: a device with little memory. */
+  readonly oversizeAbove?: number;
   /** The line (1-based) of a shaders/ file replaced by BROKEN_WGSL_LINE; pick a line at module scope, blank or a comment. */
   readonly breakShader?: { readonly file: ShaderFile; readonly line: number };
 }
@@ -31,10 +33,18 @@ export function injectFaults(faults: FaultInjection): void {
   active = { ...faults };
 }
 
-/** The size to ask for a buffer of `label` with: the device's maxBufferSize where an oversize fault names it. */
-export function faultyBufferSize(device: GPUDevice, label: string, size: number): number {
+/**
+ * The size to ask for a buffer with: the device's maxBufferSize where an
+ * oversize fault names it. Never for a buffer mapped at creation, whose
+ * mapping the host would have to allocate whole.
+ */
+export function faultyBufferSize(device: GPUDevice, descriptor: GPUBufferDescriptor & { readonly label: string }): number {
+  const { label, size } = descriptor;
+  if (descriptor.mappedAtCreation === true) return size;
   const prefix = active.oversizeBuffers;
-  return prefix !== undefined && label.startsWith(prefix) ? device.limits.maxBufferSize : size;
+  const named = prefix !== undefined && label.startsWith(prefix);
+  const above = active.oversizeAbove !== undefined && size > active.oversizeAbove;
+  return named || above ? device.limits.maxBufferSize : size;
 }
 
 /** The shader with the injected line broken, where it includes the file named; else the shader itself. */
