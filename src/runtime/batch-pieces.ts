@@ -10,7 +10,8 @@
  *
  * Where one item alone is refused (a layer's weights beyond a binding, a
  * feature map beyond a buffer), splitting cannot help and that refusal, which
- * names the limit, is the error.
+ * names the limit, is the error; where the outputs have no batch dimension to
+ * join along, the whole batch's refusal is.
  */
 import type { Tensor } from '../cpu/tensor.js';
 import { GpuOutOfMemoryError, ResourceLimitError } from '../errors.js';
@@ -70,15 +71,19 @@ export async function largestPiece(batch: number, fits: (size: number) => Promis
   return 1;
 }
 
-/** The pieces' results joined along the batch: outputs and integer codes (NCHW, batch outermost) concatenated in order. */
-export function joinPieces(pieces: readonly SessionResult[], batch: number): SessionResult {
+/**
+ * The pieces' results joined along the batch: outputs and integer codes
+ * (NCHW, batch outermost) concatenated in order; undefined where an output's
+ * first dimension is not the batch (a model that flattens it), which pieces
+ * cannot give.
+ */
+export function joinPieces(pieces: readonly SessionResult[], batch: number): SessionResult | undefined {
   const outputs: Record<string, Tensor> = {};
   const integers: Record<string, Int32Array> = {};
   for (const name of Object.keys(pieces[0]!.outputs)) {
     const parts = pieces.map((p) => p.outputs[name]!);
     const items = parts.reduce((n, t) => n + t.shape[0]!, 0);
-    // An output whose first dimension is not the batch (a model that flattens it) cannot be joined.
-    if (items !== batch) throw new ResourceLimitError(`output '${name}' has no batch dimension to join pieces along (${items} rows for a batch of ${batch}); run a smaller batch`, 'batch');
+    if (items !== batch) return undefined;
     outputs[name] = { shape: [batch, ...parts[0]!.shape.slice(1)], data: concat(parts.map((t) => t.data), Float32Array) };
     const codes = pieces.map((p) => p.integers[name]);
     if (codes.every((c): c is Int32Array => c !== undefined)) integers[name] = concat(codes, Int32Array);

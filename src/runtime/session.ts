@@ -146,20 +146,23 @@ export class Session {
    */
   async run(inputs: Inputs): Promise<SessionResult> {
     const key = JSON.stringify(this.#shapes(inputs));
-    const piece = this.#pieces.get(key);
-    if (piece !== undefined) return this.#runPieces(inputs, piece);
+    const known = this.#pieces.get(key);
+    // Pieces are remembered only once they joined: the same shapes join again.
+    if (known !== undefined) return (await this.#runPieces(inputs, known))!;
     try {
       return await this.#runWhole(inputs);
     } catch (e) {
       const batch = splittableBatch(e, this.#model.inputs, inputs);
       if (batch === undefined) throw e;
       const size = await largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
+      const joined = await this.#runPieces(inputs, size);
+      if (joined === undefined) throw e;
       this.#pieces.set(key, size);
-      return this.#runPieces(inputs, size);
+      return joined;
     }
   }
 
-  async #runPieces(inputs: Inputs, size: number): Promise<SessionResult> {
+  async #runPieces(inputs: Inputs, size: number): Promise<SessionResult | undefined> {
     const batch = batchOf(inputs)!;
     const results: SessionResult[] = [];
     // One piece after another: pieces exist because the whole did not fit at once.

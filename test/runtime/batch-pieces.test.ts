@@ -11,7 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { GpuOutOfMemoryError, ResourceLimitError } from '../../src/errors.js';
+import { GpuOutOfMemoryError, ResourceLimitError, ShapeError } from '../../src/errors.js';
+import { joinPieces, largestPiece, splittableBatch } from '../../src/runtime/batch-pieces.js';
 import { requestGpu, type Gpu } from '../../src/gpu/device.js';
 import type { SessionResult } from '../../src/runtime/session.js';
 import { createSession } from '../../src/runtime/session.js';
@@ -33,6 +34,55 @@ function expectWhole(result: SessionResult, x: Tensor, whole?: SessionResult): v
   expect(result.outputs.y!.shape).toEqual([x.shape[0], 3, 8, 8]);
   if (whole !== undefined) expect(result.outputs.y!.data, 'dequantized outputs').toEqual(whole.outputs.y!.data);
 }
+
+describe('cutting a batch (pure)', () => {
+  const limit = (): ResourceLimitError => new ResourceLimitError('too big', 'maxBufferSize');
+
+  it('largestPiece tries one item first, then halves from the batch to the first size that fits', async () => {
+    const tried: number[] = [];
+    const size = await largestPiece(13, async (n) => {
+      tried.push(n);
+      if (n > 3) throw limit();
+    });
+    expect(tried).toEqual([1, 7, 4, 2]);
+    expect(size).toBe(2);
+  });
+
+  it("largestPiece throws one item's refusal as it is, and any other error at once", async () => {
+    const one = limit();
+    await expect(largestPiece(8, async () => Promise.reject(one))).rejects.toBe(one);
+    const tried: number[] = [];
+    const other = new ShapeError('not a limit');
+    const fits = async (n: number): Promise<void> => {
+      tried.push(n);
+      if (n > 1) throw other;
+    };
+    await expect(largestPiece(8, fits)).rejects.toBe(other);
+    expect(tried).toEqual([1, 4]);
+  });
+
+  it('splittableBatch: limit and memory refusals of a batch above 1 on a symbolic batch dimension only', () => {
+    const x = { shape: [4, 2], data: new Float32Array(8) };
+    const symbolic = [{ name: 'x', shape: ['N', 2] }];
+    expect(splittableBatch(limit(), symbolic, x)).toBe(4);
+    expect(splittableBatch(new GpuOutOfMemoryError('oom', 64), symbolic, x)).toBe(4);
+    expect(splittableBatch(new ShapeError('no'), symbolic, x)).toBeUndefined();
+    expect(splittableBatch(limit(), [{ name: 'x', shape: [4, 2] }], x), 'a fixed batch').toBeUndefined();
+    expect(splittableBatch(limit(), symbolic, { shape: [1, 2], data: new Float32Array(2) }), 'one item').toBeUndefined();
+  });
+
+  it('joinPieces concatenates along the batch, and gives undefined for an output without a batch dimension', () => {
+    const piece = (rows: number, from: number): SessionResult => ({
+      outputs: { y: { shape: [rows, 2], data: Float32Array.from({ length: rows * 2 }, (_, i) => from + i) } },
+      integers: { y: Int32Array.from({ length: rows * 2 }, (_, i) => from + i) },
+    });
+    const joined = joinPieces([piece(2, 0), piece(1, 4)], 3)!;
+    expect(joined.outputs.y).toEqual({ shape: [3, 2], data: Float32Array.from([0, 1, 2, 3, 4, 5]) });
+    expect(joined.integers.y).toEqual(Int32Array.from([0, 1, 2, 3, 4, 5]));
+    const flat = (n: number): SessionResult => ({ outputs: { y: { shape: [n * 2], data: new Float32Array(n * 2) } }, integers: {} });
+    expect(joinPieces([flat(2), flat(1)], 3)).toBeUndefined();
+  });
+});
 
 describe('batches beyond lowered adapter limits (Node)', () => {
   let gpu: Gpu;
