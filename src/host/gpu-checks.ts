@@ -42,8 +42,8 @@ const WATCHES = new WeakMap<GPUDevice, GpuWatch>();
 
 export class GpuWatch {
   readonly #frames: CheckFrame[] = [];
-  /** Every buffer made since the watch was installed and not destroyed, frames or not (the soak test's count). */
-  readonly #live = new Set<GPUBuffer>();
+  /** Buffers made since the watch was installed and not destroyed, frames or not (the soak test's count): counted, not held, so that a leak stays collectable. */
+  #live = { count: 0, bytes: 0 };
   #lost = false;
 
   /** The watch of a device, installed on first use and kept for the device's life. */
@@ -89,20 +89,22 @@ export class GpuWatch {
 
   /** The buffers alive on the device now. */
   liveBuffers(): LiveBuffers {
-    let bytes = 0;
-    for (const b of this.#live) bytes += b.size;
-    return { count: this.#live.size, bytes };
+    return { ...this.#live };
   }
 
   #track(buffer: GPUBuffer): GPUBuffer {
     const frames = [...this.#frames];
-    this.#live.add(buffer);
+    const size = buffer.size;
+    let alive = true;
+    this.#live = { count: this.#live.count + 1, bytes: this.#live.bytes + size };
     for (const f of frames) f.live.add(buffer);
     // A buffer cannot say whether it was destroyed, so its destroy() tells the
     // frames; wrapping this one object's method sees every call, whoever makes it.
     const destroy = buffer.destroy;
     buffer.destroy = (): undefined => {
-      this.#live.delete(buffer);
+      // Destroying twice is allowed, and counts once.
+      if (alive) this.#live = { count: this.#live.count - 1, bytes: this.#live.bytes - size };
+      alive = false;
       for (const f of frames) f.live.delete(buffer);
       return destroy.call(buffer);
     };
