@@ -65,6 +65,31 @@ export class ResourceLimitError extends QuantGpuError {
   }
 }
 
+/** Buffers the GPU could not allocate (the device reported out-of-memory); the message names what was being allocated and how many bytes. Nothing of the allocation is kept. */
+export class GpuOutOfMemoryError extends QuantGpuError {
+  override name = 'GpuOutOfMemoryError';
+  constructor(
+    message: string,
+    readonly bytes: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A WGSL kernel variant the device's compiler refused; the message names the variant and each compiler message's shaders/ file and line. */
+export class ShaderCompileError extends QuantGpuError {
+  override name = 'ShaderCompileError';
+  constructor(
+    message: string,
+    readonly variant: string,
+    /** `shaders/<file>:<line>` of the first compiler error, where it could be traced to a file. */
+    readonly location: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The GPU device was lost (destroyed, driver reset, out of memory); runs pending at that moment reject with this. Create a new session. */
 export class DeviceLostError extends QuantGpuError {
   override name = 'DeviceLostError';

@@ -98,12 +98,21 @@ export async function calibrateModel(m: ModelSetup, data: string, images: number
 }
 
 export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseStatsText(text, path);
+}
+
+/** The text of a statistics file (`calibrate -o`): its tensors and the calibrator it was made for. */
+export function parseStatsText(text: string, path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new InputError(`cannot read ${path}: ${code}`);
     throw new QuantConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   const tensors = statsFromFile(json);

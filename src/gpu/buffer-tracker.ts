@@ -10,6 +10,8 @@
  * for the test harness, which must see every buffer, not only the ones made
  * through the tracker.
  */
+import { faultyBufferSize } from './fault-injection.js';
+
 /** A buffer descriptor with a label, required: the label is how a leak is reported. */
 export type LabeledBufferDescriptor = GPUBufferDescriptor & { readonly label: string };
 
@@ -20,7 +22,7 @@ export class BufferTracker {
 
   /** A new buffer, tracked until destroyed. */
   create(descriptor: LabeledBufferDescriptor): GPUBuffer {
-    return this.#track(this.device.createBuffer(descriptor));
+    return this.#track(this.device.createBuffer({ ...descriptor, size: faultyBufferSize(this.device, descriptor) }));
   }
 
   /**

@@ -9,6 +9,8 @@
  * Each pipeline gets explicit bind-group layouts reflected from its WGSL
  * (reflect.ts), and its override constants through `compute.constants`.
  */
+import { ShaderCompileError } from '../errors.js';
+import { faultyShader } from './fault-injection.js';
 import { bindGroupLayoutDescriptors, reflectShader, type ShaderReflection } from './reflect.js';
 import { locateLine, type ComposedShader } from './shader-parts.js';
 
@@ -96,7 +98,7 @@ export class PipelineCache {
 
   async #compile<V extends KernelVariant>(source: KernelSource<V>, variant: V, key: string): Promise<CompiledKernel> {
     const label = `${variant.kernel}:${key}`;
-    const shader = source.shader(variant);
+    const shader = faultyShader(source.shader(variant));
     const reflection = reflectShader(shader.code, source.entryPoint);
     const constants = source.constants?.(variant) ?? {};
     const unknown = Object.keys(constants).filter((name) => !reflection.overrides.includes(name));
@@ -104,8 +106,12 @@ export class PipelineCache {
       throw new Error(`${label}: the shader has no override named ${unknown.join(', ')} (it has: ${reflection.overrides.join(', ') || 'none'})`);
     }
     const bindGroupLayouts = bindGroupLayoutDescriptors(reflection, label).map((d) => this.device.createBindGroupLayout(d));
+    // A shader the compiler refuses raises a validation error besides the
+    // rejection: captured here, so that it is reported once, as the typed error.
+    this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label, code: shader.code });
-    let pipeline: GPUComputePipeline;
+    let pipeline: GPUComputePipeline | undefined;
+    let failure: unknown;
     try {
       pipeline = await this.device.createComputePipelineAsync({
         label,
@@ -113,19 +119,27 @@ export class PipelineCache {
         compute: { module, entryPoint: source.entryPoint, constants: { ...constants } },
       });
     } catch (e) {
-      throw new Error(`${label}: pipeline creation failed: ${(e as Error).message}${await compilerMessages(module, shader)}`, { cause: e });
+      failure = e;
+    }
+    // Compiles run concurrently and scopes are one stack per device, so this pop
+    // may take another compile's scope: the rejection, not the scope, says whether it failed.
+    const scoped = await this.device.popErrorScope().catch(() => null);
+    if (pipeline === undefined) {
+      const messages = await compilerMessages(module, shader);
+      const first = messages.find((m) => m.type === 'error') ?? messages[0];
+      const detail = messages.length > 0 ? messages.map((m) => `${m.type} at ${m.where}: ${m.text}`).join('; ') : ((failure as Error | undefined)?.message ?? scoped?.message ?? 'no message').split('\n')[0]!;
+      throw new ShaderCompileError(`kernel ${label} did not compile: ${detail}`, label, first?.where ?? 'unknown', failure !== undefined ? { cause: failure } : undefined);
     }
     return { key, label, pipeline, bindGroupLayouts, reflection, shader };
   }
 }
 
 /** The compiler's errors and warnings, each traced back to its shaders/ file and line. */
-async function compilerMessages(module: GPUShaderModule, shader: ComposedShader): Promise<string> {
+async function compilerMessages(module: GPUShaderModule, shader: ComposedShader): Promise<Array<{ type: string; where: string; text: string }>> {
   const info = await module.getCompilationInfo();
-  const lines = info.messages.map((m) => {
+  return info.messages.map((m) => {
     const at = locateLine(shader, m.lineNum);
     const where = at !== undefined ? `shaders/${at.part}:${at.line}:${m.linePos}` : `line ${m.lineNum}`;
-    return `\n  ${m.type} at ${where}: ${m.message}`;
+    return { type: m.type, where, text: m.message.split('\n')[0]! };
   });
-  return lines.join('');
 }

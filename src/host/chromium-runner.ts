@@ -19,9 +19,10 @@ import { base64ToFloat32, base64ToInt32, viewToBase64 } from '../io/base64.js';
 import type { Graph } from '../ir/graph.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { encodeGraph } from '../runtime/graph-codec.js';
+import { onInterrupt } from '../util/interrupt.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { GpuRunner, ProfileOptions, SessionHandle } from './gpu-runner.js';
-import type { Envelope, QuantgpuPageApi, WireError, WireTensor } from './page-api.js';
+import type { Envelope, PageCounters, QuantgpuPageApi, WireError, WireTensor } from './page-api.js';
 
 /**
  * Chromium's flags: WebGPU is off by default on Linux (--enable-unsafe-webgpu);
@@ -125,6 +126,8 @@ export interface ServedFile {
 /** The browser runner, and its page for callers that drive more than sessions on it (the tests). */
 export interface ChromiumRunner extends GpuRunner {
   readonly page: Page;
+  /** The page's own counters (buffers alive on its device, sessions not disposed). */
+  counters(): Promise<PageCounters>;
   /** The page's console errors and warnings and uncaught errors so far. */
   readonly pageLog: readonly string[];
 }
@@ -139,10 +142,20 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
   let current: { browser: Browser; page: Page; facts: AdapterFacts; generation: number; dead: boolean } | undefined;
   let generations = 0;
   let origin = '';
+  /** A browser being started (launched, its page not yet ready, so not yet `current`): closing the runner must close it too. */
+  let launching: Promise<Browser> | undefined;
+  let closed = false;
   const close = async (): Promise<void> => {
+    closed = true;
+    forgetInterrupt();
+    await launching?.then((b) => b.close()).catch(() => {});
     await current?.browser.close().catch(() => {});
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   };
+  // Ctrl-C or a kill closes the browser (its processes, and the temporary
+  // profile puppeteer removes once it has exited) before the process ends:
+  // puppeteer's own handlers would kill it and exit at once, leaving the profile.
+  const forgetInterrupt = onInterrupt(close);
 
   type Api = QuantgpuPageApi;
   type Result<M extends keyof Api> = Awaited<ReturnType<Api[M]>> extends Envelope<infer T> ? T : never;
@@ -165,8 +178,15 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
   /** Starts a browser and its page (the first time, and after one died). */
   const start = async (): Promise<NonNullable<typeof current>> => {
     if (current !== undefined && !current.dead) return current;
+    // Closed (by its owner, or by an interrupt while work was still under way): no new browser.
+    if (closed) throw new QuantGpuError('the Chromium runner was closed');
     await current?.browser.close().catch(() => {});
-    const browser = await puppeteer.launch({ executablePath, headless: true, args: [...flags], protocolTimeout: 600_000 });
+    const launch = puppeteer.launch({ executablePath, headless: true, args: [...flags], protocolTimeout: 600_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    launching = launch;
+    launch.catch(() => {
+      if (launching === launch) launching = undefined;
+    });
+    const browser = await launch;
     const generation = ++generations;
     const next = { browser, page: undefined as unknown as Page, facts: undefined as unknown as AdapterFacts, generation, dead: false };
     try {
@@ -192,6 +212,8 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
       next.dead = true;
       await browser.close().catch(() => {});
       throw e;
+    } finally {
+      if (launching === launch) launching = undefined;
     }
   };
 
@@ -264,6 +286,18 @@ export async function launchChromiumRunner(options: ChromiumRunnerOptions = {}):
       },
       async loseDevice() {
         await call('loseDevice');
+      },
+      async injectFaults(faults) {
+        await start();
+        await call('injectFaults', faults);
+      },
+      async liveBuffers() {
+        await start();
+        return (await call('counters')).liveBuffers;
+      },
+      async counters() {
+        await start();
+        return call('counters');
       },
       async beginChecks() {
         // A browser that died is replaced first: the checks open on the page the next sessions use.

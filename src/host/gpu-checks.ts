@@ -20,6 +20,14 @@
  * makes while they are on, since a test may lose its device and get another.
  */
 
+/** What is alive on a device now, counted by its watch from the moment the watch was installed. */
+export interface LiveBuffers {
+  /** Buffers made and not destroyed. */
+  readonly count: number;
+  /** Their sizes, summed. */
+  readonly bytes: number;
+}
+
 /** What a frame found. */
 export interface GpuCheckReport {
   /** WebGPU errors raised in the frame, scoped or uncaptured, as `kind: message`. */
@@ -34,6 +42,8 @@ const WATCHES = new WeakMap<GPUDevice, GpuWatch>();
 
 export class GpuWatch {
   readonly #frames: CheckFrame[] = [];
+  /** Buffers made since the watch was installed and not destroyed, frames or not (the soak test's count): counted, not held, so that a leak stays collectable. */
+  #live = { count: 0, bytes: 0 };
   #lost = false;
 
   /** The watch of a device, installed on first use and kept for the device's life. */
@@ -77,14 +87,24 @@ export class GpuWatch {
     this.#frames.pop();
   }
 
+  /** The buffers alive on the device now. */
+  liveBuffers(): LiveBuffers {
+    return { ...this.#live };
+  }
+
   #track(buffer: GPUBuffer): GPUBuffer {
-    if (this.#frames.length === 0) return buffer;
     const frames = [...this.#frames];
+    const size = buffer.size;
+    let alive = true;
+    this.#live = { count: this.#live.count + 1, bytes: this.#live.bytes + size };
     for (const f of frames) f.live.add(buffer);
     // A buffer cannot say whether it was destroyed, so its destroy() tells the
     // frames; wrapping this one object's method sees every call, whoever makes it.
     const destroy = buffer.destroy;
     buffer.destroy = (): undefined => {
+      // Destroying twice is allowed, and counts once.
+      if (alive) this.#live = { count: this.#live.count - 1, bytes: this.#live.bytes - size };
+      alive = false;
       for (const f of frames) f.live.delete(buffer);
       return destroy.call(buffer);
     };
@@ -107,8 +127,9 @@ export class CheckFrame {
     if (this.#ended) throw new Error('GPU check frame ended twice');
     this.#ended = true;
     const device = this.watch.device;
-    // On a lost device no work is pending, its scopes answer nothing useful, and
-    // its memory went with it: nothing there is a finding of the work checked.
+    // On a lost device no work is pending and its scopes answer nothing useful;
+    // its buffers are still the runtime's to destroy (a failure frees what it
+    // made), so those left alive are reported as on a live device.
     const lost = this.watch.lost;
     if (!lost) await device.queue.onSubmittedWorkDone();
     for (const s of [...SCOPES].reverse()) {
@@ -118,7 +139,7 @@ export class CheckFrame {
     this.close(this);
     const leaked = [...this.live];
     for (const buffer of leaked) buffer.destroy();
-    return { gpuErrors: [...this.gpuErrors], leakedBuffers: this.watch.lost ? [] : leaked.map((b) => b.label) };
+    return { gpuErrors: [...this.gpuErrors], leakedBuffers: leaked.map((b) => b.label) };
   }
 }
 
@@ -136,9 +157,10 @@ export class RunnerChecks {
     this.#frames = device !== undefined ? [GpuWatch.of(device).begin()] : [];
   }
 
-  /** The runner made a device: checked from now on while the checks are on. */
+  /** The runner made a device: watched from now on (its live buffers counted), and checked while the checks are on. */
   deviceMade(device: GPUDevice): void {
-    this.#frames?.push(GpuWatch.of(device).begin());
+    const watch = GpuWatch.of(device);
+    this.#frames?.push(watch.begin());
   }
 
   async end(): Promise<GpuCheckReport> {

@@ -14,7 +14,8 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { SessionProfile } from '../runtime/profile.js';
 import { createSession, type MemoryReport, type SessionResult } from '../runtime/session.js';
-import { RunnerChecks, type GpuCheckReport } from './gpu-checks.js';
+import { injectFaults, type FaultInjection } from '../gpu/fault-injection.js';
+import { GpuWatch, RunnerChecks, type GpuCheckReport, type LiveBuffers } from './gpu-checks.js';
 
 /**
  * Other words taken for a host: `chromium` was the browser runner's name (and
@@ -53,6 +54,10 @@ export interface GpuRunner {
   createSession(model: Graph | QuantizedGraph, options?: PlanOptions): Promise<SessionHandle>;
   /** Destroys the current device (tests of device loss); the next createSession gets a new one. */
   loseDevice(): Promise<void>;
+  /** Sets the faults injected into the runtime where the sessions run (fault-injection.ts; tests only); `{}` clears them. */
+  injectFaults(faults: FaultInjection): Promise<void>;
+  /** The buffers alive on the current device (all of them, made by any session or program since the device was made). */
+  liveBuffers(): Promise<LiveBuffers>;
   /**
    * Diagnostics (the tests begin and end them around every test): until
    * endChecks(), every WebGPU error on the runner's devices is collected and
@@ -102,6 +107,14 @@ export class NodeRunner implements GpuRunner {
 
   async loseDevice(): Promise<void> {
     (await this.gpu()).device.destroy();
+  }
+
+  async injectFaults(faults: FaultInjection): Promise<void> {
+    injectFaults(faults);
+  }
+
+  async liveBuffers(): Promise<LiveBuffers> {
+    return GpuWatch.of((await this.gpu()).device).liveBuffers();
   }
 
   async beginChecks(): Promise<void> {

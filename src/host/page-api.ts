@@ -7,7 +7,8 @@ import type { AdapterFacts } from '../gpu/adapter-info.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
 import type { SessionProfile } from '../runtime/profile.js';
 import type { MemoryReport } from '../runtime/session.js';
-import type { GpuCheckReport } from './gpu-checks.js';
+import type { FaultInjection } from '../gpu/fault-injection.js';
+import type { GpuCheckReport, LiveBuffers } from './gpu-checks.js';
 
 export interface WireTensor {
   readonly shape: number[];
@@ -35,6 +36,11 @@ export interface WireError {
   readonly fields: Record<string, unknown>;
 }
 
+export interface PageCounters {
+  readonly liveBuffers: LiveBuffers;
+  readonly sessions: number;
+}
+
 export interface QuantgpuPageApi {
   init(): Promise<Envelope<AdapterFacts>>;
   /** Fetches the encoded graph (graph-codec.ts) from `url` and makes a session; returns its id. */
@@ -44,6 +50,9 @@ export interface QuantgpuPageApi {
   memory(id: number, shape: number[]): Promise<Envelope<MemoryReport>>;
   dispose(id: number): Promise<Envelope<null>>;
   loseDevice(): Promise<Envelope<null>>;
+  injectFaults(faults: FaultInjection): Promise<Envelope<null>>;
+  /** The page's own counters: buffers alive on its device, and sessions made and not disposed. */
+  counters(): Promise<Envelope<PageCounters>>;
   /** GpuRunner.beginChecks / endChecks, on the page's devices. */
   beginChecks(): Promise<Envelope<null>>;
   endChecks(): Promise<Envelope<GpuCheckReport>>;

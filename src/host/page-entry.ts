@@ -13,7 +13,8 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { decodeGraph } from '../runtime/graph-codec.js';
 import { createSession, type ProfileOptions, type Session } from '../runtime/session.js';
 import type { PlanOptions } from '../runtime/plan-graph.js';
-import { RunnerChecks } from './gpu-checks.js';
+import { injectFaults, type FaultInjection } from '../gpu/fault-injection.js';
+import { GpuWatch, RunnerChecks } from './gpu-checks.js';
 import type { Envelope, QuantgpuPageApi, WireResult, WireTensor } from './page-api.js';
 
 let gpu: Promise<Gpu> | undefined;
@@ -96,6 +97,13 @@ const calls = {
     (await currentGpu()).device.destroy();
     return null;
   },
+  injectFaults(faults: FaultInjection) {
+    injectFaults(faults);
+    return null;
+  },
+  async counters() {
+    return { liveBuffers: GpuWatch.of((await currentGpu()).device).liveBuffers(), sessions: sessions.size };
+  },
   async beginChecks() {
     checks.begin(gpu !== undefined && !lost ? (await gpu.catch(() => undefined))?.device : undefined);
     return null;
@@ -113,6 +121,8 @@ const api: QuantgpuPageApi = {
   memory: (id, shape) => envelope(() => calls.memory(id, shape)),
   dispose: (id) => envelope(() => calls.dispose(id)),
   loseDevice: () => envelope(calls.loseDevice),
+  injectFaults: (faults) => envelope(() => calls.injectFaults(faults)),
+  counters: () => envelope(calls.counters),
   beginChecks: () => envelope(calls.beginChecks),
   endChecks: () => envelope(calls.endChecks),
 };

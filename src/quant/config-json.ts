@@ -50,6 +50,17 @@ export function parseQuantConfig(value: unknown, source = 'config'): QuantConfig
   throw new QuantConfigError(`${source}: ${fieldName(e)} ${describe(e)}`);
 }
 
+/** The text of a config file; text that is not JSON is a QuantConfigError naming the source. */
+export function parseQuantConfigText(text: string, source = 'config'): QuantConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new QuantConfigError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseQuantConfig(parsed, source);
+}
+
 /** A preset name or the JSON text of a config. */
 export function resolveQuantConfig(presetOrJson: string, source = 'config'): QuantConfig {
   const preset = PRESETS[presetOrJson];

@@ -43,7 +43,7 @@ class Builder {
     const limit = this.maxTensorBytes;
     if (spec.aliasOf === undefined && spec.bytes > limit) {
       const which = (this.facts.limits.maxStorageBufferBindingSize ?? Infinity) <= (this.facts.limits.maxBufferSize ?? Infinity) ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-      throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's ${which} of ${limit} (use a smaller batch)`, which);
+      throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's ${which} of ${limit} (a session runs a larger batch in pieces, but one item must fit)`, which);
     }
     this.tensors.set(spec.key, spec);
   }

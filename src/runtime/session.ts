@@ -14,7 +14,7 @@
  * every buffer the session made, and the device too if the session asked
  * for it.
  */
-import { DeviceLostError, InputError, QuantGpuError, ShapeError } from '../errors.js';
+import { DeviceLostError, GpuOutOfMemoryError, InputError, QuantGpuError, ShapeError } from '../errors.js';
 import type { AdapterFacts } from '../gpu/adapter-info.js';
 import { chooseKernels, type KernelChoice } from '../gpu/kernel-choice.js';
 import { BufferTracker } from '../gpu/buffer-tracker.js';
@@ -29,6 +29,7 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
 import { validateForGpu } from './validate.js';
+import { batchOf, isTensor, joinPieces, largestPiece, sliceBatch, splittableBatch, type Inputs } from './batch-pieces.js';
 import { median } from '../gpu/time-kernels.js';
 import { stepBytes, stepFloorMs, type LayerProfile, type SessionProfile } from './profile.js';
 import { measurePeaks, type AdapterPeaks } from '../gpu/peaks.js';
@@ -85,8 +86,6 @@ interface Prepared {
   readonly owned: GPUBuffer[];
 }
 
-type Inputs = Tensor | Readonly<Record<string, Tensor>>;
-
 export class Session {
   readonly #gpu: Gpu;
   readonly #ownsGpu: boolean;
@@ -95,6 +94,8 @@ export class Session {
   readonly #tracker: BufferTracker;
   readonly #cache: PipelineCache;
   readonly #prepared = new Map<string, Promise<Prepared>>();
+  /** The batch size runs of an input shape are cut into, where the whole batch did not fit. */
+  readonly #pieces = new Map<string, number>();
   readonly #pending = new Set<(e: Error) => void>();
   readonly #lostSignal: Promise<DeviceLostError>;
   #lost: DeviceLostError | undefined;
@@ -137,11 +138,42 @@ export class Session {
     return this.#tracker.live();
   }
 
-  /** Runs one batch: the graph's single input as a tensor, or inputs by name. */
+  /**
+   * Runs one batch: the graph's single input as a tensor, or inputs by name.
+   * A batch whose tensors or dispatches exceed the adapter's limits, or whose
+   * buffers the device cannot allocate, runs in pieces along the batch
+   * (batch-pieces.ts); where one item alone exceeds them, that is the error.
+   */
   async run(inputs: Inputs): Promise<SessionResult> {
+    const key = JSON.stringify(this.#shapes(inputs));
+    const known = this.#pieces.get(key);
+    // Pieces are remembered only once they joined: the same shapes join again.
+    if (known !== undefined) return (await this.#runPieces(inputs, known))!;
+    try {
+      return await this.#runWhole(inputs);
+    } catch (e) {
+      const batch = splittableBatch(e, this.#model.inputs, inputs);
+      if (batch === undefined) throw e;
+      const size = await largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
+      const joined = await this.#runPieces(inputs, size);
+      if (joined === undefined) throw e;
+      this.#pieces.set(key, size);
+      return joined;
+    }
+  }
+
+  async #runPieces(inputs: Inputs, size: number): Promise<SessionResult | undefined> {
+    const batch = batchOf(inputs)!;
+    const results: SessionResult[] = [];
+    // One piece after another: pieces exist because the whole did not fit at once.
+    for (let start = 0; start < batch; start += size) results.push(await this.#runWhole(sliceBatch(inputs, start, Math.min(batch, start + size))));
+    return joinPieces(results, batch);
+  }
+
+  async #runWhole(inputs: Inputs): Promise<SessionResult> {
     const p = await this.#prepare(inputs);
     return this.#guard(async () => {
-      const staging = this.#takeStaging(p);
+      const staging = await this.#takeStaging(p);
       let words: ArrayBuffer;
       try {
         const encoder = this.#encode(p, inputs, staging);
@@ -182,7 +214,7 @@ export class Session {
         const perStep: number[][] = steps.map(() => []);
         const walls: number[] = [];
         for (let r = 0; r < warmup + repeats; r++) {
-          const staging = this.#takeStaging(p);
+          const staging = await this.#takeStaging(p);
           const t0 = performance.now();
           const encoder = this.#encode(p, inputs, staging, querySet);
           if (querySet !== undefined) {
@@ -321,6 +353,15 @@ export class Session {
     this.#check();
     const owned: GPUBuffer[] = [];
     const ops: PreparedKernel[] = [];
+    let constantBytes = 0;
+    let prepared: Prepared | undefined;
+    let thrown: unknown;
+    // An allocation the device cannot serve is an out-of-memory error, not a
+    // throw: caught by this scope, it fails the build (everything made freed).
+    // The failed buffer is invalid, so the bind groups made with it raise
+    // validation errors: consequences, caught by the outer scope with it.
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
     try {
       const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
       const slots = memory.slotBytes.map((bytes, i) => {
@@ -329,7 +370,6 @@ export class Session {
         return b;
       });
       const buffers: Record<string, GPUBuffer> = {};
-      let constantBytes = 0;
       for (const t of graph.tensors.values()) {
         const root = rootOf(graph, t.key);
         const c = graph.tensors.get(root)?.constant;
@@ -362,12 +402,24 @@ export class Session {
           offset += bytes;
         }
       }
-      return { graph, memory, slots, ops, constantBytes, readbacks, stagingBytes: Math.max(4, offset), staging: [], owned: [...owned] };
+      const stagingBytes = Math.max(4, offset);
+      // The first staging buffer is made here, under the scope; runs in flight together make more (#takeStaging).
+      const staging = this.#tracker.create({ label: 'staging', size: stagingBytes, usage: STAGING_USAGE });
+      owned.push(staging);
+      prepared = { graph, memory, slots, ops, constantBytes, readbacks, stagingBytes, staging: [staging], owned: owned.slice(0, -1) };
     } catch (e) {
-      for (const op of ops) op.destroy();
-      for (const b of owned) b.destroy();
-      throw e;
+      thrown = e;
     }
+    const oom = await this.device.popErrorScope().catch(() => null);
+    const invalid = await this.device.popErrorScope().catch(() => null);
+    if (prepared !== undefined && oom === null && invalid === null) return prepared;
+    for (const op of ops) op.destroy();
+    for (const b of owned) b.destroy();
+    if (thrown !== undefined) throw thrown;
+    if (oom === null) throw new Error(`WebGPU refused the buffers or bind groups of a planned graph (a bug): ${invalid!.message}`);
+    const bytes = memory.plannedBytes + constantBytes;
+    const shapeText = Object.entries(shapes).map(([name, shape]) => `'${name}' [${shape.join(', ')}]`).join(', ');
+    throw new GpuOutOfMemoryError(`out of GPU memory making the buffers for input ${shapeText} (${memory.plannedBytes} bytes of activations, ${constantBytes} of weights and tables): ${oom!.message.split('\n')[0]}; free GPU memory or use a smaller input`, bytes);
   }
 
   /** The plan options with the fields the user left open filled from the adapter's measured best (kernel-choice.ts). */
@@ -393,8 +445,16 @@ export class Session {
     return this.#choice;
   }
 
-  #takeStaging(p: Prepared): GPUBuffer {
-    return p.staging.pop() ?? this.#tracker.create({ label: 'staging', size: p.stagingBytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  /** A staging buffer from the pool, or a new one (an allocation the device refuses is a GpuOutOfMemoryError, nothing kept). */
+  async #takeStaging(p: Prepared): Promise<GPUBuffer> {
+    const pooled = p.staging.pop();
+    if (pooled !== undefined) return pooled;
+    this.device.pushErrorScope('out-of-memory');
+    const made = this.#tracker.create({ label: 'staging', size: p.stagingBytes, usage: STAGING_USAGE });
+    const oom = await this.device.popErrorScope().catch(() => null);
+    if (oom === null) return made;
+    made.destroy();
+    throw new GpuOutOfMemoryError(`out of GPU memory making a ${p.stagingBytes}-byte staging buffer for a run in flight: ${oom.message.split('\n')[0]}; free GPU memory or run fewer batches at once`, p.stagingBytes);
   }
 
   #encode(p: Prepared, inputs: Inputs, staging: GPUBuffer, querySet?: GPUQuerySet): GPUCommandEncoder {
@@ -454,9 +514,7 @@ export class Session {
   }
 }
 
-function isTensor(x: Inputs): x is Tensor {
-  return 'shape' in x && 'data' in x && x.data instanceof Float32Array;
-}
+const STAGING_USAGE = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
 
 /**
  * A session for a float graph (float32 kernels) or a quantized graph (integer

@@ -7,15 +7,23 @@
  * valid result or a typed error (a QuantGpuError): never a TypeError, a
  * RangeError, a protobuf or JSON library's own error, a hang or a huge
  * allocation. Inputs that once broke a reader are kept in test/fuzz/corpus/
- * and replayed first. The counts and outcomes are printed in the log.
+ * and replayed first. PNG and JPEG images are fuzzed through the decoder and
+ * the resize into a tensor, and config and statistics files also as bytes of
+ * text (truncated JSON, flipped characters). The counts and outcomes are
+ * printed in the log, with a total held to at least MIN_CASES.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { deflateSync, crc32 } from 'node:zlib';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { QuantGpuError } from '../../src/errors.js';
 import { writeNpy, readNpy } from '../../src/io/npy.js';
 import { loadModel, loadTfjsModel } from '../../src/model/load-model.js';
-import { parseQuantConfig } from '../../src/quant/config-json.js';
+import { parseStatsText } from '../../src/cli/model-setup.js';
+import { decodeImage, DEFAULT_PREPROCESSING, imageToTensor } from '../../src/io/image.js';
+import { parseQuantConfig, parseQuantConfigText } from '../../src/quant/config-json.js';
 import { statsFromFile, statsToFile } from '../../src/quant/calibration/stats-file.js';
 import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -25,6 +33,10 @@ const SEED = 20261202;
 /** A case that takes longer than this is a failure (a hang or a huge allocation). */
 const CASE_MS = 2000;
 const CORPUS = join(import.meta.dirname, 'corpus');
+
+/** Cases run by every test of this file, printed (and held to the minimum) at the end. */
+const total = { cases: 0, failures: 0 };
+const MIN_CASES = 5000;
 
 interface Outcome {
   ok: number;
@@ -58,6 +70,8 @@ function exercise<T>(what: string, inputs: Iterable<[string, T]>, f: (x: T) => u
     if (ms > CASE_MS) o.failures.push(`${label}: took ${ms.toFixed(0)} ms`);
   }
   const typed = [...o.typed].map(([k, v]) => `${k} ${v}`).join(', ');
+  total.cases += o.ok + [...o.typed.values()].reduce((a, b) => a + b, 0) + o.failures.filter((f) => !f.includes(': took ')).length;
+  total.failures += o.failures.length;
   console.log(`[fuzz] ${what}: ${o.ok} read, typed errors {${typed}}, ${o.failures.length} failures, slowest ${o.slowest.toFixed(0)} ms`);
   return o;
 }
@@ -230,4 +244,70 @@ describe('fuzzing the readers (seeded; counts in the log)', () => {
     cases.push(['short weights', [modelJson, weights.buffer.slice(0, 100)]], ['long weights', [modelJson, new Float32Array(weights.length + 9).buffer]]);
     expectNoFailures(exercise('tfjs', cases, ([j, d]) => load(j, d)));
   });
+
+  it('PNG and JPEG images: 2,000 mutations and headers claiming huge sizes, decoded and resized into a tensor', () => {
+    const rgba = (w: number, h: number): Uint8Array => Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37 + (i >> 6) * 11) & 255);
+    const png = (w: number, h: number, colorType: 0 | 2 | 6): Uint8Array => {
+      const img = new PNG({ width: w, height: h });
+      img.data.set(rgba(w, h));
+      return new Uint8Array(PNG.sync.write(img, { colorType }));
+    };
+    const jpg = (w: number, h: number): Uint8Array => new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba(w, h) }, 80).data);
+    const seeds = [png(12, 10, 6), png(9, 9, 2), png(16, 4, 0), jpg(16, 16), jpg(11, 7)];
+    for (const seed of seeds) expect(() => decodeImage(seed, 'seed')).not.toThrow();
+    const read = (b: Uint8Array): unknown => imageToTensor(decodeImage(b, 'image.png'), 3, 8, 8, DEFAULT_PREPROCESSING);
+    // A PNG claiming 20000 x 20000 once took 17 s and 4.8 GB in pngjs before it found the data short.
+    const corpus = readdirSync(CORPUS).filter((f) => /\.(png|jpe?g)$/.test(f)).map((f): [string, Uint8Array] => [`corpus ${f}`, new Uint8Array(readFileSync(join(CORPUS, f)))]);
+    expect(corpus.length, 'image corpus files').toBeGreaterThan(0);
+    expectNoFailures(exercise('image', [...corpus, ...hugeImages(seeds[0]!, seeds[3]!), ...mutatedBytes(seeds, 2000, SEED + 5)], read));
+  }, 60_000);
+
+  it('config and statistics files as text: 500 mutations of each', () => {
+    const config = new TextEncoder().encode(JSON.stringify({ name: 'mine', default: { weightBits: 4, activationBits: 8, scheme: 'affine' }, layers: { '/fc/Gemm': 'float' } }, null, 2));
+    const a = new TensorStats(32);
+    a.observe(Float32Array.from({ length: 200 }, (_, i) => Math.cos(i) * 2));
+    const stats = new TextEncoder().encode(JSON.stringify({ ...statsToFile(new Map([['t', a]])), calibrator: 'percentile:99.9' }));
+    const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+    expect(() => parseQuantConfigText(text(config), 'config.json')).not.toThrow();
+    expect(() => parseStatsText(text(stats), 'stats.json')).not.toThrow();
+    expectNoFailures(exercise('config-text', mutatedBytes([config], 500, SEED + 6), (b) => parseQuantConfigText(text(b), 'config.json')));
+    expectNoFailures(exercise('stats-text', mutatedBytes([stats], 500, SEED + 7), (b) => parseStatsText(text(b), 'stats.json')));
+  });
+
+  afterAll(() => {
+    console.log(`[fuzz] total: ${total.cases} cases, ${total.failures} failures`);
+    expect(total.cases, 'cases in one fuzz run').toBeGreaterThanOrEqual(MIN_CASES);
+  });
 });
+
+/** A PNG whose IHDR claims `w` x `h` (its CRC made right, so the claim is believed), and a JPEG whose frame header claims 65535 x 65535. */
+function* hugeImages(png: Uint8Array, jpg: Uint8Array): Generator<[string, Uint8Array]> {
+  for (const [w, h] of [[2 ** 31 - 1, 2 ** 31 - 1], [30000, 30000], [1, 2 ** 30], [0, 0]] as const) {
+    const b = Uint8Array.from(png);
+    const view = new DataView(b.buffer);
+    view.setUint32(16, w);
+    view.setUint32(20, h);
+    view.setUint32(29, crc32(b.subarray(12, 29)));
+    yield [`png claiming ${w} x ${h}`, b];
+  }
+  // A valid PNG of that size would hold its rows deflated; an IDAT far too short is the cheap attack.
+  yield ['png with an empty IDAT', insertAt(png.subarray(0, 33), 33, idatChunk(deflateSync(new Uint8Array(0))))];
+  const j = Uint8Array.from(jpg);
+  for (let i = 2; i + 8 < j.length; i++) {
+    if (j[i] === 0xff && j[i + 1] === 0xc0) {
+      j.set([0xff, 0xff, 0xff, 0xff], i + 5);
+      yield ['jpeg claiming 65535 x 65535', j];
+      break;
+    }
+  }
+}
+
+function idatChunk(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(new TextEncoder().encode('IDAT'), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}

@@ -75,7 +75,7 @@ export const programs = {
    * and line of the part at fault. The broken shader is the test kernel with
    * one call given too few arguments.
    */
-  async compileError(ctx: ProgramContext, _args: null): Promise<{ message: string }> {
+  async compileError(ctx: ProgramContext, _args: null): Promise<{ message: string; name: string; location: string }> {
     const broken: typeof requantTestKernel = {
       ...requantTestKernel,
       shader: (v) => {
@@ -85,9 +85,9 @@ export const programs = {
     };
     try {
       await ctx.cache.get(broken, { kernel: 'requant_test', primitive: 'high_mul', workgroupSize: 8 });
-      return { message: '' };
+      return { message: '', name: '', location: '' };
     } catch (e) {
-      return { message: (e as Error).message };
+      return { message: (e as Error).message, name: (e as Error).name, location: (e as { location?: string }).location ?? '' };
     }
   },
 
