@@ -146,7 +146,12 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
       const p: FileParams = { scale: scales[0]!, zeroPoint: zeroPoints[0]!, type: codeType(type, name, 'QuantizeLinear'), node: name };
       setParams(x, p);
       const y = n.output![0]!;
-      for (const r of readers.get(y) ?? []) {
+      // PyTorch writes Cast(to the codes' own type) between QuantizeLinear and DequantizeLinear: no change to the codes.
+      const direct = readers.get(y) ?? [];
+      const casts = direct.filter((r) => r.opType === 'Cast' && Number(r.attribute?.find((a) => a.name === 'to')?.i) === type);
+      casts.forEach((r) => drop.add(r));
+      const through = [...direct.filter((r) => !casts.includes(r)), ...casts.flatMap((r) => readers.get(r.output![0]!) ?? [])];
+      for (const r of through) {
         const rName = nodeName(r, nodes.indexOf(r));
         if (r.opType !== 'DequantizeLinear') throw new UnsupportedOperatorError(rName, r.opType ?? '', `reads the integer codes '${y}' of QuantizeLinear '${name}'; only DequantizeLinear may read them (lower integer operators first)`);
         const d = scaleAndZero(c, r, rName, type);
