@@ -8,7 +8,9 @@ Two layouts, both calibrated on the first --calib training images:
             uint8 activations with zero points, int8 symmetric weights per
             output channel on axis 0, int32 biases with scale S_in * S_w, the
             ReLU after a Conv/Gemm/Add removed into the zero point of that
-            output, MaxPool/Flatten sharing their input's parameters).
+            output, MaxPool sharing its input's parameters, operators that
+            are not among its QDQ operators (GlobalAveragePool, Flatten) left
+            in float, their output quantized where a quantized operator reads it).
             ONNX Runtime's Python quantizer cannot be installed here, so the
             layout is written by hand with onnx.helper, following its rules
             (onnxruntime/python/tools/quantization: quant_utils.compute_scale_zp,
@@ -17,8 +19,10 @@ Two layouts, both calibrated on the first --calib training images:
             the qnnpack engine, Debian's torch having no fbgemm: fused Conv+BN+ReLU, observers,
             convert) exported by torch.onnx.export, as that version writes it.
 
-The float weights come from the zoo's ONNX file (their names are the torch
-module's parameter names). Run with Debian's interpreter:
+The float weights come from the zoo's ONNX file: ort-qdq folds its
+BatchNormalization nodes into the convolutions and quantizes its graph
+(the VGG and the ResNet: Conv, Relu, MaxPool, Add, GlobalAveragePool,
+Flatten, Gemm); torch-ao loads them into the torch module by name. Run with Debian's interpreter:
 
   /usr/bin/python3 tools/train/quantized.py --model models/fashion-vgg.onnx \\
       --arch vgg --layout ort-qdq --out /tmp/fashion-vgg.qdq.onnx
@@ -121,9 +125,44 @@ def weight_qparams(w: np.ndarray) -> tuple:
     return scale, q
 
 
-def ort_qdq(model: nn.Module, calib: torch.Tensor) -> onnx.ModelProto:
-    # ORT's pre-processing folds BatchNorm into the Conv before quantizing: torch's eval-mode export does the same.
-    fm = export(model, training=torch.onnx.TrainingMode.EVAL, do_constant_folding=True)
+def fold_batch_norm(m: onnx.ModelProto) -> onnx.ModelProto:
+    """Each Conv followed by its only reader, a BatchNormalization, as one Conv with a bias (ORT's pre-processing does this)."""
+    g = m.graph
+    inits = {t.name: numpy_helper.to_array(t).astype(np.float32) for t in g.initializer}
+    readers = {}
+    for n in g.node:
+        for name in n.input:
+            readers.setdefault(name, []).append(n)
+    nodes, folded = [], set()
+    for n in g.node:
+        if n.op_type == "Identity" and n.input[0] in inits:
+            # torch's exporter writes equal constants once, the others as Identity of it.
+            inits[n.output[0]] = inits[n.input[0]]
+            continue
+        if n.name in folded:
+            continue
+        bn = readers.get(n.output[0], [None])[0] if n.op_type == "Conv" else None
+        if bn is None or bn.op_type != "BatchNormalization" or len(readers[n.output[0]]) != 1:
+            nodes.append(n)
+            continue
+        eps = next((helper.get_attribute_value(a) for a in bn.attribute if a.name == "epsilon"), 1e-5)
+        gamma, beta, mean, var = (inits[i] for i in bn.input[1:5])
+        k = (gamma / np.sqrt(var + np.float32(eps))).astype(np.float32)
+        w = inits[n.input[1]] * k[:, None, None, None]
+        b = (inits[n.input[2]] if len(n.input) > 2 and n.input[2] else np.zeros_like(k)) * k + beta - mean * k
+        wn, bname = f"{n.name}.weight_folded", f"{n.name}.bias_folded"
+        g.initializer.extend([numpy_helper.from_array(w.astype(np.float32), wn), numpy_helper.from_array(b.astype(np.float32), bname)])
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        nodes.append(helper.make_node("Conv", [n.input[0], wn, bname], [bn.output[0]], name=n.name, **attrs))
+        folded.add(bn.name)
+    del g.node[:]
+    g.node.extend(nodes)
+    return m
+
+
+def ort_qdq(onnx_path: str, calib: torch.Tensor) -> onnx.ModelProto:
+    # ORT's pre-processing folds BatchNorm into the Conv before quantizing.
+    fm = fold_batch_norm(onnx.load(onnx_path))
     g = fm.graph
     with torch.no_grad():
         values = run_graph(g, calib)
@@ -141,7 +180,9 @@ def ort_qdq(model: nn.Module, calib: torch.Tensor) -> onnx.ModelProto:
                 removed.add(n.name)
                 rename[n.input[0]] = n.output[0]
     nodes, new_inits, params = [], [], {}
-    same_as_input = {"MaxPool", "Flatten", "Identity"}
+    # quantize_static's QDQ operators among the zoo's (Relu is removed above); MaxPool keeps its input's parameters.
+    registered = {"Conv", "Gemm", "Add", "MaxPool"}
+    same_as_input = {"MaxPool"}
 
     def const(name, arr):
         new_inits.append(numpy_helper.from_array(arr, name))
@@ -184,7 +225,12 @@ def ort_qdq(model: nn.Module, calib: torch.Tensor) -> onnx.ModelProto:
                 nodes.append(helper.make_node("DequantizeLinear", [const(f"{bn}_quantized", bq), const(f"{bn}_quantized_scale", bs), const(f"{bn}_quantized_zero_point", np.zeros(len(bs), np.int32))], [f"{bn}_DequantizeLinear_Output"], name=f"{bn}_DequantizeLinear", axis=0))
                 ins[2] = f"{bn}_DequantizeLinear_Output"
         nodes.append(helper.make_node(n.op_type, ins, [produced(o)], name=n.name, **{a.name: helper.get_attribute_value(a) for a in n.attribute}))
-        if n.op_type in same_as_input:
+        if n.op_type not in registered:
+            # Not among the quantizer's QDQ operators: its output stays float unless a quantized operator reads it.
+            if not any(r.op_type in registered and r.op_type not in same_as_input for r in consumers.get(n.output[0], [])):
+                continue
+            qdq(o, *activation_qparams(float(values[o].min()), float(values[o].max())))
+        elif n.op_type in same_as_input:
             qdq(o, *params[src[0]])
         else:
             qdq(o, *activation_qparams(float(values[o].min()), float(values[o].max())))
@@ -231,7 +277,7 @@ def torch_ao(model: nn.Module, calib: torch.Tensor, backend: str) -> onnx.ModelP
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a zoo model's ONNX file (its weights)")
-    p.add_argument("--arch", required=True, choices=sorted(models.ARCHS))
+    p.add_argument("--arch", required=True, choices=sorted(models.ARCHS), help="torch-ao: the architecture that holds the weights (vgg)")
     p.add_argument("--layout", required=True, choices=["ort-qdq", "torch-ao"])
     # Debian's torch is built without FBGEMM ("quantized engine FBGEMM is not supported"): qnnpack is the engine here.
     p.add_argument("--backend", default="qnnpack", choices=list(torch.backends.quantized.supported_engines), help="torch-ao: the quantized engine and its default qconfig")
@@ -240,9 +286,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    model = load_torch(a.arch, a.model)
     calib = calibration_images(a.calib)
-    m = ort_qdq(model, calib) if a.layout == "ort-qdq" else torch_ao(model, calib, a.backend)
+    m = ort_qdq(a.model, calib) if a.layout == "ort-qdq" else torch_ao(load_torch(a.arch, a.model), calib, a.backend)
     onnx.save(m, a.out)
     ops = {}
     for n in m.graph.node:

@@ -57,6 +57,8 @@ export interface ImportedQuantized {
 /** Integer layers with output parameters of their own; the others (pools, data movement) keep their input's. */
 const REQUANTIZING = new Set<Layer['op']>(['conv', 'dense', 'activation', 'add', 'sub', 'mul', 'concat']);
 
+const AVERAGES = new Set<Layer['op']>(['avgPool', 'globalAvgPool']);
+
 function passesThrough(layer: Layer): boolean {
   return !REQUANTIZING.has(layer.op);
 }
@@ -154,6 +156,8 @@ function chooseIntegerLayers(graph: Graph, file: FileQuantization, paramsOf: (t:
     else if (passesThrough(layer)) {
       const inP = integer.get(data[0]!)!;
       if (own && !sameParams(own, inP)) reason = `the file requantizes its output (scale ${own.scale}, zero point ${own.zeroPoint}; input ${inP.scale}, ${inP.zeroPoint}), which our ${layer.op} kernel does not`;
+      // An average leaves the input's grid: where the file keeps it in float, rounding it to that grid would be ours, not the file's.
+      else if (!own && AVERAGES.has(layer.op)) reason = 'the file keeps its output in float, and an average is not on its input\'s grid';
     } else if (!own) reason = `its output '${out}' is not quantized in the file`;
     else if (layer.op === 'conv' || layer.op === 'dense') reason = weightCodes(graph, layer, file).reason;
     if (reason === undefined) {
