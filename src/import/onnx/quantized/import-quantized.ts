@@ -21,6 +21,7 @@
  *   carried as uint8 codes shifted by 128.
  */
 import { onnx } from '../proto.js';
+import { ModelFormatError } from '../../../errors.js';
 import type { Graph } from '../../../ir/graph.js';
 import type { Layer } from '../../../ir/layers.js';
 import { fuseActivations } from '../../../ir/passes/fuse-activations.js';
@@ -224,12 +225,12 @@ function fileSource(file: FileQuantization, paramsOf: (t: string) => QParams | u
     activation(t, _s, _role, where) {
       const p = paramsOf(t);
       // chooseIntegerLayers only leaves layers whose tensors the file quantizes.
-      if (!p) throw new Error(`${where}: the file gives it no quantization parameters`);
+      if (!p) throw new ModelFormatError(`${where}: the file gives it no quantization parameters`);
       return p;
     },
     matmul(graph, layer, _s, inP, where): MatmulCodes {
       const codes = weightCodes(graph, layer, file);
-      if (codes.reason !== undefined) throw new Error(`${where}: ${codes.reason}`);
+      if (codes.reason !== undefined) throw new ModelFormatError(`${where}: ${codes.reason}`);
       const { rec } = weightRecord(layer, file);
       if (rec!.scales.length === 1 && codes.scales.length > 1) notes.add('per-tensor', 'per-tensor weight scales, repeated per output channel (exact)', layer.name);
       if (rec!.zeroPoints.some((z) => z !== 0)) notes.add('weight-zero', `weight zero points folded into the codes, q - Z_w as signed bytes (exact)`, layer.name);
