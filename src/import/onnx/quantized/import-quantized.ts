@@ -23,7 +23,7 @@
 import { onnx } from '../proto.js';
 import { ModelFormatError } from '../../../errors.js';
 import type { Graph } from '../../../ir/graph.js';
-import type { Layer } from '../../../ir/layers.js';
+import { isFusable, type Layer } from '../../../ir/layers.js';
 import { fuseActivations } from '../../../ir/passes/fuse-activations.js';
 import { SIMPLIFY_PASSES, simplify } from '../../../ir/simplify.js';
 import { LAYER_DEFAULTS, type LayerQuant, type QuantConfig } from '../../../quant/config.js';
@@ -79,7 +79,7 @@ export function importQuantizedOnnx(model: onnx.IModelProto, options: OnnxImport
     return !isClampActivation(act.fn) || o === undefined || !sameParams(p, o);
   };
   const passes = SIMPLIFY_PASSES.map(([name, pass]) => [name, name === 'fuse-activations' ? (g: Graph) => fuseActivations(g, keep) : pass] as const);
-  const graph = prepareForQuantization(options.simplify === false ? imported : simplify(imported, passes));
+  const graph = prepareForQuantization(restoreRemovedRelus(options.simplify === false ? imported : simplify(imported, passes), paramsOf, notes));
   const floatLayers = chooseIntegerLayers(graph, file, paramsOf, notes);
   const config: QuantConfig = {
     name: 'imported',
@@ -91,6 +91,24 @@ export function importQuantizedOnnx(model: onnx.IModelProto, options: OnnxImport
     notes.add('requantization', 'requantization: the file rounds the float product acc * S_in * S_w / S_out once (ONNX); quantgpu multiplies by a 31-bit fixed-point multiplier with TFLite\'s double rounding, so an output may differ by one step');
   }
   return { graph, quantized, notes: notes.lines() };
+}
+
+/**
+ * ONNX Runtime's quantizer removes a ReLU after a Conv, Gemm or Add into the
+ * zero point of that output (Z = 0 of uint8: the quantize step saturates
+ * negatives to the real 0). The quantized model is unchanged by putting the
+ * ReLU back (its codes are never below Z), and the float model of the file
+ * then computes the network it was quantized from.
+ */
+function restoreRemovedRelus(graph: Graph, paramsOf: (t: string) => QParams | undefined, notes: Notes): Graph {
+  const layers = graph.layers.map((l) => {
+    if (!isFusable(l) || l.activation !== undefined || !REQUANTIZING.has(l.op)) return l;
+    const p = paramsOf(l.outputs[0]!);
+    if (p === undefined || p.zeroPoint !== p.lo) return l;
+    notes.add('relu', 'outputs whose zero point is the bottom of their range (a ReLU removed into it by the quantizer) get the ReLU back in the float model; the integer results are the same', l.name);
+    return { ...l, activation: { kind: 'relu' as const } };
+  });
+  return { ...graph, layers };
 }
 
 /** Notes gathered by kind, each kind one line naming its layers or tensors. */
