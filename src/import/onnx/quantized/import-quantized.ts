@@ -1,6 +1,7 @@
 /**
- * A model quantized elsewhere (ONNX QDQ, or QLinearConv / QLinearMatMul
- * operators) as our QuantizedGraph, with the file's own scales, zero points
+ * A model quantized elsewhere (ONNX QDQ, or QLinearConv / QLinearMatMul /
+ * QLinearAdd operators, or ConvInteger / MatMulInteger with their rescale) as
+ * our QuantizedGraph, with the file's own scales, zero points
  * and integer weights: no calibration, no config.
  *
  * The file becomes a float model plus its quantization (`lowerQOperators`,
