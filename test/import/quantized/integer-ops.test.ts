@@ -4,6 +4,8 @@
  * as the QDQ form they mean: the same integer layer (weights, bias, scales,
  * multipliers) and the same golden outputs as the QDQ file with weights
  * dequantized by S / S_x. Without the rescale they are refused, named.
+ * Likewise com.microsoft's QLinearAdd and its QDQ form, and uint8 weights
+ * with zero point 128 and the int8 weights q - 128 they stand for.
  */
 import { describe, expect, it } from 'vitest';
 import { runQuantized } from '../../../src/cpu/golden/golden-executor.js';
@@ -109,5 +111,54 @@ describe('ConvInteger and MatMulInteger with their rescale', () => {
     const run = (): unknown => importQuantizedOnnx(decodeModelProto(bytes));
     expect(run).toThrow(UnsupportedOperatorError);
     expect(run).toThrow(/^node 'the_conv': operator ConvInteger is not supported here: its accumulator is not multiplied by a constant scale/);
+  });
+});
+
+describe('other forms that mean the same integer layers', () => {
+  const x = { x: { shape: [2, 3, 4, 4], data: randomArray(96, 7).map((v) => 3 * v) } };
+  const params = { sa: { dims: [], data: [SX] }, za: { dims: [], data: [120], type: DT.UINT8 }, sc: { dims: [], data: [SY] }, zc: { dims: [], data: [100], type: DT.UINT8 } };
+  const io = { inputs: [{ name: 'x', shape: [2, 3, 4, 4] }], outputs: [{ name: 'y' }] };
+  const quantizeX: NodeSpec = { op: 'QuantizeLinear', inputs: ['x', 'sa', 'za'], outputs: ['xq'] };
+  const output: NodeSpec[] = [
+    { op: 'QuantizeLinear', inputs: ['s', 'sc', 'zc'], outputs: ['sq'] },
+    { op: 'DequantizeLinear', inputs: ['sq', 'sc', 'zc'], outputs: ['y'] },
+  ];
+
+  it("com.microsoft's QLinearAdd: the Add of its QDQ form", () => {
+    const model = decodeModelProto(buildModel({ ...io, initializers: params, nodes: [quantizeX, { op: 'QLinearAdd', inputs: ['xq', 'sa', 'za', 'xq', 'sa', 'za', 'sc', 'zc'], outputs: ['sq'] }, output[1]!] }));
+    model.graph!.node!.find((n) => n.opType === 'QLinearAdd')!.domain = 'com.microsoft';
+    const a = importQuantizedOnnx(model).quantized;
+    const b = importQuantizedOnnx(decodeModelProto(buildModel({
+      ...io,
+      initializers: params,
+      nodes: [quantizeX, { op: 'DequantizeLinear', inputs: ['xq', 'sa', 'za'], outputs: ['xd'] }, { op: 'Add', inputs: ['xd', 'xd'], outputs: ['s'] }, ...output],
+    }))).quantized;
+    const add = (q: typeof a) => q.layers.find((l) => l.kind === 'add')!;
+    expect(add(a)).toMatchObject({ kind: 'add', leftShift: 20 });
+    expect(add(a)).toEqual({ ...add(b), name: add(a).name, inputs: add(a).inputs, outputs: add(a).outputs });
+    expect(runQuantized(a, x).integers.y).toEqual(runQuantized(b, x).integers.y);
+  });
+
+  it('uint8 weights with zero point 128: the int8 weights q - 128, said in the notes', () => {
+    const rnd = mulberry32(11);
+    const q = Array.from({ length: 4 * 3 * 3 * 3 }, () => Math.floor(rnd() * 256));
+    const conv = (w: { data: number[]; type: number }, zero: number): Uint8Array => buildModel({
+      ...io,
+      initializers: { ...params, w: { dims: [4, 3, 3, 3], ...w }, ws: { dims: [4], data: [0.01, 0.02, 0.015, 0.03] }, wz: { dims: [4], data: [zero, zero, zero, zero], type: w.type } },
+      nodes: [
+        quantizeX,
+        { op: 'DequantizeLinear', inputs: ['xq', 'sa', 'za'], outputs: ['xd'] },
+        { op: 'DequantizeLinear', inputs: ['w', 'ws', 'wz'], outputs: ['wd'], attrs: { axis: 0 } },
+        { op: 'Conv', inputs: ['xd', 'wd'], outputs: ['s'], attrs: { pads: [1, 1, 1, 1] } },
+        ...output,
+      ],
+    });
+    const unsigned = importQuantizedOnnx(decodeModelProto(conv({ data: q, type: DT.UINT8 }, 128)));
+    const signed = importQuantizedOnnx(decodeModelProto(conv({ data: q.map((v) => v - 128), type: DT.INT8 }, 0)));
+    const layer = (i: typeof unsigned): QMatmulLayer => i.quantized.layers.find((l): l is QMatmulLayer => l.kind === 'conv')!;
+    expect(layer(unsigned).weights).toEqual(layer(signed).weights);
+    expect(layer(unsigned).weights).toEqual(Int32Array.from(q, (v) => v - 128));
+    expect(unsigned.notes.some((n) => n.startsWith('weight zero points folded into the codes'))).toBe(true);
+    expect(runQuantized(unsigned.quantized, x).integers.y).toEqual(runQuantized(signed.quantized, x).integers.y);
   });
 });
