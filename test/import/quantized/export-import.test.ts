@@ -1,5 +1,6 @@
 /**
- * Export then import: a zoo model quantized at w8a8, written as QDQ by our
+ * Export then import: a zoo model quantized at w8a8 (and the VGGs with int8
+ * symmetric activations), written as QDQ by our
  * exporter and read back by the quantized importer, is the same quantized
  * graph: the golden model's integer outputs (and so `outputDigest`) are
  * equal on real test images. That holds because activation scales are
@@ -14,7 +15,7 @@ import { qdqToOnnx } from '../../../src/export/onnx/qdq.js';
 import { importQuantizedOnnx } from '../../../src/import/onnx/quantized/import-quantized.js';
 import { decodeModelProto } from '../../../src/import/onnx/model-proto.js';
 import { loadModelFile } from '../../../src/model/load-model-file.js';
-import { PRESETS } from '../../../src/quant/config.js';
+import { PRESETS, type LayerQuant, type QuantConfig } from '../../../src/quant/config.js';
 import { calibrate, quantize } from '../../../src/quant/pipeline.js';
 import { zooModels } from '../../helpers/zoo.js';
 
@@ -27,13 +28,19 @@ function digestOf(integers: Record<string, Int32Array>): string {
   return d.hex();
 }
 
+/** Every zoo model at w8a8 (uint8 activations with zero points), and the plain CNNs with int8 symmetric activations too. */
+const CASES: Array<{ model: ReturnType<typeof zooModels>[number]; config: QuantConfig }> = zooModels().flatMap((model) => [
+  { model, config: PRESETS.w8a8! },
+  ...(/vgg/.test(model.name) ? [{ model, config: { name: 'w8a8-symmetric', default: { ...(PRESETS.w8a8!.default as LayerQuant), scheme: 'symmetric' as const } } }] : []),
+]);
+
 describe('QDQ export then import', () => {
-  for (const model of zooModels()) {
-    it(`${model.name} at w8a8: the imported QDQ file gives the outputDigest of the config it came from`, async () => {
+  for (const { model, config } of CASES) {
+    it(`${model.name} at ${config.name}: the imported QDQ file gives the outputDigest of the config it came from`, async () => {
       const graph = loadModelFile(model.path);
       const dataset = model.card.dataset!;
       const calib = await loadImages(dataset, graph, { split: 'train', count: CALIB_IMAGES, modelPath: model.path });
-      const qg = quantize(graph, await calibrate(graph, calib.x), PRESETS.w8a8!);
+      const qg = quantize(graph, await calibrate(graph, calib.x), config);
       const imported = importQuantizedOnnx(decodeModelProto(qdqToOnnx(qg)));
       // Nothing of our own export runs in float or is rewritten: the only notes are the requantization's and, where an
       // output's zero point is the bottom of its range, the ReLU given back to the float model (no change to the integers).
