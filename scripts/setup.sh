@@ -11,6 +11,8 @@ packages=(
   python3-skimage       # real photos (data folder) for the image readers and TF.js tests
   chromium              # headless WebGPU (SwiftShader) for the GPU tests, and its Vulkan driver for Node
   libvulkan1            # the Vulkan loader that the npm package webgpu (Dawn) needs in Node
+  python3-onnx          # tools/train: quantized files in ONNX Runtime's layout (tests), the peers bench's MobileNetV2
+  python3-torch         # tools/train: torch.ao quantized exports (tests), the peers bench's MobileNetV2
 )
 missing=()
 for p in "${packages[@]}"; do

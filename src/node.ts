@@ -4,7 +4,7 @@
  * runners (hosts `node`: the `webgpu` package in this process, or `browser`: headless Chromium).
  */
 export * from './index.js';
-export { loadModelFile } from './model/load-model-file.js';
+export { loadModelFile, loadQuantizedModelFile } from './model/load-model-file.js';
 export { loadImages, type LoadImagesOptions } from './data/load-images.js';
 export { openDataset, DATASET_NAMES } from './data/open-dataset.js';
 export { openGpuRunner, parseGpuHost, type GpuRunner, type SessionHandle } from './host/gpu-runner.js';

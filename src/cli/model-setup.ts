@@ -6,7 +6,8 @@ import { imageInput } from '../eval/evaluate.js';
 import type { Graph } from '../ir/graph.js';
 import { DEFAULT_PREPROCESSING, type Preprocessing } from '../io/image.js';
 import { cardPreprocessing, readModelCard, type ModelCard } from '../model/model-card.js';
-import { loadModelFile } from '../model/load-model-file.js';
+import { loadModelFile, loadQuantizedModelFile } from '../model/load-model-file.js';
+import type { ImportedQuantized } from '../import/onnx/quantized/import-quantized.js';
 import type { ExecutorChoice } from '../executor/executor.js';
 import { collectStats, type CalibrationStats } from '../quant/calibrate-graph.js';
 import { statsFromFile } from '../quant/calibration/stats-file.js';
@@ -160,4 +161,24 @@ export async function statsForModelFile(
   const data = o.data ?? readModelCard(path)?.dataset;
   if (data === undefined) throw new InputError(`${need} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
   return statsFor(setupModel(path, o), { ...o, data, images: o.calibImages });
+}
+
+/**
+ * A model file quantized elsewhere (QDQ or QLinear operators), which every
+ * quantized command runs with the file's own scales and zero points; or
+ * undefined for a float model, which goes on with --config. Flags that
+ * choose a quantization (`--config` other than float, `--stats`, a
+ * calibration `--data`) make no sense for it and are refused by name;
+ * `given` says which flags the command line set. The file's notes (where its
+ * arithmetic differs from ours, what runs in float) go to stderr.
+ */
+export function quantizedModelFile(path: string, o: ModelOptions & { config?: string; stats?: string; json?: boolean }, given: (flag: string) => boolean, calibrationData = false): ImportedQuantized | undefined {
+  const q = loadQuantizedModelFile(path, o.shape && o.shape.length > 0 ? { inputShapes: parseShapeOption(o.shape, loadModelFile(path, { simplify: false }).inputs.map((i) => i.name)) } : {});
+  if (q === undefined) return undefined;
+  const refused = [given('config') && o.config !== 'float' ? `--config ${o.config}` : undefined, given('stats') ? '--stats' : undefined, calibrationData && given('data') ? '--data' : undefined].filter((f) => f !== undefined);
+  if (refused.length > 0) {
+    throw new InputError(`${refused.join(', ')}: ${path} is already quantized (QDQ or QLinear operators) and runs with its own scales and zero points; leave out ${refused.length > 1 ? 'these flags' : 'the flag'} (or give --config float for its float model)`);
+  }
+  for (const n of q.notes) noteOnce(`${path} (quantized in the file): ${n}`);
+  return q;
 }

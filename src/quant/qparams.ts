@@ -38,7 +38,9 @@ export function pow2FractionalBits(maxAbs: number, bits: number): number {
 /**
  * Activation parameters from a calibrated range [lo, hi] (the range is widened
  * to contain 0). pow2: `fractionalBits` fixes n (scale 2^-n) instead of the
- * range's choice.
+ * range's choice. Scales are float32 values: ONNX stores scales as float32,
+ * so a graph exported as QDQ and imported again gets back the very scales
+ * (and so the multipliers and outputs) it was quantized with.
  */
 export function activationParams(range: { lo: number; hi: number }, bits: Bits, scheme: Scheme, where: string, fractionalBits?: number): QParams {
   let lo = Math.min(range.lo, 0);
@@ -48,13 +50,13 @@ export function activationParams(range: { lo: number; hi: number }, bits: Bits, 
   const q = activationRange(bits, scheme);
   switch (scheme) {
     case 'affine': {
-      const scale = (hi - lo) / (q.hi - q.lo);
+      const scale = Math.fround((hi - lo) / (q.hi - q.lo));
       const zeroPoint = Math.min(q.hi, Math.max(q.lo, Math.round(-lo / scale)));
       return { scale, zeroPoint, bits, scheme, ...q };
     }
     case 'symmetric': {
       const m = Math.max(-lo, hi);
-      return { scale: m / (2 ** (bits - 1) - 1), zeroPoint: 0, bits, scheme, ...q };
+      return { scale: Math.fround(m / (2 ** (bits - 1) - 1)), zeroPoint: 0, bits, scheme, ...q };
     }
     case 'pow2': {
       const n = fractionalBits ?? pow2FractionalBits(Math.max(-lo, hi), bits);

@@ -35,6 +35,51 @@ function requantOf(multipliers: ArrayLike<number>): Requant {
  * float layers meet. Refuses configs whose int32 accumulation could overflow.
  */
 export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeOf, weightThresholds: WeightThresholds): QuantizedGraph {
+  return quantizeGraphFrom(graph, config, calibratedSource(rangeOf, weightThresholds));
+}
+
+/** The integer form of a convolution or dense layer's constants: codes, per-channel scales, int32 bias. */
+export interface MatmulCodes {
+  /** Integer weights of shape `weightShape` [M, ...], within [-weightMax, weightMax]. */
+  weights: Int32Array;
+  weightShape: number[];
+  weightBits: number;
+  /** The largest |weight| the codes may hold (the accumulation bound uses it). */
+  weightMax: number;
+  weightScales: Float32Array;
+  /** int32 bias in units of S_w[c] * S_in. */
+  bias: Int32Array;
+}
+
+/**
+ * Where a quantized graph's numbers come from: calibration statistics and a
+ * config (`calibratedSource`), or a quantized model file that holds its own
+ * scales, zero points and integer weights (src/import/onnx/quantized/).
+ */
+export interface QuantSource {
+  /**
+   * The parameters of integer tensor `t`, read by a layer set to `setting`:
+   * `input` where an integer layer reads a float tensor (a quantize step),
+   * `output` where a layer writes it, `logit` for the network's outputs.
+   */
+  activation(t: string, setting: LayerQuant, role: 'input' | 'output' | 'logit', where: string): QParams;
+  matmul(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, setting: LayerQuant, inP: QParams, where: string): MatmulCodes;
+}
+
+/** Parameters from calibrated ranges, weights from thresholds: the quantizer's own choice. */
+export function calibratedSource(rangeOf: RangeOf, weightThresholds: WeightThresholds): QuantSource {
+  return {
+    activation: (t, s, role, where) =>
+      role === 'input'
+        ? activationParams(rangeOf(t, s), s.activationBits, s.scheme, where)
+        : // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
+          activationParams(rangeOf(t, role === 'logit' ? { ...s, calibrator: 'max' } : s), s.activationBits, s.scheme, where, s.activationFractionalBits),
+    matmul: (graph, layer, s, inP, where) => matmulCodes(graph, layer, s, inP, weightThresholds, where),
+  };
+}
+
+/** `quantizeGraph` with the tensor parameters and integer weights of `source`. */
+export function quantizeGraphFrom(graph: Graph, config: QuantConfig, source: QuantSource): QuantizedGraph {
   const tensors = new Map<string, QParams>();
   const settings = new Map<string, LayerSetting>();
   const layers: QLayer[] = [];
@@ -62,7 +107,7 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
   /** Make sure an integer version of float tensor `t` exists, quantized for `setting`. */
   const needInt = (t: string, setting: LayerQuant): void => {
     if (tensors.has(t)) return;
-    tensors.set(t, activationParams(rangeOf(t, setting), setting.activationBits, setting.scheme, `tensor '${t}'`));
+    tensors.set(t, source.activation(t, setting, 'input', `tensor '${t}'`));
     layers.push({ kind: 'quantize', name: `quantize:${t}`, inputs: [t], outputs: [t] });
   };
   const floats = new Set<string>([...graph.inputs.map((i) => i.name)]);
@@ -88,9 +133,7 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
     const out = layer.outputs[0]!;
     const inP = tensors.get(layer.inputs[0]!)!;
     const ownParams = (): QParams => {
-      // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
-      const range = rangeOf(out, logits.has(out) ? { ...s, calibrator: 'max' } : s);
-      const p = activationParams(range, s.activationBits, s.scheme, `tensor '${out}'`, s.activationFractionalBits);
+      const p = source.activation(out, s, logits.has(out) ? 'logit' : 'output', `tensor '${out}'`);
       const a = 'activation' in layer ? layer.activation : undefined;
       if (a?.kind === 'relu') return clampedParams(p, 0, Infinity);
       if (a?.kind === 'clip') return clampedParams(p, a.min, a.max);
@@ -102,7 +145,7 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
       case 'dense': {
         const outP = ownParams();
         tensors.set(out, outP);
-        layers.push(quantizeMatmul(graph, layer, s, inP, outP, weightThresholds, where, base));
+        layers.push(matmulLayer(layer, source.matmul(graph, layer, s, inP, where), inP, outP, where, base));
         break;
       }
       case 'activation': {
@@ -169,16 +212,8 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
   return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants };
 }
 
-function quantizeMatmul(
-  graph: Graph,
-  layer: Extract<Layer, { op: 'conv' | 'dense' }>,
-  s: LayerQuant,
-  inP: QParams,
-  outP: QParams,
-  weightThresholds: WeightThresholds,
-  where: string,
-  base: { name: string; inputs: string[]; outputs: string[] },
-): QLayer {
+/** Integer weights, per-channel scales and int32 bias of a layer, from its float constants and the config's weight thresholds. */
+function matmulCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, s: LayerQuant, inP: QParams, weightThresholds: WeightThresholds, where: string): MatmulCodes {
   const w = graph.constants.get(layer.inputs[1]!)!;
   const bias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
   for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], bias]] as const) {
@@ -201,8 +236,6 @@ function quantizeMatmul(
   }
   const biasMax = 2 ** (s.biasBits - 1) - 1;
   const qBias = new Int32Array(m);
-  const multipliers = new Float64Array(m);
-  let biasPeak = 0;
   for (let c = 0; c < m; c++) {
     const sb = scales[c]! * inP.scale;
     if (bias && s.biasFractionalBits !== undefined) {
@@ -210,24 +243,42 @@ function quantizeMatmul(
       const own = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! * 2 ** s.biasFractionalBits)));
       qBias[c] = roundHalfEven((own * 2 ** -s.biasFractionalBits) / sb);
     } else if (bias) qBias[c] = Math.min(biasMax, Math.max(-biasMax, roundHalfEven(bias[c]! / sb)));
-    biasPeak = Math.max(biasPeak, Math.abs(qBias[c]!));
-    multipliers[c] = sb / outP.scale;
+  }
+  return { weights, weightShape: w.shape, weightBits: s.weightBits, weightMax: qmax, weightScales: scales, bias: qBias };
+}
+
+/** The integer layer: requantization multipliers S_w[c] * S_in / S_out, after checking that int32 accumulation cannot overflow. */
+function matmulLayer(
+  layer: Extract<Layer, { op: 'conv' | 'dense' }>,
+  codes: MatmulCodes,
+  inP: QParams,
+  outP: QParams,
+  where: string,
+  base: { name: string; inputs: string[]; outputs: string[] },
+): QLayer {
+  const m = codes.weightScales.length;
+  const k = codes.weights.length / m;
+  const multipliers = new Float64Array(m);
+  let biasPeak = 0;
+  for (let c = 0; c < m; c++) {
+    biasPeak = Math.max(biasPeak, Math.abs(codes.bias[c]!));
+    multipliers[c] = (codes.weightScales[c]! * inP.scale) / outP.scale;
   }
   // int32 accumulation must not overflow (docs/quantization.md eq. 10): |w| * |q - Z| * K plus the bias.
   const actMax = Math.max(inP.hi - inP.zeroPoint, inP.zeroPoint - inP.lo);
-  const bound = qmax * actMax * k + biasPeak;
+  const bound = codes.weightMax * actMax * k + biasPeak;
   if (bound >= 2 ** 31) {
-    throw new QuantConfigError(`${where}: ${s.weightBits}-bit weights x ${inP.bits}-bit activations over K=${k} can overflow int32 accumulation (bound ${bound} >= 2^31); lower a bitwidth`);
+    throw new QuantConfigError(`${where}: ${codes.weightBits}-bit weights x ${inP.bits}-bit activations over K=${k} can overflow int32 accumulation (bound ${bound} >= 2^31); lower a bitwidth`);
   }
   return {
     kind: layer.op,
     ...base,
     layer,
-    weightShape: w.shape,
-    weights,
-    weightBits: s.weightBits,
-    weightScales: scales,
-    bias: qBias,
+    weightShape: codes.weightShape,
+    weights: codes.weights,
+    weightBits: codes.weightBits,
+    weightScales: codes.weightScales,
+    bias: codes.bias,
     requant: requantOf(multipliers),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Fuzzing the readers people feed their own files to: ONNX models, TF.js
+ * Fuzzing the readers people feed their own files to: ONNX models (float and
+ * quantized), TF.js
  * layers models, .npy inputs, QuantConfig JSON and calibration statistics.
  * Seeded mutations of valid files (truncation, bit flips, runs of 0x00 or
  * 0xFF, bytes spliced from another file, inserted junk; for JSON, fields
@@ -20,7 +21,8 @@ import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QuantGpuError } from '../../src/errors.js';
 import { writeNpy, readNpy } from '../../src/io/npy.js';
-import { loadModel, loadTfjsModel } from '../../src/model/load-model.js';
+import { loadModel, loadQuantizedModel, loadTfjsModel } from '../../src/model/load-model.js';
+import { onnx } from '../../src/import/onnx/proto.js';
 import { parseStatsText } from '../../src/cli/model-setup.js';
 import { decodeImage, DEFAULT_PREPROCESSING, imageToTensor } from '../../src/io/image.js';
 import { parseQuantConfig, parseQuantConfigText } from '../../src/quant/config-json.js';
@@ -28,6 +30,7 @@ import { statsFromFile, statsToFile } from '../../src/quant/calibration/stats-fi
 import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { mulberry32 } from '../helpers/random.js';
 import { ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
+import { frozenCaseModel } from '../helpers/quantized-testdata.js';
 
 const SEED = 20261202;
 /** A case that takes longer than this is a failure (a hang or a huge allocation). */
@@ -185,6 +188,12 @@ describe('fuzzing the readers (seeded; counts in the log)', () => {
     const seeds = [new Uint8Array(readFileSync('models/digits-resnet.onnx')), ...small];
     const corpus = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith('.onnx')).map((f): [string, Uint8Array] => [`corpus ${f}`, new Uint8Array(readFileSync(join(CORPUS, f)))]) : [];
     expectNoFailures(exercise('onnx', [...corpus, ...mutatedBytes(seeds, 4000, SEED)], (b) => loadModel(b)));
+  }, 120_000);
+
+  it('quantized ONNX models: 1,500 mutations of ONNX\'s quantized-operator cases with their parameters frozen', () => {
+    const seeds = ['test_qlinearconv', 'test_qlinearmatmul_2D', 'test_quantizelinear', 'test_dequantizelinear', 'test_convinteger_with_padding']
+      .map((t) => onnx.ModelProto.encode(frozenCaseModel(`node/${t}`).model).finish());
+    expectNoFailures(exercise('quantized onnx', mutatedBytes(seeds, 1500, SEED + 5), (b) => loadQuantizedModel(b)));
   }, 120_000);
 
   it('.npy inputs: 500 mutations', () => {

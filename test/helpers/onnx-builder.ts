@@ -17,7 +17,8 @@ export interface ModelSpec {
   inputs: Array<{ name: string; shape: Array<number | string> }>;
   outputs: Array<{ name: string; shape?: Array<number | string> }>;
   nodes: NodeSpec[];
-  initializers?: Record<string, { dims: number[]; data: ArrayLike<number>; int64?: boolean }>;
+  /** float32 unless `int64`, or `type` (an ONNX data type held in int32_data: INT8, UINT8, INT32). */
+  initializers?: Record<string, { dims: number[]; data: ArrayLike<number>; int64?: boolean; type?: number }>;
   opset?: number;
 }
 
@@ -54,7 +55,9 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) =>
         t.int64
           ? { name, dims: t.dims, dataType: onnx.TensorProto.DataType.INT64, int64Data: Array.from(t.data) }
-          : { name, dims: t.dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(t.data) },
+          : t.type !== undefined
+            ? { name, dims: t.dims, dataType: t.type, int32Data: Array.from(t.data) }
+            : { name, dims: t.dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(t.data) },
       ),
       node: spec.nodes.map((n, k) => ({
         name: n.name ?? `${n.op}_${k}`,

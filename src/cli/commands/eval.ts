@@ -12,12 +12,12 @@ import type { Graph } from '../../ir/graph.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { OutputDigest } from '../../eval/digest.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
-import { PRESETS } from '../../quant/config.js';
+import { PRESETS, type QuantConfig } from '../../quant/config.js';
 import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, openTestSet, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
+import { batchFor, openTestSet, quantizedModelFile, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -88,6 +88,7 @@ export function registerEval(program: Command): void {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
       const backend = opts.backend as CpuBackend | 'gpu';
       const m = setupModel(modelPath, opts);
+      const fromFile = quantizedModelFile(modelPath, opts, (f) => command.getOptionValueSource(f) === 'cli');
       // A model with a fixed batch takes only that many images at once.
       // Noted only where --batch was given: its default is no request.
       opts.batch = batchFor(m, opts.batch, command.getOptionValueSource('batch') === 'default' ? undefined : '--batch');
@@ -98,7 +99,7 @@ export function registerEval(program: Command): void {
       // Validate the config, then bring the GPU up, before any long work: a bad
       // config or a missing adapter fails before minutes of calibration.
       const configSpec = opts.config ?? 'w8a8';
-      const parsed = floatOnly ? undefined : loadConfig(configSpec);
+      const parsed = floatOnly || fromFile ? undefined : loadConfig(configSpec);
       const runner = backend === 'gpu' ? await openGpuRunner(opts.gpu) : undefined;
       try {
         // The session is planned for the batch shape before any evaluation, so
@@ -126,9 +127,8 @@ export function registerEval(program: Command): void {
           const { r, gpu } = backend === 'gpu' ? await onGpu(await openGpu(m.graph)) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
           doc = { model: modelPath, dataset: opts.data, backend, ...executorField(r), images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
         } else {
-          const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
-          const config = withStatsCalibrator(parsed!, configSpec, calibrator);
-          const qg = quantize(m.graph, tensors, config);
+          const qg = fromFile?.quantized ?? (await calibrated(m, parsed!, configSpec, opts));
+          const config = qg.config;
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test images (one fixed batch, where the model has one).
@@ -167,6 +167,12 @@ export function registerEval(program: Command): void {
         await runner?.close();
       }
     });
+}
+
+/** The config quantized with statistics: the --stats file, or a calibration now. */
+async function calibrated(m: ModelSetup, parsed: QuantConfig, configSpec: string, opts: EvalOptions): Promise<QuantizedGraph> {
+  const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
+  return quantize(m.graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
 }
 
 /** What ran a CPU backend (`executor` in the JSON); GPU runs report their adapter instead. */

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { qdqToOnnx } from '../../export/onnx/qdq.js';
-import { PRESETS } from '../../quant/config.js';
+import { PRESETS, type QuantConfig } from '../../quant/config.js';
+import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { loadCliModel, statsForModelFile } from '../model-setup.js';
+import { loadCliModel, quantizedModelFile, statsForModelFile } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 
@@ -34,19 +35,25 @@ export function registerExport(program: Command): void {
     .option('--format <name>', `file format: ${FORMATS.join(', ')}`, 'qdq')
     .requiredOption('-o, --output <file>', 'where to write the ONNX model')
     .option('--json', 'print one JSON document on stdout')))
-    .action(async (modelPath: string, opts: ExportOptions) => {
+    .action(async (modelPath: string, opts: ExportOptions, command: Command) => {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new InputError(`--format ${opts.format}: choose one of ${FORMATS.join(', ')}`);
       if (opts.config === 'float') throw new InputError('--config float: export writes a quantized model; give a quantized config');
-      const parsed = loadConfig(opts.config);
+      const fromFile = quantizedModelFile(modelPath, opts, (f) => command.getOptionValueSource(f) === 'cli', true);
+      const parsed = fromFile ? undefined : loadConfig(opts.config);
       // An output path that cannot be written fails now, not after calibration.
       checkWritable(opts.output, '-o');
-      const graph = loadCliModel(modelPath, opts.shape);
-      const { tensors, calibrator } = await statsForModelFile(modelPath, opts, 'export');
-      const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+      const qg = fromFile?.quantized ?? (await calibrated(modelPath, parsed!, opts));
       const bytes = qdqToOnnx(qg);
       writeFileAtomic(opts.output, bytes);
       const counts = { quantizedTensors: qg.tensors.size, integerWeights: qg.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').length };
       if (opts.json) printJson({ model: modelPath, format: opts.format, config: qg.config.name ?? 'custom', output: opts.output, bytes: bytes.byteLength, ...counts });
       else process.stderr.write(`export: ${opts.format} of ${modelPath} (${qg.config.name ?? 'custom'}): ${counts.integerWeights} layers with int8 weights, ${counts.quantizedTensors} quantized tensors, ${bytes.byteLength} bytes -> ${opts.output}\n`);
     });
+}
+
+/** The config quantized with statistics: the --stats file, or a calibration now. */
+async function calibrated(modelPath: string, parsed: QuantConfig, opts: ExportOptions): Promise<QuantizedGraph> {
+  const graph = loadCliModel(modelPath, opts.shape);
+  const { tensors, calibrator } = await statsForModelFile(modelPath, opts, 'export');
+  return quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatSummary, summarize } from '../../ir/summary.js';
-import { loadModelFile } from '../../model/load-model-file.js';
+import { fileQuantizationSummary, formatFileQuantization } from '../../import/onnx/quantized/summary.js';
+import { loadModelFile, loadQuantizedModelFile } from '../../model/load-model-file.js';
 import { collect, parseShapeOption } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -15,9 +16,11 @@ export function registerInfo(program: Command): void {
     .action((modelPath: string, opts: { shape: string[]; json?: boolean; simplify: boolean }) => {
       const probe = opts.shape.length > 0 ? loadModelFile(modelPath, { simplify: false }) : undefined;
       const inputShapes = probe ? parseShapeOption(opts.shape, probe.inputs.map((i) => i.name)) : undefined;
-      const graph = loadModelFile(modelPath, { ...(inputShapes ? { inputShapes } : {}), simplify: opts.simplify });
-      const summary = summarize(graph);
-      if (opts.json) printJson({ model: modelPath, ...summary });
-      else process.stdout.write(formatSummary(summary) + '\n');
+      const options = { ...(inputShapes ? { inputShapes } : {}), simplify: opts.simplify };
+      const fromFile = loadQuantizedModelFile(modelPath, options);
+      const summary = summarize(fromFile?.graph ?? loadModelFile(modelPath, options));
+      const quantized = fromFile === undefined ? undefined : fileQuantizationSummary(fromFile);
+      if (opts.json) printJson({ model: modelPath, ...summary, ...(quantized ? { quantized } : {}) });
+      else process.stdout.write(formatSummary(summary) + '\n' + (quantized ? formatFileQuantization(quantized) : ''));
     });
 }

@@ -9,7 +9,7 @@ import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
+import { batchFor, quantizedModelFile, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
@@ -59,13 +59,14 @@ export function registerProfile(program: Command): void {
       // Noted only where --batch was given: its default is no request.
       opts.batch = batchFor(m, opts.batch, command.getOptionValueSource('batch') === 'default' ? undefined : '--batch');
       const data = opts.data ?? m.card?.dataset;
+      const fromFile = quantizedModelFile(modelPath, opts, (f) => command.getOptionValueSource(f) === 'cli');
       const float = opts.config === 'float';
-      const parsed = float ? undefined : loadConfig(opts.config);
-      if (!float && opts.stats === undefined && data === undefined) throw new InputError(`--config ${opts.config} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
+      const parsed = float || fromFile ? undefined : loadConfig(opts.config);
+      if (!float && !fromFile && opts.stats === undefined && data === undefined) throw new InputError(`--config ${opts.config} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
       const runner = await openGpuRunner(opts.gpu);
       try {
-        let model: Parameters<typeof runner.createSession>[0] = m.graph;
-        let configName = 'float';
+        let model: Parameters<typeof runner.createSession>[0] = float || !fromFile ? m.graph : fromFile.quantized;
+        let configName = model === m.graph ? 'float' : 'imported';
         if (parsed !== undefined) {
           const { tensors, calibrator } = await statsFor(m, { ...opts, data, images: opts.calibImages });
           const config = withStatsCalibrator(parsed, opts.config, calibrator);

@@ -15,7 +15,7 @@ import { quantize } from '../../quant/pipeline.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { readInputFile } from '../input-file.js';
-import { loadCliModel, statsForModelFile } from '../model-setup.js';
+import { loadCliModel, quantizedModelFile, statsForModelFile } from '../model-setup.js';
 import { collect, executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -55,19 +55,20 @@ export function registerRun(program: Command): void {
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 256)
     .option('--gpu <host>', `with --backend gpu, where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
     .option('--json', 'print one JSON document on stdout')))
-    .action(async (modelPath: string, opts: RunOptions) => {
+    .action(async (modelPath: string, opts: RunOptions, command: Command) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
       const backend = opts.backend as RunBackend;
       const floatOnly = opts.config === 'float' || (backend === 'cpu-float' && opts.config === undefined);
       if (backend === 'cpu-float' && !floatOnly) throw new InputError(`--config ${opts.config} needs a quantized backend (cpu-golden, fake-quant or gpu)`);
       if (floatOnly && (backend === 'cpu-golden' || backend === 'fake-quant')) throw new InputError(`--backend ${backend} runs a quantized model: give a --config other than float`);
+      const fromFile = quantizedModelFile(modelPath, opts, (f) => command.getOptionValueSource(f) === 'cli', true);
       const graph = loadCliModel(modelPath, opts.shape);
       const card = readModelCard(modelPath);
       const inputs = readInputs(graph, opts.input, opts.preprocess ?? cardPreprocessing(card), card?.input?.layout);
       // Validate the config before any calibration.
       const configSpec = opts.config ?? 'w8a8';
-      const parsed = floatOnly ? undefined : loadConfig(configSpec);
-      let qg: QuantizedGraph | undefined;
+      const parsed = floatOnly || fromFile ? undefined : loadConfig(configSpec);
+      let qg: QuantizedGraph | undefined = floatOnly ? undefined : fromFile?.quantized;
       if (parsed !== undefined) {
         const { tensors, calibrator } = await statsForModelFile(modelPath, opts, `--config ${configSpec}`);
         qg = quantize(graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));

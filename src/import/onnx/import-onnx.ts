@@ -34,7 +34,11 @@ export const SUPPORTED_ONNX_OPS: readonly string[] = [...Object.keys(layerConver
 
 /** Decode an ONNX model into the IR graph: weights as constants, shapes inferred, shape arithmetic folded. */
 export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): Graph {
-  const model = decodeModelProto(bytes);
+  return importOnnxModel(decodeModelProto(bytes), options);
+}
+
+/** `importOnnx` of a decoded model (the quantized importer hands it the float model it rewrote). */
+export function importOnnxModel(model: onnx.IModelProto, options: OnnxImportOptions = {}): Graph {
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new ModelFormatError(`the model uses opset ${opset}; quantgpu reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
