@@ -8,6 +8,8 @@ import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
 import { roundHalfEven } from './rounding.js';
 import { activationFn } from '../cpu/activation.js';
 import { integerFormOf } from '../runtime/operators.js';
+import { GraphIndex } from '../ir/passes/graph-index.js';
+import { correctedBias, expectedInput, weightInputMeans, type AnalyticBiasCorrection } from './bias-correction.js';
 
 /** The clipping range of a tensor for a layer setting (from calibration statistics). */
 export type RangeOf = (tensor: string, setting: LayerQuant) => { lo: number; hi: number };
@@ -58,6 +60,8 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
     if (p?.op === 'softmax') logits.add(p.inputs[0]!);
   }
   const intTensor = (t: string): boolean => tensors.has(t);
+  const analytic: AnalyticBiasCorrection = { corrected: [], skipped: [] };
+  const idx = new GraphIndex(graph);
 
   /** Make sure an integer version of float tensor `t` exists, quantized for `setting`. */
   const needInt = (t: string, setting: LayerQuant): void => {
@@ -102,7 +106,18 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
       case 'dense': {
         const outP = ownParams();
         tensors.set(out, outP);
-        layers.push(quantizeMatmul(graph, layer, s, inP, outP, weightThresholds, where, base));
+        let inputMean: InputMean | undefined;
+        if (s.biasCorrection === 'analytic') {
+          // QDQ export writes a layer's bias only where the float layer has one: a correction needs one to live in.
+          const channels = layer.inputs[2] === undefined ? 'it has no bias to carry the correction' : expectedInput(graph, layer, idx);
+          const w = graph.constants.get(layer.inputs[1]!);
+          const known = typeof channels === 'string' ? channels : weightInputMeans(layer, w!.shape, channels);
+          if (typeof known === 'function') {
+            inputMean = known;
+            analytic.corrected.push(layer.name);
+          } else analytic.skipped.push({ layer: layer.name, reason: known });
+        }
+        layers.push(quantizeMatmul(graph, layer, s, inP, outP, weightThresholds, where, base, inputMean));
         break;
       }
       case 'activation': {
@@ -166,8 +181,12 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
     const fed = p?.inputs.find((i) => intTensor(i));
     return fed ? { ...o, integer: fed } : { ...o };
   });
-  return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants };
+  const corrections = analytic.corrected.length + analytic.skipped.length > 0 ? { analyticBiasCorrection: analytic } : {};
+  return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants, ...corrections };
 }
+
+/** E[x] of the input element that weight element i of output channel o multiplies (analytic bias correction). */
+type InputMean = (o: number, i: number) => number;
 
 function quantizeMatmul(
   graph: Graph,
@@ -178,10 +197,11 @@ function quantizeMatmul(
   weightThresholds: WeightThresholds,
   where: string,
   base: { name: string; inputs: string[]; outputs: string[] },
+  inputMean?: InputMean,
 ): QLayer {
   const w = graph.constants.get(layer.inputs[1]!)!;
-  const bias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
-  for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], bias]] as const) {
+  const floatBias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
+  for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], floatBias]] as const) {
     const at = data === undefined ? -1 : data.findIndex((v) => !Number.isFinite(v));
     if (at >= 0) throw new ModelFormatError(`${where}: its constant '${name}' holds ${data![at]} at element ${at}; weights and biases must be finite to quantize`);
   }
@@ -199,6 +219,8 @@ function quantizeMatmul(
       weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
     }
   }
+  // Analytic bias correction: the expected error of the rounded weights leaves the bias.
+  const bias: ArrayLike<number> | undefined = inputMean && floatBias ? correctedBias(floatBias, w.data, weights, scales, inputMean) : floatBias;
   const biasMax = 2 ** (s.biasBits - 1) - 1;
   const qBias = new Int32Array(m);
   const multipliers = new Float64Array(m);

@@ -1,0 +1,141 @@
+import type { Graph } from '../ir/graph.js';
+import type { Activation, Layer } from '../ir/layers.js';
+import { GraphIndex } from '../ir/passes/graph-index.js';
+
+/**
+ * Analytic bias correction (Nagel et al. 2019, "Data-Free Quantization
+ * Through Weight Equalization and Bias Correction", section 4.2).
+ *
+ * Quantized weights W~ = W + dW shift a layer's expected output by
+ * dW E[x]. Where the layer's input comes from a layer that absorbed a
+ * batch-norm (its output before the activation is N(beta, gamma^2) per
+ * channel, see ChannelDistribution), E[x] per input channel is known without
+ * an image: beta itself with no activation between, the mean of the clipped
+ * normal through a ReLU or a clip (ReLU6), the same mean through average
+ * pools and a flatten. Subtracting dW E[x] from the bias per output channel
+ * removes the expected error. Padding is ignored: border outputs, whose
+ * windows read padded zeros rather than x, get the interior's correction.
+ */
+
+/** What analytic bias correction did over a quantized graph. */
+export interface AnalyticBiasCorrection {
+  corrected: string[];
+  /** Layers asked to be corrected whose input mean is not known, and why. */
+  skipped: Array<{ layer: string; reason: string }>;
+}
+
+/** Standard normal density and distribution function. */
+function phi(z: number): number {
+  return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+
+/** The normal CDF, through the Chebyshev fit of erfc in Numerical Recipes (fractional error below 1.2e-7: far below 4-bit weight errors). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc =
+    t *
+    Math.exp(
+      -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/**
+ * E[min(max(X, lo), hi)] for X ~ N(mean, std^2), lo < hi (either may be
+ * infinite): lo P(X < lo) + hi P(X > hi) + the normal's mass in between times
+ * its mean there.
+ */
+export function clippedNormalMean(mean: number, std: number, lo: number, hi: number): number {
+  if (std === 0) return Math.min(hi, Math.max(lo, mean));
+  const a = (lo - mean) / std;
+  const b = (hi - mean) / std;
+  const [Pa, Pb] = [lo === -Infinity ? 0 : normalCdf(a), hi === Infinity ? 1 : normalCdf(b)];
+  const [pa, pb] = [lo === -Infinity ? 0 : phi(a), hi === Infinity ? 0 : phi(b)];
+  return (lo === -Infinity ? 0 : lo * Pa) + (hi === Infinity ? 0 : hi * (1 - Pb)) + mean * (Pb - Pa) + std * (pa - pb);
+}
+
+function clampOf(a: Activation | undefined): { lo: number; hi: number } | string {
+  if (a === undefined) return { lo: -Infinity, hi: Infinity };
+  if (a.kind === 'relu') return { lo: 0, hi: Infinity };
+  if (a.kind === 'clip') return { lo: a.min, hi: a.max };
+  return `${a.kind} between: the mean of its output is not known in closed form here`;
+}
+
+/** Layers that keep each channel's mean: average pools (padding ignored) and reshapes of NCHW into columns. */
+const MEAN_KEEPING = new Set<Layer['op']>(['avgPool', 'globalAvgPool', 'flatten', 'reshape', 'identity']);
+
+/**
+ * E[x] per channel of a conv or dense layer's data input, from the output
+ * distribution of the layer that feeds it; or why it is not known.
+ */
+export function expectedInput(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, idx = new GraphIndex(graph)): Float64Array | string {
+  let tensor = layer.inputs[0]!;
+  let clamp: { lo: number; hi: number } = { lo: -Infinity, hi: Infinity };
+  for (;;) {
+    const p = idx.producer.get(tensor);
+    if (!p) return `its input '${tensor}' is a graph input: no batch-norm statistics`;
+    if (p.op === 'conv' || p.op === 'dense') {
+      if (!p.outputDistribution) return `'${p.name}' before it folded no batch-norm: its output distribution is not known`;
+      const own = clampOf(p.activation);
+      if (typeof own === 'string') return own;
+      // A clamp after another: the tighter bounds (both are monotone clips).
+      const lo = Math.max(own.lo, clamp.lo);
+      const hi = Math.min(own.hi, clamp.hi);
+      const { mean, std } = p.outputDistribution;
+      return Float64Array.from(mean, (m, c) => clippedNormalMean(m, std[c]!, lo, hi));
+    }
+    if (p.op === 'activation') {
+      const c = clampOf(p.fn);
+      if (typeof c === 'string') return c;
+      if (clamp.lo !== -Infinity || clamp.hi !== Infinity) return 'two activations between';
+      clamp = c;
+    } else if (MEAN_KEEPING.has(p.op)) {
+      // An average of clipped values: the clip must come before the average, not after.
+      if (clamp.lo !== -Infinity || clamp.hi !== Infinity) return `an activation after ${p.op}`;
+    } else return `${p.op} between: it does not keep each channel's mean`;
+    tensor = p.inputs[0]!;
+  }
+}
+
+/**
+ * The mean of the input element that weight element i of output channel o
+ * multiplies: its input channel's mean (a dense layer after a flatten sees
+ * each channel as a block of K / C columns).
+ */
+export function weightInputMeans(layer: Extract<Layer, { op: 'conv' | 'dense' }>, weightShape: readonly number[], channelMeans: Float64Array): ((o: number, i: number) => number) | string {
+  const m = weightShape[0]!;
+  const k = weightShape.reduce((a, d) => a * d, 1) / m;
+  if (layer.op === 'dense') {
+    if (k % channelMeans.length !== 0) return `${k} input columns do not split into ${channelMeans.length} channels`;
+    const block = k / channelMeans.length;
+    return (_o, i) => channelMeans[Math.floor(i / block)]!;
+  }
+  const cPerGroup = weightShape[1]!;
+  const window = k / cPerGroup;
+  const mPerGroup = m / layer.group;
+  if (cPerGroup * layer.group !== channelMeans.length) return `${cPerGroup * layer.group} input channels meet ${channelMeans.length} known means`;
+  return (o, i) => channelMeans[Math.floor(o / mPerGroup) * cPerGroup + Math.floor(i / window)]!;
+}
+
+/**
+ * The float bias with the expected error of the quantized weights removed:
+ * b - (W~ - W) E[x] per output channel, W~ = q * scale.
+ */
+export function correctedBias(
+  bias: Float32Array,
+  w: Float32Array,
+  q: Int32Array,
+  scales: Float32Array,
+  inputMean: (o: number, i: number) => number,
+): Float64Array {
+  const m = scales.length;
+  const k = w.length / m;
+  const out = new Float64Array(m);
+  for (let o = 0; o < m; o++) {
+    let err = 0;
+    for (let i = 0; i < k; i++) err += (q[o * k + i]! * scales[o]! - w[o * k + i]!) * inputMean(o, i);
+    out[o] = bias[o]! - err;
+  }
+  return out;
+}
