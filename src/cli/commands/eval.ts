@@ -17,7 +17,7 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, openTestSet, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
+import { batchFor, noteQuantized, openTestSet, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -126,9 +126,10 @@ export function registerEval(program: Command): void {
           const { r, gpu } = backend === 'gpu' ? await onGpu(await openGpu(m.graph)) : { r: await runEval(m, 'cpu-float', opts, 'eval cpu-float'), gpu: {} };
           doc = { model: modelPath, dataset: opts.data, backend, ...executorField(r), images: r.images, accuracy: r.accuracy, seconds: r.seconds, config: 'float', outputDigest: r.digest, ...gpu };
         } else {
-          const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
+          const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages, equalize: parsed!.equalize === true });
           const config = withStatsCalibrator(parsed!, configSpec, calibrator);
           const qg = quantize(m.graph, tensors, config);
+          noteQuantized(qg);
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test images (one fixed batch, where the model has one).

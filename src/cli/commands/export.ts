@@ -5,7 +5,7 @@ import { qdqToOnnx } from '../../export/onnx/qdq.js';
 import { PRESETS } from '../../quant/config.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { loadCliModel, statsForModelFile } from '../model-setup.js';
+import { loadCliModel, noteQuantized, statsForModelFile } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 
@@ -41,8 +41,9 @@ export function registerExport(program: Command): void {
       // An output path that cannot be written fails now, not after calibration.
       checkWritable(opts.output, '-o');
       const graph = loadCliModel(modelPath, opts.shape);
-      const { tensors, calibrator } = await statsForModelFile(modelPath, opts, 'export');
+      const { tensors, calibrator } = await statsForModelFile(modelPath, { ...opts, equalize: parsed.equalize === true }, 'export');
       const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+      noteQuantized(qg);
       const bytes = qdqToOnnx(qg);
       writeFileAtomic(opts.output, bytes);
       const counts = { quantizedTensors: qg.tensors.size, integerWeights: qg.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense').length };

@@ -26,7 +26,7 @@ export function checkStatsMatch(stats: ReadonlyMap<string, TensorStats>, graphEq
   const statsEq = statsEqualized(stats);
   if (statsEq === graphEqualized) return;
   if (graphEqualized) {
-    throw new QuantConfigError('the config asks for cross-layer equalization (equalize: true) but the calibration statistics were collected without it: calibrate again with equalization (quantgpu calibrate --equalize, or calibrate(graph, images, { equalize: true })), or drop equalize from the config');
+    throw new QuantConfigError('the model is cross-layer equalized (the config\'s equalize: true, or search --equalize) but the calibration statistics were collected without equalization: calibrate again with equalization (quantgpu calibrate --equalize, or calibrate(graph, images, { equalize: true })), or drop equalize');
   }
-  throw new QuantConfigError('the calibration statistics were collected on the cross-layer equalized graph but the config does not ask for equalization: add "equalize": true to the config, or calibrate again without --equalize');
+  throw new QuantConfigError('the calibration statistics were collected on the cross-layer equalized model but the config does not ask for equalization: add "equalize": true to the config (search: --equalize), or calibrate again without --equalize');
 }
