@@ -178,4 +178,17 @@ describe('statistics carry equalization', () => {
     expect(() => quantize(graph, new Map(eqStats), { ...w8a8, equalize: true })).toThrow(QuantConfigError);
     expect(() => quantize(graph, new CalibratedTensors(eqStats, true), { ...w8a8, equalize: true })).not.toThrow();
   });
+
+  it('a graph equalized once serves configs that do not ask again (what search --equalize does), with the same integers', async () => {
+    const eqGraph = prepareForQuantization(graph, { equalize: true });
+    const eqStats = await calibrate(eqGraph, calib, { executor: 'js' });
+    expect(eqStats.equalized).toBe(true);
+    const viaGraph = quantize(eqGraph, eqStats, w8a8);
+    const viaConfig = quantize(graph, eqStats, { ...w8a8, equalize: true });
+    const weights = (q: typeof viaGraph) => q.layers.flatMap((l) => (l.kind === 'conv' || l.kind === 'dense' ? [Array.from(l.weights), Array.from(l.bias)] : []));
+    expect(weights(viaGraph)).toEqual(weights(viaConfig));
+    // Statistics of the plain graph do not fit the equalized one.
+    const plainStats = await calibrate(graph, calib, { executor: 'js' });
+    expect(() => quantize(eqGraph, plainStats, w8a8)).toThrow(/calibrate again with equalization/);
+  });
 });
