@@ -1,6 +1,7 @@
 import type { Graph } from '../ir/graph.js';
 import type { Activation, Layer } from '../ir/layers.js';
 import { GraphIndex } from '../ir/passes/graph-index.js';
+import { endInside, firstInside, resolveWindow2d } from '../ir/window.js';
 
 /**
  * Analytic bias correction (Nagel et al. 2019, "Data-Free Quantization
@@ -13,8 +14,9 @@ import { GraphIndex } from '../ir/passes/graph-index.js';
  * an image: beta itself with no activation between, the mean of the clipped
  * normal through a ReLU or a clip (ReLU6), the same mean through average
  * pools and a flatten. Subtracting dW E[x] from the bias per output channel
- * removes the expected error. Padding is ignored: border outputs, whose
- * windows read padded zeros rather than x, get the interior's correction.
+ * removes the expected error. A bias is one number per channel, so a
+ * convolution gets the error averaged over its output positions: each tap's
+ * share counts only the positions where it reads the input, not padding.
  */
 
 /** What analytic bias correction did over a quantized graph. */
@@ -99,11 +101,38 @@ export function expectedInput(graph: Graph, layer: Extract<Layer, { op: 'conv' |
 }
 
 /**
- * The mean of the input element that weight element i of output channel o
- * multiplies: its input channel's mean (a dense layer after a flatten sees
- * each channel as a block of K / C columns).
+ * Per kernel tap (ky * kw + kx), the share of a convolution's output
+ * positions at which that tap reads the input rather than padding: a padded
+ * tap multiplies zero, so its weight error adds nothing there. All ones where
+ * the input's height or width is not known.
  */
-export function weightInputMeans(layer: Extract<Layer, { op: 'conv' | 'dense' }>, weightShape: readonly number[], channelMeans: Float64Array): ((o: number, i: number) => number) | string {
+export function tapShares(graph: Graph, layer: Extract<Layer, { op: 'conv' }>, kernel: readonly [number, number]): Float64Array {
+  const [kh, kw] = kernel;
+  const shares = new Float64Array(kh * kw).fill(1);
+  const shape = graph.shapes.get(layer.inputs[0]!);
+  const [h, w] = [shape?.[2], shape?.[3]];
+  if (typeof h !== 'number' || typeof w !== 'number') return shares;
+  const win = resolveWindow2d(h, w, kernel, layer);
+  const axis = (k: number, size: number, out: number, pad: number, stride: number, dilation: number): number => {
+    if (out <= 0) return 0;
+    const offset = k * dilation - pad; // input position of this tap at output 0
+    return Math.max(0, Math.min(out, endInside(offset, stride, size)) - Math.min(out, firstInside(offset, stride))) / out;
+  };
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      shares[ky * kw + kx] = axis(ky, h, win.outH, win.padTop, layer.strides[0], layer.dilations[0]) * axis(kx, w, win.outW, win.padLeft, layer.strides[1], layer.dilations[1]);
+    }
+  }
+  return shares;
+}
+
+/**
+ * The mean, over the layer's output positions, of the input element that
+ * weight element i of output channel o multiplies: its input channel's mean
+ * times the share of positions where that tap is inside the input (a dense
+ * layer after a flatten sees each channel as a block of K / C columns).
+ */
+export function weightInputMeans(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, weightShape: readonly number[], channelMeans: Float64Array): ((o: number, i: number) => number) | string {
   const m = weightShape[0]!;
   const k = weightShape.reduce((a, d) => a * d, 1) / m;
   if (layer.op === 'dense') {
@@ -115,7 +144,8 @@ export function weightInputMeans(layer: Extract<Layer, { op: 'conv' | 'dense' }>
   const window = k / cPerGroup;
   const mPerGroup = m / layer.group;
   if (cPerGroup * layer.group !== channelMeans.length) return `${cPerGroup * layer.group} input channels meet ${channelMeans.length} known means`;
-  return (o, i) => channelMeans[Math.floor(o / mPerGroup) * cPerGroup + Math.floor(i / window)]!;
+  const shares = tapShares(graph, layer, [weightShape[2] ?? 1, weightShape[3] ?? 1]);
+  return (o, i) => channelMeans[Math.floor(o / mPerGroup) * cPerGroup + Math.floor(i / window)]! * shares[i % window]!;
 }
 
 /**

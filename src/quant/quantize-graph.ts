@@ -111,7 +111,7 @@ export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeO
           // QDQ export writes a layer's bias only where the float layer has one: a correction needs one to live in.
           const channels = layer.inputs[2] === undefined ? 'it has no bias to carry the correction' : expectedInput(graph, layer, idx);
           const w = graph.constants.get(layer.inputs[1]!);
-          const known = typeof channels === 'string' ? channels : weightInputMeans(layer, w!.shape, channels);
+          const known = typeof channels === 'string' ? channels : weightInputMeans(graph, layer, w!.shape, channels);
           if (typeof known === 'function') {
             inputMean = known;
             analytic.corrected.push(layer.name);

@@ -5,7 +5,7 @@ import type { Tensor } from '../../src/cpu/tensor.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { loadModelFile } from '../../src/model/load-model-file.js';
-import { clippedNormalMean, expectedInput, normalCdf } from '../../src/quant/bias-correction.js';
+import { clippedNormalMean, expectedInput, normalCdf, tapShares } from '../../src/quant/bias-correction.js';
 import { PRESETS, type LayerQuant, type QuantConfig } from '../../src/quant/config.js';
 import { calibrate, quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
@@ -39,8 +39,8 @@ const bn = {
   variance: Float32Array.from({ length: C }, (_, c) => 0.5 + 0.25 * c),
 };
 
-/** x -> 1x1 conv (identity) -> BatchNormalization -> ReLU -> 3x3 conv (no padding) -> y. */
-function bnModel(): Graph {
+/** x -> 1x1 conv (identity) -> BatchNormalization -> ReLU -> 3x3 conv (padded by `pad`) -> y. */
+function bnModel(pad = 0): Graph {
   const identity = new Float32Array(C * C);
   for (let c = 0; c < C; c++) identity[c * C + c] = 1;
   return loadModel(
@@ -51,7 +51,7 @@ function bnModel(): Graph {
         { op: 'Conv', name: 'conv1', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { kernel_shape: [1, 1] } },
         { op: 'BatchNormalization', name: 'bn', inputs: ['c1', 'gamma', 'beta', 'mean', 'var'], outputs: ['n1'], attrs: { epsilon: { float: 0 } } },
         { op: 'Relu', inputs: ['n1'], outputs: ['r1'] },
-        { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2', 'b2'], outputs: ['y'], attrs: { kernel_shape: [3, 3] } },
+        { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2', 'b2'], outputs: ['y'], attrs: { kernel_shape: [3, 3], pads: [pad, pad, pad, pad] } },
       ],
       initializers: {
         w1: { dims: [C, C, 1, 1], data: identity },
@@ -129,6 +129,21 @@ describe('analytic bias correction', () => {
     const [before, after] = [err(plain), err(corrected)];
     // Today 0.211 -> 0.0042: what remains is the activations' rounding and the sampling noise of 256 images.
     expect(before).toBeGreaterThan(0.05);
+    expect(after).toBeLessThan(before / 10);
+  });
+
+  it('on a padded convolution, weighs each tap by the share of outputs where it reads the input', async () => {
+    const padded = bnModel(1);
+    const g = prepareForQuantization(padded);
+    const conv2 = g.layers.find((l) => l.name === 'conv2') as Extract<Graph['layers'][number], { op: 'conv' }>;
+    // 5x5 input, 3x3 kernel, pad 1: a corner tap reads the input at 4 of 5 rows and 4 of 5 columns.
+    const shares = tapShares(g, conv2, [3, 3]);
+    [16, 20, 16, 20, 25, 20, 16, 20, 16].forEach((v, t) => expect(shares[t], `tap ${t}`).toBeCloseTo(v / 25, 12));
+    const stats = await calibrate(padded, bnInputs(32, 1), { executor: 'js' });
+    const x = bnInputs(256, 2);
+    const float = Object.values(runGraph(g, { x }))[0]!;
+    const err = (config: QuantConfig): number => meanOutputError(Object.values(runQuantized(quantize(padded, stats, config), { x }).outputs)[0]!, float);
+    const [before, after] = [err(plain), err(corrected)];
     expect(after).toBeLessThan(before / 10);
   });
 
