@@ -13,7 +13,7 @@ import { endInside, firstInside, resolveWindow2d } from '../ir/window.js';
  * channel, see ChannelDistribution), E[x] per input channel is known without
  * an image: beta itself with no activation between, the mean of the clipped
  * normal through a ReLU or a clip (ReLU6), the same mean through average
- * pools and a flatten. Subtracting dW E[x] from the bias per output channel
+ * pools and a flatten, the sum of the means through a residual add. Subtracting dW E[x] from the bias per output channel
  * removes the expected error. A bias is one number per channel, so a
  * convolution gets the error averaged over its output positions: each tap's
  * share counts only the positions where it reads the input, not padding.
@@ -64,40 +64,64 @@ function clampOf(a: Activation | undefined): { lo: number; hi: number } | string
   return `${a.kind} between: the mean of its output is not known in closed form here`;
 }
 
-/** Layers that keep each channel's mean: average pools (padding ignored) and reshapes of NCHW into columns. */
-const MEAN_KEEPING = new Set<Layer['op']>(['avgPool', 'globalAvgPool', 'flatten', 'reshape', 'identity']);
+/** What is known of a tensor per channel: its mean, and its normal distribution where it still is one. */
+interface Known {
+  mean: Float64Array;
+  normal?: { mean: Float32Array; std: Float32Array };
+}
+
+/** Layers that keep each channel's mean (average pools: padding ignored) or the whole tensor (reshapes). */
+const MEAN_KEEPING = new Set<Layer['op']>(['avgPool', 'globalAvgPool']);
+const RESHAPING = new Set<Layer['op']>(['flatten', 'reshape', 'identity']);
+
+function clipped(k: Known, c: { lo: number; hi: number }, what: string): Known | string {
+  if (c.lo === -Infinity && c.hi === Infinity) return k;
+  if (!k.normal) return `${what} of a tensor that is no longer normal: its mean is not known from the means before`;
+  const { mean, std } = k.normal;
+  return { mean: Float64Array.from(mean, (m, ch) => clippedNormalMean(m, std[ch]!, c.lo, c.hi)) };
+}
+
+/** What is known of a tensor from the batch-norms folded before it, or why nothing is. */
+function knownOf(tensor: string, idx: GraphIndex): Known | string {
+  const p = idx.producer.get(tensor);
+  if (!p) return idx.graph.constants.has(tensor) ? `'${tensor}' is a constant` : `its input '${tensor}' is a graph input: no batch-norm statistics`;
+  if (p.op === 'conv' || p.op === 'dense') {
+    if (!p.outputDistribution) return `'${p.name}' before it folded no batch-norm: its output distribution is not known`;
+    const c = clampOf(p.activation);
+    if (typeof c === 'string') return c;
+    const { mean, std } = p.outputDistribution;
+    return clipped({ mean: Float64Array.from(mean), normal: { mean, std } }, c, p.activation?.kind ?? 'identity');
+  }
+  if (p.op === 'activation') {
+    const c = clampOf(p.fn);
+    if (typeof c === 'string') return c;
+    const k = knownOf(p.inputs[0]!, idx);
+    return typeof k === 'string' ? k : clipped(k, c, p.fn.kind);
+  }
+  if (RESHAPING.has(p.op)) return knownOf(p.inputs[0]!, idx);
+  if (MEAN_KEEPING.has(p.op)) {
+    const k = knownOf(p.inputs[0]!, idx);
+    return typeof k === 'string' ? k : { mean: k.mean };
+  }
+  if ((p.op === 'add' || p.op === 'sub') && !p.activation) {
+    // A residual sum: means add whatever the two branches' correlation (the sum's distribution does not).
+    const [a, b] = [knownOf(p.inputs[0]!, idx), knownOf(p.inputs[1]!, idx)];
+    if (typeof a === 'string') return a;
+    if (typeof b === 'string') return b;
+    if (a.mean.length !== b.mean.length) return `${p.op} '${p.name}' broadcasts ${a.mean.length} channels against ${b.mean.length}`;
+    return { mean: a.mean.map((v, c) => (p.op === 'add' ? v + b.mean[c]! : v - b.mean[c]!)) };
+  }
+  if (p.op === 'add' || p.op === 'sub') return `${p.op} with ${p.activation!.kind} between: the mean of a clipped sum needs the sum's distribution`;
+  return `${p.op} between: it does not keep each channel's mean`;
+}
 
 /**
  * E[x] per channel of a conv or dense layer's data input, from the output
- * distribution of the layer that feeds it; or why it is not known.
+ * distributions of the layers before it; or why it is not known.
  */
 export function expectedInput(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, idx = new GraphIndex(graph)): Float64Array | string {
-  let tensor = layer.inputs[0]!;
-  let clamp: { lo: number; hi: number } = { lo: -Infinity, hi: Infinity };
-  for (;;) {
-    const p = idx.producer.get(tensor);
-    if (!p) return `its input '${tensor}' is a graph input: no batch-norm statistics`;
-    if (p.op === 'conv' || p.op === 'dense') {
-      if (!p.outputDistribution) return `'${p.name}' before it folded no batch-norm: its output distribution is not known`;
-      const own = clampOf(p.activation);
-      if (typeof own === 'string') return own;
-      // A clamp after another: the tighter bounds (both are monotone clips).
-      const lo = Math.max(own.lo, clamp.lo);
-      const hi = Math.min(own.hi, clamp.hi);
-      const { mean, std } = p.outputDistribution;
-      return Float64Array.from(mean, (m, c) => clippedNormalMean(m, std[c]!, lo, hi));
-    }
-    if (p.op === 'activation') {
-      const c = clampOf(p.fn);
-      if (typeof c === 'string') return c;
-      if (clamp.lo !== -Infinity || clamp.hi !== Infinity) return 'two activations between';
-      clamp = c;
-    } else if (MEAN_KEEPING.has(p.op)) {
-      // An average of clipped values: the clip must come before the average, not after.
-      if (clamp.lo !== -Infinity || clamp.hi !== Infinity) return `an activation after ${p.op}`;
-    } else return `${p.op} between: it does not keep each channel's mean`;
-    tensor = p.inputs[0]!;
-  }
+  const k = knownOf(layer.inputs[0]!, idx);
+  return typeof k === 'string' ? k : k.mean;
 }
 
 /**

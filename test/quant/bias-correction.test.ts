@@ -173,4 +173,16 @@ describe('analytic bias correction', () => {
     expect(reasons[5]).toMatch(/folded no batch-norm/);
     expect(reasons.filter((r) => r instanceof Float64Array).length).toBe(1);
   });
+
+  it('zoo: through residual adds the means add up (fashion-mbv2: all but the first layer known; fashion-resnet: add+ReLU is not)', () => {
+    const known = (name: string) => {
+      const g = prepareForQuantization(loadModelFile(zooModels().find((m) => m.name === name)!.path));
+      return g.layers.filter((l) => l.op === 'conv' || l.op === 'dense').map((l) => expectedInput(g, l as Extract<typeof l, { op: 'conv' | 'dense' }>));
+    };
+    const mbv2 = known('fashion-mbv2');
+    expect(mbv2.slice(1).every((r) => r instanceof Float64Array)).toBe(true);
+    expect(mbv2[0]).toMatch(/graph input/);
+    const resnet = known('fashion-resnet');
+    expect(resnet.filter((r) => typeof r === 'string' && /add with relu between/.test(r)).length).toBe(4);
+  });
 });
