@@ -65,7 +65,7 @@ export async function searchContext(modelPath: string, o: SearchCommandOptions, 
   const runner = needsGpu || o.gpu !== undefined ? await openGpuRunner(o.gpu ?? 'node') : undefined;
   try {
     const { tensors } = await statsFor(m, { ...o, data, images: o.calibImages });
-    const environment: Record<string, string> = { quantgpu: '0.1.0', executor: o.executor };
+    const environment: Record<string, string> = { quantgpu: '0.1.0', executor: o.executor, ...(m.graph.equalization ? { equalized: `${m.graph.equalization.equalized.length} pairs (cross-layer equalization)` } : {}) };
     if (runner) environment.adapter = `${describeAdapter(await runner.facts())} via ${runner.host}`;
     return { m, data, stats: tensors, plan: { calibration: o.calibImages, validation: o.validationImages, test: o.limit ?? Infinity }, runner, environment };
   } catch (e) {

@@ -40,4 +40,17 @@ describe('equalize on the command line', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/calibrate again with equalization \(quantgpu calibrate --equalize/);
   }, 120_000);
+
+  it('sweep --equalize calibrates the equalized model once and quantizes every point of it', async () => {
+    const r = await cli('sweep', model, '--weights', '4', '--acts', '8', '--granularity', 'per-tensor', '--calibrators', 'max', '--limit', '50', '--calib-images', '64', '--backend', 'cpu-golden', '--equalize', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/equalize: 5 pair\(s\) equalized/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.environment.equalized).toBe('5 pairs (cross-layer equalization)');
+    expect(doc.points).toHaveLength(1);
+    // A stats file of the plain model does not fit the equalized one.
+    const bad = await cli('sweep', model, '--weights', '4', '--acts', '8', '--granularity', 'per-tensor', '--calibrators', 'max', '--limit', '50', '--stats', join(dir, 'plain.json'), '--backend', 'cpu-golden', '--equalize', '--json');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/calibrate again with equalization/);
+  }, 120_000);
 });
