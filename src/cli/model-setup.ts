@@ -13,6 +13,8 @@ import { collectStats, type CalibrationStats } from '../quant/calibrate-graph.js
 import { statsFromFile } from '../quant/calibration/stats-file.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
+import { formatEqualization } from '../ir/passes/cross-layer-equalization.js';
+import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { noteFallback, parseShapeOption, type ModelOptions } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -88,14 +90,35 @@ export function setupModel(path: string, o: ModelOptions = {}): ModelSetup {
   return { path, graph, card, pre, ...input, ...(batch === undefined ? {} : { batch }) };
 }
 
-/** Calibration statistics over the first `images` training images of a dataset (in the model's fixed batch, where it has one). */
-export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto'): Promise<CalibrationStats> {
+/** What cross-layer equalization did (once per process, however many configs reach it). */
+export function noteEqualization(graph: Graph): void {
+  if (graph.equalization) noteOnce(formatEqualization(graph.equalization));
+}
+
+/** What equalization and analytic bias correction did to a quantized model, on stderr. */
+export function noteQuantized(qg: QuantizedGraph): void {
+  noteEqualization(qg.float);
+  const a = qg.analyticBiasCorrection;
+  if (!a) return;
+  const lines = [`bias correction (analytic): ${a.corrected.length} layer(s) corrected, ${a.skipped.length} skipped`];
+  for (const s of a.skipped) lines.push(`  skipped ${s.layer}: ${s.reason}`);
+  noteOnce(lines.join('\n'));
+}
+
+/**
+ * Calibration statistics over the first `images` training images of a
+ * dataset (in the model's fixed batch, where it has one); with `equalize`,
+ * of the cross-layer equalized graph (QuantConfig.equalize).
+ */
+export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto', equalize = false): Promise<CalibrationStats> {
   const ds = await openDataset(data, 'train', wholeBatches(m, images, 'calibration images'));
   async function* batches() {
     // A short last batch cannot feed a fixed-batch model (fewer images in the set than asked).
     for await (const b of ds.batches(m.batch ?? 64, m.size, m.pre, m.layout)) if (m.batch === undefined || b.x.shape[0] === m.batch) yield b.x;
   }
-  return collectStats(m.graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
+  const graph = prepareForQuantization(m.graph, { equalize });
+  noteEqualization(graph);
+  return collectStats(graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
 }
 
 export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
@@ -131,17 +154,17 @@ export async function openTestSet(m: ModelSetup, data: string, limit = Infinity)
 /**
  * The statistics a quantizing command works from: the `--stats` file, or a
  * calibration now on the first `images` training images of `data` (with a
- * progress bar), and the calibrator the file records.
+ * progress bar; of the equalized graph with `equalize`), and the calibrator the file records.
  */
 export async function statsFor(
   m: ModelSetup,
-  o: { stats?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice },
+  o: { stats?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
   if (o.data === undefined) throw new InputError('calibration needs --stats or --data');
   const bar = progressBar('calibrate', Boolean(o.json));
   try {
-    return { tensors: (await calibrateModel(m, o.data, o.images, bar, o.executor)).tensors };
+    return { tensors: (await calibrateModel(m, o.data, o.images, bar, o.executor, o.equalize)).tensors };
   } finally {
     bar.stop();
   }
@@ -154,7 +177,7 @@ export async function statsFor(
  */
 export async function statsForModelFile(
   path: string,
-  o: ModelOptions & { stats?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice },
+  o: ModelOptions & { stats?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
   need: string,
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);

@@ -10,10 +10,11 @@ import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { reportHtml } from '../search/report/html.js';
 import type { ResultsDoc } from '../search/results.js';
 import type { SplitPlan } from '../search/sets.js';
-import { setupModel, statsFor, type ModelSetup } from './model-setup.js';
+import { noteEqualization, setupModel, statsFor, type ModelSetup } from './model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from './options.js';
 import { writeFileAtomic } from './output.js';
 import { progressBar, type Progress } from './progress.js';
+import { prepareForQuantization } from '../quant/prepare.js';
 
 /** The options every choosing command (sweep, sensitivity, search) shares. */
 export interface SearchCommandOptions extends ModelOptions {
@@ -26,6 +27,7 @@ export interface SearchCommandOptions extends ModelOptions {
   out?: string;
   json?: boolean;
   executor: ExecutorChoice;
+  equalize?: boolean;
 }
 
 export function searchOptions(command: Command, validation: { images: number; note?: string } = { images: 2000 }): Command {
@@ -38,7 +40,8 @@ export function searchOptions(command: Command, validation: { images: number; no
       .option('--limit <n>', 'test images (the first N of the test split; default all)', (v) => positiveInt(v, '--limit'))
       .option('--gpu <host>', `run GPU work with the device in ${gpuHostChoices()}`, gpuHost)
       .option('--out <dir>', 'write results.json and report.html there')
-      .option('--json', 'print one JSON document on stdout'),
+      .option('--json', 'print one JSON document on stdout')
+      .option('--equalize', 'search on the cross-layer equalized model (one calibration serves every config; a --stats file must come from calibrate --equalize)'),
   );
 }
 
@@ -53,13 +56,16 @@ export interface SearchContext {
 
 /** The model, its statistics (from --stats, or calibrated now on the first images of the training split) and, where asked, a GPU. */
 export async function searchContext(modelPath: string, o: SearchCommandOptions, needsGpu: boolean): Promise<SearchContext> {
-  const m = setupModel(modelPath, o);
+  const plain = setupModel(modelPath, o);
+  // Every config of the search quantizes this graph: equalized once, here, it is equalized for all of them.
+  const m = o.equalize ? { ...plain, graph: prepareForQuantization(plain.graph, { equalize: true }) } : plain;
+  noteEqualization(m.graph);
   const data = o.data ?? m.card?.dataset;
   if (data === undefined) throw new InputError('give --data: the model has no card naming its dataset');
   const runner = needsGpu || o.gpu !== undefined ? await openGpuRunner(o.gpu ?? 'node') : undefined;
   try {
     const { tensors } = await statsFor(m, { ...o, data, images: o.calibImages });
-    const environment: Record<string, string> = { quantgpu: '0.1.0', executor: o.executor };
+    const environment: Record<string, string> = { quantgpu: '0.1.0', executor: o.executor, ...(m.graph.equalization ? { equalized: `${m.graph.equalization.equalized.length} pairs (cross-layer equalization)` } : {}) };
     if (runner) environment.adapter = `${describeAdapter(await runner.facts())} via ${runner.host}`;
     return { m, data, stats: tensors, plan: { calibration: o.calibImages, validation: o.validationImages, test: o.limit ?? Infinity }, runner, environment };
   } catch (e) {

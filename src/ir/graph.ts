@@ -1,6 +1,7 @@
 import { ModelFormatError } from '../errors.js';
 import type { Layer } from './layers.js';
 import type { Shape } from './shape.js';
+import type { EqualizationSummary } from './passes/cross-layer-equalization.js';
 
 /** A constant float tensor (weights, biases, broadcast operands). */
 export interface Constant {
@@ -22,6 +23,8 @@ export interface Graph {
   constants: Map<string, Constant>;
   /** Inferred shape of every tensor (inputs, layer outputs, constants). */
   shapes: Map<string, Shape>;
+  /** Set once cross-layer equalization rescaled the weights: what it did (see prepareForQuantization). */
+  equalization?: EqualizationSummary;
 }
 
 /**

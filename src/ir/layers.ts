@@ -41,8 +41,24 @@ interface SpatialWindow {
   autoPad: AutoPad;
 }
 
+/**
+ * Per output channel, the normal distribution N(mean, std^2) of a layer's
+ * output before its activation, where a batch-norm folded into the layer
+ * states it (its beta and |gamma|): what analytic bias correction knows of
+ * the next layer's input without seeing an image.
+ */
+export interface ChannelDistribution {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/** Conv and Dense layers that absorbed a batch-norm remember its output distribution. */
+interface KnownDistribution {
+  outputDistribution?: ChannelDistribution;
+}
+
 /** inputs: [x, w, b?]; w is [M, C/group, kH, kW]. */
-export interface ConvLayer extends LayerBase, Fusable, SpatialWindow {
+export interface ConvLayer extends LayerBase, Fusable, SpatialWindow, KnownDistribution {
   op: 'conv';
   group: number;
 }
@@ -57,7 +73,7 @@ export interface ConvTransposeLayer extends LayerBase, Fusable, SpatialWindow {
 }
 
 /** Fully connected: inputs [x, w, b?], x is [..., K], w is [units, K] (constant). */
-export interface DenseLayer extends LayerBase, Fusable {
+export interface DenseLayer extends LayerBase, Fusable, KnownDistribution {
   op: 'dense';
 }
 

@@ -10,11 +10,13 @@ import type { Layer } from '../ir/layers.js';
 import { knownNumel } from '../ir/shape.js';
 import { IS_NODE } from '../util/host.js';
 import { TensorStats } from './calibration/tensor-stats.js';
+import { CalibratedTensors } from './calibration/calibrated-tensors.js';
 
 /** Statistics of every tensor of a (prepared) graph over the calibration images. */
 export interface CalibrationStats {
   images: number;
-  tensors: Map<string, TensorStats>;
+  /** Equalized where the graph measured was (its `equalization` set). */
+  tensors: CalibratedTensors;
   /** Which executor ran the float passes, and its runtime (`onnxruntime-node 1.30.0 (2 worker threads)`). */
   executor: ExecutorKind;
   runtime: string;
@@ -90,7 +92,7 @@ export async function collectStats(graph: Graph, images: AsyncIterable<Tensor> |
   }
   const batches = checked();
   const choice = options.executor ?? 'auto';
-  let result: Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> } | undefined;
+  let result: (Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> }) | undefined;
 
   if (choice !== 'js' && IS_NODE && options.workers !== 0) {
     let workers: CalibrationWorkers | undefined;
@@ -120,7 +122,7 @@ export async function collectStats(graph: Graph, images: AsyncIterable<Tensor> |
     const src = result.tensors.get(l.inputs[0]!);
     if (src) result.tensors.set(l.outputs[0]!, src.clone());
   }
-  return result;
+  return { ...result, tensors: new CalibratedTensors(result.tensors, graph.equalization !== undefined) };
 }
 
 function isModuleMissing(e: unknown): boolean {
@@ -134,7 +136,7 @@ async function collectOnExecutor(
   observed: readonly string[],
   chunk: (x: Tensor) => number,
   options: CollectOptions,
-): Promise<CalibrationStats> {
+): Promise<Omit<CalibrationStats, 'tensors'> & { tensors: Map<string, TensorStats> }> {
   const inputName = graph.inputs[0]!.name;
   const exec = await createFloatExecutor(graph, {
     ...(options.executor ? { executor: options.executor } : {}),

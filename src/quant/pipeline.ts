@@ -9,7 +9,8 @@ import type { LayerQuant, QuantConfig } from './config.js';
 import { quantizeGraph, type RangeOf, type WeightThresholds } from './quantize-graph.js';
 import type { QuantizedGraph } from './quantized-graph.js';
 import { collectStats, type CollectOptions } from './calibrate-graph.js';
-import { prepareForQuantization } from './prepare.js';
+import { prepareForQuantization, type PrepareOptions } from './prepare.js';
+import { checkStatsMatch, type CalibratedTensors } from './calibration/calibrated-tensors.js';
 import type { Tensor } from '../cpu/tensor.js';
 
 export function calibrationMethod(s: LayerQuant): CalibrationMethod {
@@ -44,9 +45,16 @@ export interface QuantizeOptions {
   readonly gpu?: PlanFacts;
 }
 
-/** Quantize a graph with a config, using one calibration's statistics (see `calibrate`). */
+/**
+ * Quantize a graph with a config, using one calibration's statistics (see
+ * `calibrate`). With `config.equalize` (or a graph equalized already) the
+ * statistics must come from the equalized graph, and without it from the
+ * plain one; the result's `float.equalization` says what equalization did.
+ */
 export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig, options: QuantizeOptions = {}): QuantizedGraph {
-  const qg = quantizeGraph(prepareForQuantization(graph), config, rangesFromStats(stats), configuredWeightThresholds);
+  const prepared = prepareForQuantization(graph, { equalize: config.equalize === true });
+  checkStatsMatch(stats, prepared.equalization !== undefined);
+  const qg = quantizeGraph(prepared, config, rangesFromStats(stats), configuredWeightThresholds);
   if (options.gpu !== undefined) validateForGpu(qg, options.gpu);
   return qg;
 }
@@ -58,13 +66,14 @@ export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, 
  * percentile, entropy, MSE), bitwidths and schemes are applied by `quantize`.
  * The float passes run on ONNX Runtime where it loads (`executor: 'js'`
  * for our own executor, the reference); the statistics agree within float
- * rounding.
+ * rounding. With `equalize` the statistics are those of the cross-layer
+ * equalized graph, and say so: `quantize` then needs `config.equalize`.
  */
 export async function calibrate(
   graph: Graph,
   images: Tensor | AsyncIterable<Tensor> | Iterable<Tensor>,
-  options: CollectOptions = {},
-): Promise<Map<string, TensorStats>> {
+  options: CollectOptions & PrepareOptions = {},
+): Promise<CalibratedTensors> {
   const batches = 'shape' in images && 'data' in images ? [images] : images;
-  return (await collectStats(prepareForQuantization(graph), batches, options)).tensors;
+  return (await collectStats(prepareForQuantization(graph, { equalize: options.equalize === true }), batches, options)).tensors;
 }

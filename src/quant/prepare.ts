@@ -1,6 +1,16 @@
 import type { Graph } from '../ir/graph.js';
 import { inferGraphShapes } from '../ir/infer-shapes.js';
 import type { Activation, Layer } from '../ir/layers.js';
+import { equalizeGraph } from '../ir/passes/cross-layer-equalization.js';
+
+export interface PrepareOptions {
+  /**
+   * Cross-layer equalization (QuantConfig.equalize): the weights are rescaled
+   * before calibration measures the tensors, so calibration and quantization
+   * must both ask for it. The result's `equalization` says what was done.
+   */
+  equalize?: boolean;
+}
 
 /** Activations that integer kernels apply as clamp bounds of the requantization. */
 export function isClampActivation(a: Activation | undefined): boolean {
@@ -12,8 +22,10 @@ export function isClampActivation(a: Activation | undefined): boolean {
  * clamps (HardSwish, Sigmoid, ...) come out of the layer they were fused into
  * and become layers of their own, since integer kernels apply them as lookup
  * tables between two quantized tensors, each with its own statistics.
+ * With `equalize`, cross-layer equalization follows; a graph equalized
+ * already is not equalized twice.
  */
-export function prepareForQuantization(graph: Graph): Graph {
+export function prepareForQuantization(graph: Graph, options: PrepareOptions = {}): Graph {
   const layers: Layer[] = [];
   for (const layer of graph.layers) {
     if (!('activation' in layer) || isClampActivation(layer.activation)) {
@@ -27,5 +39,8 @@ export function prepareForQuantization(graph: Graph): Graph {
   }
   const out: Graph = { ...graph, layers, shapes: new Map() };
   inferGraphShapes(out);
-  return out;
+  if (!options.equalize || out.equalization) return out;
+  // After the split: an activation that is not positive-homogeneous is then a layer of its own that stops a pair.
+  const { graph: equalized, summary } = equalizeGraph(out);
+  return { ...equalized, equalization: summary };
 }

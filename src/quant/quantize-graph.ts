@@ -8,6 +8,8 @@ import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
 import { roundHalfEven } from './rounding.js';
 import { activationFn } from '../cpu/activation.js';
 import { integerFormOf } from '../runtime/operators.js';
+import { GraphIndex } from '../ir/passes/graph-index.js';
+import { correctedBias, expectedInput, weightInputMeans, type AnalyticBiasCorrection } from './bias-correction.js';
 
 /** The clipping range of a tensor for a layer setting (from calibration statistics). */
 export type RangeOf = (tensor: string, setting: LayerQuant) => { lo: number; hi: number };
@@ -63,7 +65,8 @@ export interface QuantSource {
    * `output` where a layer writes it, `logit` for the network's outputs.
    */
   activation(t: string, setting: LayerQuant, role: 'input' | 'output' | 'logit', where: string): QParams;
-  matmul(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, setting: LayerQuant, inP: QParams, where: string): MatmulCodes;
+  /** `inputMean`, where given, is E[x] per weight element: analytic bias correction asks the source to fold the rounding's expected error into the bias. */
+  matmul(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, setting: LayerQuant, inP: QParams, where: string, inputMean?: InputMean): MatmulCodes;
 }
 
 /** Parameters from calibrated ranges, weights from thresholds: the quantizer's own choice. */
@@ -74,7 +77,7 @@ export function calibratedSource(rangeOf: RangeOf, weightThresholds: WeightThres
         ? activationParams(rangeOf(t, s), s.activationBits, s.scheme, where)
         : // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
           activationParams(rangeOf(t, role === 'logit' ? { ...s, calibrator: 'max' } : s), s.activationBits, s.scheme, where, s.activationFractionalBits),
-    matmul: (graph, layer, s, inP, where) => matmulCodes(graph, layer, s, inP, weightThresholds, where),
+    matmul: (graph, layer, s, inP, where, inputMean) => matmulCodes(graph, layer, s, inP, weightThresholds, where, inputMean),
   };
 }
 
@@ -103,6 +106,8 @@ export function quantizeGraphFrom(graph: Graph, config: QuantConfig, source: Qua
     if (p?.op === 'softmax') logits.add(p.inputs[0]!);
   }
   const intTensor = (t: string): boolean => tensors.has(t);
+  const analytic: AnalyticBiasCorrection = { corrected: [], skipped: [] };
+  const idx = new GraphIndex(graph);
 
   /** Make sure an integer version of float tensor `t` exists, quantized for `setting`. */
   const needInt = (t: string, setting: LayerQuant): void => {
@@ -145,7 +150,18 @@ export function quantizeGraphFrom(graph: Graph, config: QuantConfig, source: Qua
       case 'dense': {
         const outP = ownParams();
         tensors.set(out, outP);
-        layers.push(matmulLayer(layer, source.matmul(graph, layer, s, inP, where), inP, outP, where, base));
+        let inputMean: InputMean | undefined;
+        if (s.biasCorrection === 'analytic') {
+          // QDQ export writes a layer's bias only where the float layer has one: a correction needs one to live in.
+          const channels = layer.inputs[2] === undefined ? 'it has no bias to carry the correction' : expectedInput(graph, layer, idx);
+          const w = graph.constants.get(layer.inputs[1]!);
+          const known = typeof channels === 'string' ? channels : weightInputMeans(graph, layer, w!.shape, channels);
+          if (typeof known === 'function') {
+            inputMean = known;
+            analytic.corrected.push(layer.name);
+          } else analytic.skipped.push({ layer: layer.name, reason: known });
+        }
+        layers.push(matmulLayer(layer, source.matmul(graph, layer, s, inP, where, inputMean), inP, outP, where, base));
         break;
       }
       case 'activation': {
@@ -209,14 +225,26 @@ export function quantizeGraphFrom(graph: Graph, config: QuantConfig, source: Qua
     const fed = p?.inputs.find((i) => intTensor(i));
     return fed ? { ...o, integer: fed } : { ...o };
   });
-  return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants };
+  const corrections = analytic.corrected.length + analytic.skipped.length > 0 ? { analyticBiasCorrection: analytic } : {};
+  return { name: graph.name, config, float: graph, inputs: graph.inputs, outputs, layers, tensors, settings, constants: graph.constants, ...corrections };
 }
 
+/** E[x] of the input element that weight element i of output channel o multiplies (analytic bias correction). */
+export type InputMean = (o: number, i: number) => number;
+
 /** Integer weights, per-channel scales and int32 bias of a layer, from its float constants and the config's weight thresholds. */
-function matmulCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, s: LayerQuant, inP: QParams, weightThresholds: WeightThresholds, where: string): MatmulCodes {
+function matmulCodes(
+  graph: Graph,
+  layer: Extract<Layer, { op: 'conv' | 'dense' }>,
+  s: LayerQuant,
+  inP: QParams,
+  weightThresholds: WeightThresholds,
+  where: string,
+  inputMean?: InputMean,
+): MatmulCodes {
   const w = graph.constants.get(layer.inputs[1]!)!;
-  const bias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
-  for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], bias]] as const) {
+  const floatBias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
+  for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], floatBias]] as const) {
     const at = data === undefined ? -1 : data.findIndex((v) => !Number.isFinite(v));
     if (at >= 0) throw new ModelFormatError(`${where}: its constant '${name}' holds ${data![at]} at element ${at}; weights and biases must be finite to quantize`);
   }
@@ -234,6 +262,8 @@ function matmulCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' 
       weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
     }
   }
+  // Analytic bias correction: the expected error of the rounded weights leaves the bias.
+  const bias: ArrayLike<number> | undefined = inputMean && floatBias ? correctedBias(floatBias, w.data, weights, scales, inputMean) : floatBias;
   const biasMax = 2 ** (s.biasBits - 1) - 1;
   const qBias = new Int32Array(m);
   for (let c = 0; c < m; c++) {

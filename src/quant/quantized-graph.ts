@@ -1,3 +1,4 @@
+import type { AnalyticBiasCorrection } from './bias-correction.js';
 import type { Graph, TensorInfo } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import type { LayerSetting, QuantConfig } from './config.js';
@@ -109,4 +110,6 @@ export interface QuantizedGraph {
   settings: Map<string, LayerSetting>;
   /** Float constants that float layers read. */
   constants: Graph['constants'];
+  /** Where a layer's setting asks for analytic bias correction: which layers got it, and why the others did not. */
+  analyticBiasCorrection?: AnalyticBiasCorrection;
 }

@@ -7,7 +7,6 @@ import { decodeTensorFile } from '../../src/import/onnx/tensor-proto.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { calibrateRange } from '../../src/quant/calibration/calibrators.js';
 import { statsFromFile } from '../../src/quant/calibration/stats-file.js';
-import type { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { BAD_MODELS } from '../helpers/bad-models.js';
 import { buildModel, randomArray } from '../helpers/onnx-builder.js';
 import { allClose, ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
@@ -190,7 +189,7 @@ describe('CLI executors (--executor)', () => {
       expect(r.stderr).toMatch(executor === 'ort' ? /on onnxruntime-node \S+ \(\d worker threads?\)/ : /on quantgpu js/);
       files.push(statsFromFile(JSON.parse(readFileSync(file, 'utf8'))));
     }
-    const [a, b] = files as [Map<string, TensorStats>, Map<string, TensorStats>];
+    const [a, b] = [files[0]!, files[1]!];
     expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
     for (const [name, s] of a) {
       expect(s.count, name).toBe(b.get(name)!.count);

@@ -17,8 +17,9 @@ export function registerCalibrate(program: Command): void {
     .requiredOption('--data <dataset>', 'fashion-mnist, digits, or a folder (IDX files, or labelled image subfolders)')
     .requiredOption('-o, --output <file>', 'where to write the statistics (JSON)')
     .option('--images <n>', 'calibration images (the first N of the training split)', (v) => positiveInt(v, '--images'), 512)
-    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`)))
-    .action(async (modelPath: string, opts: ModelOptions & { data: string; output: string; images: number; calibrator?: string; executor: ExecutorChoice }) => {
+    .option('--calibrator <name>', `default calibrator recorded with the statistics, used by presets: ${CALIBRATORS.join(', ')} (percentile:99.99 gives the percentile)`)
+    .option('--equalize', 'measure the cross-layer equalized model: for configs with "equalize": true (the file records it; quantizing with a config that disagrees is an error)')))
+    .action(async (modelPath: string, opts: ModelOptions & { data: string; output: string; images: number; calibrator?: string; executor: ExecutorChoice; equalize?: boolean }) => {
       if (opts.calibrator && !CALIBRATORS.includes(opts.calibrator.split(':')[0]!)) {
         throw new InputError(`--calibrator ${opts.calibrator}: choose one of ${CALIBRATORS.join(', ')}`);
       }
@@ -28,7 +29,7 @@ export function registerCalibrate(program: Command): void {
       const t0 = performance.now();
       let stats;
       try {
-        stats = await calibrateModel(m, opts.data, opts.images, bar, opts.executor);
+        stats = await calibrateModel(m, opts.data, opts.images, bar, opts.executor, opts.equalize === true);
       } finally {
         bar.stop();
       }
@@ -41,6 +42,6 @@ export function registerCalibrate(program: Command): void {
       };
       writeFileAtomic(opts.output, JSON.stringify(file) + '\n');
       const seconds = (performance.now() - t0) / 1000;
-      process.stderr.write(`calibrate: ${stats.tensors.size} tensors over ${stats.images} images in ${seconds.toFixed(1)} s on ${stats.runtime} -> ${opts.output}\n`);
+      process.stderr.write(`calibrate: ${stats.tensors.size} tensors${stats.tensors.equalized ? ' of the equalized model' : ''} over ${stats.images} images in ${seconds.toFixed(1)} s on ${stats.runtime} -> ${opts.output}\n`);
     });
 }

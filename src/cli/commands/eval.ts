@@ -17,7 +17,7 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, openTestSet, quantizedModelFile, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
+import { batchFor, openTestSet, noteQuantized, quantizedModelFile, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -171,8 +171,10 @@ export function registerEval(program: Command): void {
 
 /** The config quantized with statistics: the --stats file, or a calibration now. */
 async function calibrated(m: ModelSetup, parsed: QuantConfig, configSpec: string, opts: EvalOptions): Promise<QuantizedGraph> {
-  const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
-  return quantize(m.graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
+  const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages, equalize: parsed.equalize === true });
+  const qg = quantize(m.graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
+  noteQuantized(qg);
+  return qg;
 }
 
 /** What ran a CPU backend (`executor` in the JSON); GPU runs report their adapter instead. */

@@ -6,7 +6,7 @@ import { PRESETS, type QuantConfig } from '../../quant/config.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { loadCliModel, quantizedModelFile, statsForModelFile } from '../model-setup.js';
+import { loadCliModel, noteQuantized, quantizedModelFile, statsForModelFile } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 
@@ -54,6 +54,8 @@ export function registerExport(program: Command): void {
 /** The config quantized with statistics: the --stats file, or a calibration now. */
 async function calibrated(modelPath: string, parsed: QuantConfig, opts: ExportOptions): Promise<QuantizedGraph> {
   const graph = loadCliModel(modelPath, opts.shape);
-  const { tensors, calibrator } = await statsForModelFile(modelPath, opts, 'export');
-  return quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+  const { tensors, calibrator } = await statsForModelFile(modelPath, { ...opts, equalize: parsed.equalize === true }, 'export');
+  const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+  noteQuantized(qg);
+  return qg;
 }

@@ -9,7 +9,7 @@ import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
-import { batchFor, quantizedModelFile, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
+import { batchFor, noteQuantized, quantizedModelFile, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
@@ -68,10 +68,12 @@ export function registerProfile(program: Command): void {
         let model: Parameters<typeof runner.createSession>[0] = float || !fromFile ? m.graph : fromFile.quantized;
         let configName = model === m.graph ? 'float' : 'imported';
         if (parsed !== undefined) {
-          const { tensors, calibrator } = await statsFor(m, { ...opts, data, images: opts.calibImages });
+          const { tensors, calibrator } = await statsFor(m, { ...opts, data, images: opts.calibImages, equalize: parsed.equalize === true });
           const config = withStatsCalibrator(parsed, opts.config, calibrator);
           configName = config.name ?? 'custom';
-          model = quantize(m.graph, tensors, config);
+          const qg = quantize(m.graph, tensors, config);
+          noteQuantized(qg);
+          model = qg;
         }
         const x = await profileInput(m, data, opts.batch);
         const session = await runner.createSession(model);

@@ -15,7 +15,7 @@ import { quantize } from '../../quant/pipeline.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { readInputFile } from '../input-file.js';
-import { loadCliModel, quantizedModelFile, statsForModelFile } from '../model-setup.js';
+import { loadCliModel, noteQuantized, quantizedModelFile, statsForModelFile } from '../model-setup.js';
 import { collect, executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -70,8 +70,9 @@ export function registerRun(program: Command): void {
       const parsed = floatOnly || fromFile ? undefined : loadConfig(configSpec);
       let qg: QuantizedGraph | undefined = floatOnly ? undefined : fromFile?.quantized;
       if (parsed !== undefined) {
-        const { tensors, calibrator } = await statsForModelFile(modelPath, opts, `--config ${configSpec}`);
+        const { tensors, calibrator } = await statsForModelFile(modelPath, { ...opts, equalize: parsed.equalize === true }, `--config ${configSpec}`);
         qg = quantize(graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
+        noteQuantized(qg);
       }
       const t0 = performance.now();
       const r = await runOn(backend, graph, qg, inputs, opts);

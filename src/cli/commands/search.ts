@@ -87,6 +87,8 @@ export function registerSearch(program: Command): void {
       } finally {
         for (const b of bars.values()) b.stop();
       }
+      // Searched on the equalized model: the chosen config says so, so that eval and export equalize it too.
+      if (ctx.m.graph.equalization) result = { ...result, chosen: { ...result.chosen, config: { ...result.chosen.config, equalize: true } } };
       // The test split, never seen by the search: the chosen config and int8 everywhere on the decider, and GPU time where a GPU is at hand.
       const test = await testSet(ctx.data, ctx.plan, ctx.m);
       const onTest = await Evaluator.create(ctx.m.graph, ctx.stats, test, { executor: opts.executor, onFallback: noteFallback, ...gpu });

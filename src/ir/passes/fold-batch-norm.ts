@@ -6,7 +6,8 @@ import { GraphIndex, withLayers } from './graph-index.js';
  * Fold a BatchNormalization into the Conv or Dense before it:
  * w' = w * s, b' = (b - mean) * s + beta with s = gamma / sqrt(var + eps), per output channel.
  * Only when the layer's weights are constants, the BatchNorm is its only reader
- * and it carries no activation yet.
+ * and it carries no activation yet. The layer keeps the batch-norm's beta and
+ * |gamma| as its output distribution (see ChannelDistribution).
  */
 export function foldBatchNorm(graph: Graph): Graph {
   const idx = new GraphIndex(graph);
@@ -37,7 +38,8 @@ export function foldBatchNorm(graph: Graph): Graph {
     const bName = `${prev.name}.folded_bias`;
     constants.set(wName, { shape: w.shape, data: nw });
     constants.set(bName, { shape: [m], data: nb });
-    replaced.set(prev, { ...prev, inputs: [prev.inputs[0]!, wName, bName], outputs: bn.outputs });
+    const outputDistribution = { mean: Float32Array.from(beta!), std: gamma!.map(Math.abs) };
+    replaced.set(prev, { ...prev, inputs: [prev.inputs[0]!, wName, bName], outputs: bn.outputs, outputDistribution });
     removed.add(bn);
   }
   if (removed.size === 0) return graph;
