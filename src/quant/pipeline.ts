@@ -10,6 +10,7 @@ import { quantizeGraph, type RangeOf, type WeightThresholds } from './quantize-g
 import type { QuantizedGraph } from './quantized-graph.js';
 import { collectStats, type CollectOptions } from './calibrate-graph.js';
 import { prepareForQuantization } from './prepare.js';
+import { checkRefinement, type Refinement } from './refine/refinement.js';
 import type { Tensor } from '../cpu/tensor.js';
 
 export function calibrationMethod(s: LayerQuant): CalibrationMethod {
@@ -42,11 +43,22 @@ export const configuredWeightThresholds: WeightThresholds = (w, m, s) =>
 export interface QuantizeOptions {
   /** An adapter's facts (Session.facts, Gpu.facts): the result is validated for it, and a layer its GPU cannot run is a GpuUnsupportedError naming every such layer. */
   readonly gpu?: PlanFacts;
+  /**
+   * What `refine` learned (AdaRound codes, empirical bias corrections): needed
+   * where the config asks for `rounding: 'adaround'` or `biasCorrection: 'empirical'`,
+   * and refused when learned for another model, config or calibration.
+   */
+  readonly refinement?: Refinement;
 }
 
 /** Quantize a graph with a config, using one calibration's statistics (see `calibrate`). */
 export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig, options: QuantizeOptions = {}): QuantizedGraph {
-  const qg = quantizeGraph(prepareForQuantization(graph), config, rangesFromStats(stats), configuredWeightThresholds);
+  const prepared = prepareForQuantization(graph);
+  const ranges = rangesFromStats(stats);
+  let qg = quantizeGraph(prepared, config, ranges, configuredWeightThresholds);
+  // The fingerprints are those of the nearest-rounding graph: refine() learned on that one.
+  checkRefinement(qg, options.refinement);
+  if (options.refinement !== undefined) qg = quantizeGraph(prepared, config, ranges, configuredWeightThresholds, options.refinement.layers);
   if (options.gpu !== undefined) validateForGpu(qg, options.gpu);
   return qg;
 }
