@@ -29,7 +29,7 @@ const GAMMA = -0.1;
 export interface AdaRoundOptions {
   /** Adam steps per layer (default 400). */
   iterations?: number;
-  /** Adam's step size (default 0.02: a few hundred exact-gradient steps replace the paper's 10k minibatch ones). */
+  /** Adam's step size (default 0.05: a few hundred exact-gradient steps replace the paper's 10k minibatch ones). */
   learningRate?: number;
   /** Weight of the rounding regulariser (default 0.01, AIMET's). */
   regularization?: number;
@@ -75,7 +75,7 @@ function inverseRectifiedSigmoid(f: number): number {
 export function adaround(problem: RoundingProblem, options: AdaRoundOptions = {}): Int32Array {
   const { weights, rows, k, scales, qmax, gram, target } = problem;
   const iterations = options.iterations ?? 400;
-  const lr = options.learningRate ?? 0.02;
+  const lr = options.learningRate ?? 0.05;
   const lambda = options.regularization ?? 0.01;
   const warm = Math.floor((options.warmStart ?? 0.2) * iterations);
   const betaStart = options.betaStart ?? 20;
