@@ -12,6 +12,8 @@ import { collectStats, type CalibrationStats } from '../quant/calibrate-graph.js
 import { statsFromFile } from '../quant/calibration/stats-file.js';
 import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
+import { refinementFromFile, type Refinement } from '../quant/refine/refinement.js';
+import type { Tensor } from '../cpu/tensor.js';
 import { noteFallback, parseShapeOption, type ModelOptions } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -89,26 +91,48 @@ export function setupModel(path: string, o: ModelOptions = {}): ModelSetup {
 
 /** Calibration statistics over the first `images` training images of a dataset (in the model's fixed batch, where it has one). */
 export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto'): Promise<CalibrationStats> {
+  const { count, batches } = await trainingBatches(m, data, images);
+  return collectStats(m.graph, batches, { onProgress: (n) => bar.update(n, count), executor, onFallback: noteFallback });
+}
+
+/** The first `images` training images of a dataset as the model takes them (its fixed batch, where it has one), and their count. */
+export async function trainingBatches(m: ModelSetup, data: string, images: number): Promise<{ count: number; batches: AsyncIterable<Tensor> }> {
   const ds = await openDataset(data, 'train', wholeBatches(m, images, 'calibration images'));
   async function* batches() {
     // A short last batch cannot feed a fixed-batch model (fewer images in the set than asked).
     for await (const b of ds.batches(m.batch ?? 64, m.size, m.pre, m.layout)) if (m.batch === undefined || b.x.shape[0] === m.batch) yield b.x;
   }
-  return collectStats(m.graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
+  return { count: ds.count, batches: batches() };
 }
 
-export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
-  let json: unknown;
+function readJsonFile(path: string): unknown {
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code) throw new InputError(`cannot read ${path}: ${code}`);
     throw new QuantConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
+  const json = readJsonFile(path);
   const tensors = statsFromFile(json);
   const calibrator = (json as { calibrator?: unknown }).calibrator;
   return { tensors, ...(typeof calibrator === 'string' ? { calibrator } : {}) };
+}
+
+/** A refinement file carries the statistics it was learned with (the quantization it fits): they stand in for --stats. */
+function carriedStats(refinementPath: string | undefined): Map<string, TensorStats> | undefined {
+  return refinementPath === undefined ? undefined : readRefinementFile(refinementPath).stats;
+}
+
+/** A file of `quantgpu refine`: the refinement, and the calibration statistics it was learned with. */
+export function readRefinementFile(path: string): { refinement: Refinement; stats?: Map<string, TensorStats> } {
+  const json = readJsonFile(path);
+  const refinement = refinementFromFile(json);
+  const stats = (json as { stats?: unknown }).stats;
+  return { refinement, ...(stats === undefined ? {} : { stats: statsFromFile(stats) }) };
 }
 
 /** The test split (its first `limit` images), in whole fixed batches where the model has one. */
@@ -125,9 +149,11 @@ export async function openTestSet(m: ModelSetup, data: string, limit = Infinity)
  */
 export async function statsFor(
   m: ModelSetup,
-  o: { stats?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice },
+  o: { stats?: string; refinement?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice },
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
+  const carried = carriedStats(o.refinement);
+  if (carried !== undefined) return { tensors: carried };
   if (o.data === undefined) throw new InputError('calibration needs --stats or --data');
   const bar = progressBar('calibrate', Boolean(o.json));
   try {
@@ -144,10 +170,12 @@ export async function statsFor(
  */
 export async function statsForModelFile(
   path: string,
-  o: ModelOptions & { stats?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice },
+  o: ModelOptions & { stats?: string; refinement?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice },
   need: string,
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
+  const carried = carriedStats(o.refinement);
+  if (carried !== undefined) return { tensors: carried };
   const data = o.data ?? readModelCard(path)?.dataset;
   if (data === undefined) throw new InputError(`${need} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
   return statsFor(setupModel(path, o), { ...o, data, images: o.calibImages });

@@ -17,6 +17,7 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
+import { refinementFor } from '../refinement-setup.js';
 import { batchFor, openTestSet, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
@@ -30,6 +31,8 @@ interface EvalOptions extends ModelOptions {
   gpu: GpuHost;
   config?: string;
   stats?: string;
+  /** `--refinement`: a file of `quantgpu refine`. */
+  refinement?: string;
   calibImages: number;
   json?: boolean;
   executor: ExecutorChoice;
@@ -83,6 +86,7 @@ export function registerEval(program: Command): void {
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
+    .option('--refinement <file>', 'AdaRound codes and bias corrections from `quantgpu refine` (with the statistics they were learned on); configs that ask for them learn now without it')
     .option('--json', 'print one JSON document on stdout')))
     .action(async (modelPath: string, opts: EvalOptions, command: Command) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
@@ -128,7 +132,8 @@ export function registerEval(program: Command): void {
         } else {
           const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages });
           const config = withStatsCalibrator(parsed!, configSpec, calibrator);
-          const qg = quantize(m.graph, tensors, config);
+          const refinement = await refinementFor(m, tensors, config, { ...opts, images: opts.calibImages });
+          const qg = quantize(m.graph, tensors, config, { refinement });
           const planned = backend === 'gpu' ? await openGpu(qg) : undefined;
           const cost = costReport(qg);
           // Per-tensor SQNR of the golden model against float, on the first test images (one fixed batch, where the model has one).
