@@ -155,6 +155,8 @@ describe('refinements as files, and the errors of quantize', () => {
     // Nearest rounding and no correction need nothing learned; a preset that asks does.
     expect(() => quantize(g, stats, config({ rounding: 'nearest', biasCorrection: 'none' }))).not.toThrow();
     expect(() => quantize(g, stats, PRESETS['w4a8-adaround']!)).toThrow(/no refinement was given/);
+    // Learned codes are 8-bit lanes at most.
+    await expect(refine(g, stats, config({ weightBits: 16, rounding: 'adaround' }), calib)).rejects.toThrow(/AdaRound learns 2- to 8-bit weights; layer\(s\) 'conv'/);
   });
 
   it('a refinement learned for another model, config or calibration is refused, naming which', async () => {

@@ -80,6 +80,9 @@ export async function refine(
     const s = nearest.settings.get(name) as LayerQuant;
     return { name, index, q, s, cost: layerCost(prepared, q, needsLearning(s).rounding ? iterations : 0, count, maxColumns) };
   });
+  // Codes travel as int8 (the GPU's widest weight lane): AdaRound learns 2- to 8-bit weights.
+  const wide = plan.filter((p) => needsLearning(p.s).rounding && p.s.weightBits > 8).map((p) => `'${p.name}'`);
+  if (wide.length > 0) throw new QuantConfigError(`refine: AdaRound learns 2- to 8-bit weights; layer(s) ${wide.join(', ')} have more`);
   const total = plan.reduce((a, p) => a + p.cost.data + p.cost.learn, 0);
   let spent = 0;
   const report = (i: number, extra: number): void => options.onProgress?.({ layer: plan[i]!.name, index: i, layers: plan.length, done: spent + extra, total });
