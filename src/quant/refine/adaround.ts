@@ -20,6 +20,7 @@
  * and allocate a tensor per operation for what is a handful of loops here.
  */
 
+import { drain } from '../../cpu/float-executor.js';
 import { gemm } from '../../cpu/kernels/gemm.js';
 
 /** zeta and gamma of the rectified sigmoid (the paper's values). */
@@ -38,8 +39,6 @@ export interface AdaRoundOptions {
   /** beta is annealed linearly from `betaStart` to `betaEnd` after the warm start (20 and 2). */
   betaStart?: number;
   betaEnd?: number;
-  /** Called every few iterations with the fraction done. */
-  onProgress?: (fraction: number) => void;
 }
 
 /** One group of a layer's rounding problem: its rows share H. */
@@ -73,6 +72,15 @@ function inverseRectifiedSigmoid(f: number): number {
 
 /** The learned integer codes, rows x k: floor(W/s) + (h(V) >= 0.5), clipped to the grid. */
 export function adaround(problem: RoundingProblem, options: AdaRoundOptions = {}): Int32Array {
+  return drain(adaroundSteps(problem, options));
+}
+
+/**
+ * `adaround` in slices: yields the fraction of the iterations done every 16
+ * of them, so that a caller can let the event loop turn (a page stays
+ * responsive, a progress bar redraws) during a large layer.
+ */
+export function* adaroundSteps(problem: RoundingProblem, options: AdaRoundOptions = {}): Generator<number, Int32Array> {
   const { weights, rows, k, scales, qmax, gram, target } = problem;
   const iterations = options.iterations ?? 400;
   const lr = options.learningRate ?? 0.05;
@@ -136,7 +144,7 @@ export function adaround(problem: RoundingProblem, options: AdaRoundOptions = {}
         v[i]! -= (lr * m1[i]! * c1) / (Math.sqrt(m2[i]! * c2) + 1e-8);
       }
     }
-    if (options.onProgress && (t & 15) === 15) options.onProgress((t + 1) / iterations);
+    if ((t & 15) === 15) yield (t + 1) / iterations;
   }
   const codes = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -10,7 +10,7 @@ import { prepareForQuantization } from '../prepare.js';
 import { weightRange } from '../qparams.js';
 import { quantizeGraph } from '../quantize-graph.js';
 import type { QMatmulLayer, QuantizedGraph } from '../quantized-graph.js';
-import { adaround, type AdaRoundOptions } from './adaround.js';
+import { adaroundSteps, type AdaRoundOptions } from './adaround.js';
 import { ColumnMoments } from './column-moments.js';
 import { layersToLearn, learnedForOf, needsLearning, type LayerRefinement, type Refinement } from './refinement.js';
 
@@ -24,7 +24,7 @@ export interface RefineProgress {
   total: number;
 }
 
-export interface RefineOptions extends Omit<AdaRoundOptions, 'onProgress'> {
+export interface RefineOptions extends AdaRoundOptions {
   /** Input columns (output positions x images) per layer that enter AdaRound's products (default 8192). */
   maxColumns?: number;
   onProgress?: (p: RefineProgress) => void;
@@ -158,14 +158,21 @@ async function learnCodes(
         for (let j = 0; j < k; j++) target[r * k + j]! += a * cross[i * k + j]!;
       }
     }
-    const { onProgress: _ignored, ...rest } = options;
-    const learned = adaround(
+    const steps = adaroundSteps(
       { weights, rows: rowsPerGroup, k, scales: q.weightScales.subarray(g * rowsPerGroup, (g + 1) * rowsPerGroup), qmax: weightRange(s.weightBits), gram: moments.gram[g]!, target },
-      rest,
+      options,
     );
-    codes.set(learned, g * rowsPerGroup * k);
-    // Many small groups (depthwise) yield every few groups; a large one yields after itself.
-    if (rowsPerGroup * k * k > 1 << 18 || g % 16 === 15 || g === moments.groups - 1) await progress((g + 1) / moments.groups);
+    // A large group yields every few iterations (about 2^22 multiply-adds a slice); many small ones (depthwise) every 16 groups.
+    const large = rowsPerGroup * k * k * 16 > 1 << 22;
+    for (;;) {
+      const r = steps.next();
+      if (r.done) {
+        codes.set(r.value, g * rowsPerGroup * k);
+        break;
+      }
+      if (large) await progress((g + r.value) / moments.groups);
+    }
+    if (!large && (g % 16 === 15 || g === moments.groups - 1)) await progress((g + 1) / moments.groups);
   }
   return codes;
 }
