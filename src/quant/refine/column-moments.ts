@@ -27,7 +27,7 @@ export class ColumnMoments {
   private sampled = 0;
   private counted = 0;
   private readonly perImage: number;
-  private random: () => number;
+  private readonly random: () => number;
   /** Sampled columns waiting to enter the products, K x BATCH per group. */
   private readonly pendingQ: Float32Array[];
   private readonly pendingF: Float32Array[];
@@ -62,12 +62,6 @@ export class ColumnMoments {
   add(float: Tensor, quant: Tensor): void {
     if (this.layer.op === 'dense') this.addDense(float, quant);
     else this.addConv(this.layer, float, quant);
-  }
-
-  /** Columns that entered the products. */
-  get columns(): number {
-    this.flush();
-    return this.sampled;
   }
 
   /** Finish: products and means divided by their counts. */
