@@ -12,6 +12,8 @@ export { runGraph, bindInputs, type RunOptions } from './cpu/float-executor.js';
 export type { Tensor } from './cpu/tensor.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { calibrate, quantize, type QuantizeOptions } from './quant/pipeline.js';
+export { refine, type RefineOptions, type RefineProgress } from './quant/refine/refine.js';
+export { refinementToFile, refinementFromFile, type Refinement, type LayerRefinement, type RefinementFile } from './quant/refine/refinement.js';
 export { gpuProblems, validateForGpu } from './runtime/validate.js';
 export { PRESETS, layerSetting, type QuantConfig, type LayerQuant, type LayerSetting, type Bits, type Scheme } from './quant/config.js';
 export { parseQuantConfig, resolveQuantConfig, quantConfigToJson, QUANT_CONFIG_SCHEMA } from './quant/config-json.js';

@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.js';
 import { registerInfo } from './commands/info.js';
 import { registerMerge } from './commands/merge.js';
 import { registerProfile } from './commands/profile.js';
+import { registerRefine } from './commands/refine.js';
 import { registerRun } from './commands/run.js';
 import { registerSearch } from './commands/search.js';
 import { registerSensitivity } from './commands/sensitivity.js';
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRun(program);
   registerEval(program);
   registerCalibrate(program);
+  registerRefine(program);
   registerProfile(program);
   registerSweep(program);
   registerSensitivity(program);

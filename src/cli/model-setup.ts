@@ -15,6 +15,8 @@ import type { TensorStats } from '../quant/calibration/tensor-stats.js';
 import { prepareForQuantization } from '../quant/prepare.js';
 import { formatEqualization } from '../ir/passes/cross-layer-equalization.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import { refinementFromFile, type Refinement } from '../quant/refine/refinement.js';
+import type { Tensor } from '../cpu/tensor.js';
 import { noteFallback, parseShapeOption, type ModelOptions } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -111,37 +113,61 @@ export function noteQuantized(qg: QuantizedGraph): void {
  * of the cross-layer equalized graph (QuantConfig.equalize).
  */
 export async function calibrateModel(m: ModelSetup, data: string, images: number, bar: Progress, executor: ExecutorChoice = 'auto', equalize = false): Promise<CalibrationStats> {
+  const { count, batches } = await trainingBatches(m, data, images);
+  const graph = prepareForQuantization(m.graph, { equalize });
+  noteEqualization(graph);
+  return collectStats(graph, batches, { onProgress: (n) => bar.update(n, count), executor, onFallback: noteFallback });
+}
+
+/** The first `images` training images of a dataset as the model takes them (its fixed batch, where it has one), and their count. */
+export async function trainingBatches(m: ModelSetup, data: string, images: number): Promise<{ count: number; batches: AsyncIterable<Tensor> }> {
   const ds = await openDataset(data, 'train', wholeBatches(m, images, 'calibration images'));
   async function* batches() {
     // A short last batch cannot feed a fixed-batch model (fewer images in the set than asked).
     for await (const b of ds.batches(m.batch ?? 64, m.size, m.pre, m.layout)) if (m.batch === undefined || b.x.shape[0] === m.batch) yield b.x;
   }
-  const graph = prepareForQuantization(m.graph, { equalize });
-  noteEqualization(graph);
-  return collectStats(graph, batches(), { onProgress: (n) => bar.update(n, ds.count), executor, onFallback: noteFallback });
+  return { count: ds.count, batches: batches() };
 }
 
-export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
-  let text: string;
+function readTextFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseStatsText(text, path);
+}
+
+function parseJsonText(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new QuantConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function readStatsFile(path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
+  return parseStatsText(readTextFile(path), path);
 }
 
 /** The text of a statistics file (`calibrate -o`): its tensors and the calibrator it was made for. */
 export function parseStatsText(text: string, path: string): { tensors: Map<string, TensorStats>; calibrator?: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new QuantConfigError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const json = parseJsonText(text, path);
   const tensors = statsFromFile(json);
   const calibrator = (json as { calibrator?: unknown }).calibrator;
   return { tensors, ...(typeof calibrator === 'string' ? { calibrator } : {}) };
+}
+
+/** A refinement file carries the statistics it was learned with (the quantization it fits): they stand in for --stats. */
+function carriedStats(refinementPath: string | undefined): Map<string, TensorStats> | undefined {
+  return refinementPath === undefined ? undefined : readRefinementFile(refinementPath).stats;
+}
+
+/** A file of `quantgpu refine`: the refinement, and the calibration statistics it was learned with. */
+export function readRefinementFile(path: string): { refinement: Refinement; stats?: Map<string, TensorStats> } {
+  const json = parseJsonText(readTextFile(path), path);
+  const refinement = refinementFromFile(json);
+  const stats = (json as { stats?: unknown }).stats;
+  return { refinement, ...(stats === undefined ? {} : { stats: statsFromFile(stats) }) };
 }
 
 /** The test split (its first `limit` images), in whole fixed batches where the model has one. */
@@ -152,15 +178,18 @@ export async function openTestSet(m: ModelSetup, data: string, limit = Infinity)
 }
 
 /**
- * The statistics a quantizing command works from: the `--stats` file, or a
- * calibration now on the first `images` training images of `data` (with a
- * progress bar; of the equalized graph with `equalize`), and the calibrator the file records.
+ * The statistics a quantizing command works from: the `--stats` file, those
+ * a `--refinement` file carries, or a calibration now on the first `images`
+ * training images of `data` (with a progress bar; of the equalized graph with
+ * `equalize`), and the calibrator the file records.
  */
 export async function statsFor(
   m: ModelSetup,
-  o: { stats?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
+  o: { stats?: string; refinement?: string; data?: string; images: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
+  const carried = carriedStats(o.refinement);
+  if (carried !== undefined) return { tensors: carried };
   if (o.data === undefined) throw new InputError('calibration needs --stats or --data');
   const bar = progressBar('calibrate', Boolean(o.json));
   try {
@@ -172,15 +201,18 @@ export async function statsFor(
 
 /**
  * The statistics of a command that loads the model itself (`run`, `export`):
- * the `--stats` file, or a calibration now on `--data` (default: the model
- * card's dataset). `need` says what asks for them in the error when neither is given.
+ * the `--stats` file, those a `--refinement` file carries, or a calibration
+ * now on `--data` (default: the model card's dataset). `need` says what asks
+ * for them in the error when none is given.
  */
 export async function statsForModelFile(
   path: string,
-  o: ModelOptions & { stats?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
+  o: ModelOptions & { stats?: string; refinement?: string; data?: string; calibImages: number; json?: boolean; executor?: ExecutorChoice; equalize?: boolean },
   need: string,
 ): Promise<{ tensors: Map<string, TensorStats>; calibrator?: string }> {
   if (o.stats !== undefined) return readStatsFile(o.stats);
+  const carried = carriedStats(o.refinement);
+  if (carried !== undefined) return { tensors: carried };
   const data = o.data ?? readModelCard(path)?.dataset;
   if (data === undefined) throw new InputError(`${need} needs calibration: give --stats or --data (the model has no card naming its dataset)`);
   return statsFor(setupModel(path, o), { ...o, data, images: o.calibImages });
@@ -198,7 +230,7 @@ export async function statsForModelFile(
 export function quantizedModelFile(path: string, o: ModelOptions & { config?: string; stats?: string; json?: boolean }, given: (flag: string) => boolean, calibrationData = false): ImportedQuantized | undefined {
   const q = loadQuantizedModelFile(path, o.shape && o.shape.length > 0 ? { inputShapes: parseShapeOption(o.shape, loadModelFile(path, { simplify: false }).inputs.map((i) => i.name)) } : {});
   if (q === undefined) return undefined;
-  const refused = [given('config') && o.config !== 'float' ? `--config ${o.config}` : undefined, given('stats') ? '--stats' : undefined, calibrationData && given('data') ? '--data' : undefined].filter((f) => f !== undefined);
+  const refused = [given('config') && o.config !== 'float' ? `--config ${o.config}` : undefined, given('stats') ? '--stats' : undefined, given('refinement') ? '--refinement' : undefined, calibrationData && given('data') ? '--data' : undefined].filter((f) => f !== undefined);
   if (refused.length > 0) {
     throw new InputError(`${refused.join(', ')}: ${path} is already quantized (QDQ or QLinear operators) and runs with its own scales and zero points; leave out ${refused.length > 1 ? 'these flags' : 'the flag'} (or give --config float for its float model)`);
   }

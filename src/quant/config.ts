@@ -72,6 +72,8 @@ export const PRESETS: Readonly<Record<string, QuantConfig>> = {
   w8a8: { name: 'w8a8', default: q(8, 8) },
   'w8a8-pow2': { name: 'w8a8-pow2', default: q(8, 8, { scheme: 'pow2', weightGranularity: 'per-tensor' }) },
   w4a8: { name: 'w4a8', default: q(4, 8, { weightCalibrator: 'mse' }) },
+  /** w4a8 with the post-training methods of issue 20: learned rounding and bias correction need `refine` first. */
+  'w4a8-adaround': { name: 'w4a8-adaround', default: q(4, 8, { weightCalibrator: 'mse', rounding: 'adaround', biasCorrection: 'empirical' }), equalize: true },
   w4a4: { name: 'w4a4', default: q(4, 4, { weightCalibrator: 'mse', calibrator: 'mse' }) },
   w2a8: { name: 'w2a8', default: q(2, 8, { weightCalibrator: 'mse' }) },
 };

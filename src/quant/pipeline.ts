@@ -11,6 +11,7 @@ import type { QuantizedGraph } from './quantized-graph.js';
 import { collectStats, type CollectOptions } from './calibrate-graph.js';
 import { prepareForQuantization, type PrepareOptions } from './prepare.js';
 import { checkStatsMatch, type CalibratedTensors } from './calibration/calibrated-tensors.js';
+import { checkRefinement, type Refinement } from './refine/refinement.js';
 import type { Tensor } from '../cpu/tensor.js';
 
 export function calibrationMethod(s: LayerQuant): CalibrationMethod {
@@ -43,6 +44,12 @@ export const configuredWeightThresholds: WeightThresholds = (w, m, s) =>
 export interface QuantizeOptions {
   /** An adapter's facts (Session.facts, Gpu.facts): the result is validated for it, and a layer its GPU cannot run is a GpuUnsupportedError naming every such layer. */
   readonly gpu?: PlanFacts;
+  /**
+   * What `refine` learned (AdaRound codes, empirical bias corrections): needed
+   * where the config asks for `rounding: 'adaround'` or `biasCorrection: 'empirical'`,
+   * and refused when learned for another model, config or calibration.
+   */
+  readonly refinement?: Refinement;
 }
 
 /**
@@ -54,7 +61,11 @@ export interface QuantizeOptions {
 export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig, options: QuantizeOptions = {}): QuantizedGraph {
   const prepared = prepareForQuantization(graph, { equalize: config.equalize === true });
   checkStatsMatch(stats, prepared.equalization !== undefined);
-  const qg = quantizeGraph(prepared, config, rangesFromStats(stats), configuredWeightThresholds);
+  const ranges = rangesFromStats(stats);
+  let qg = quantizeGraph(prepared, config, ranges, configuredWeightThresholds);
+  // The fingerprints are those of the nearest-rounding graph: refine() learned on that one.
+  checkRefinement(qg, options.refinement);
+  if (options.refinement !== undefined) qg = quantizeGraph(prepared, config, ranges, configuredWeightThresholds, options.refinement.layers);
   if (options.gpu !== undefined) validateForGpu(qg, options.gpu);
   return qg;
 }

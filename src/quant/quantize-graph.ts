@@ -7,6 +7,7 @@ import { activationParams, clampedParams, weightRange, type QParams } from './qp
 import type { QLayer, QuantizedGraph, Requant } from './quantized-graph.js';
 import { roundHalfEven } from './rounding.js';
 import { activationFn } from '../cpu/activation.js';
+import type { LayerRefinement } from './refine/refinement.js';
 import { integerFormOf } from '../runtime/operators.js';
 import { GraphIndex } from '../ir/passes/graph-index.js';
 import { correctedBias, expectedInput, weightInputMeans, type AnalyticBiasCorrection } from './bias-correction.js';
@@ -36,8 +37,15 @@ function requantOf(multipliers: ArrayLike<number>): Requant {
  * tables and clamp bounds; quantize/dequantize steps where integer and
  * float layers meet. Refuses configs whose int32 accumulation could overflow.
  */
-export function quantizeGraph(graph: Graph, config: QuantConfig, rangeOf: RangeOf, weightThresholds: WeightThresholds): QuantizedGraph {
-  return quantizeGraphFrom(graph, config, calibratedSource(rangeOf, weightThresholds));
+export function quantizeGraph(
+  graph: Graph,
+  config: QuantConfig,
+  rangeOf: RangeOf,
+  weightThresholds: WeightThresholds,
+  /** Learned weight codes and bias corrections by layer name (`refine`); checked by the caller (`checkRefinement`). */
+  refinement?: ReadonlyMap<string, LayerRefinement>,
+): QuantizedGraph {
+  return quantizeGraphFrom(graph, config, calibratedSource(rangeOf, weightThresholds, refinement));
 }
 
 /** The integer form of a convolution or dense layer's constants: codes, per-channel scales, int32 bias. */
@@ -69,15 +77,15 @@ export interface QuantSource {
   matmul(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, setting: LayerQuant, inP: QParams, where: string, inputMean?: InputMean): MatmulCodes;
 }
 
-/** Parameters from calibrated ranges, weights from thresholds: the quantizer's own choice. */
-export function calibratedSource(rangeOf: RangeOf, weightThresholds: WeightThresholds): QuantSource {
+/** Parameters from calibrated ranges, weights from thresholds (or what `refine` learned): the quantizer's own choice. */
+export function calibratedSource(rangeOf: RangeOf, weightThresholds: WeightThresholds, refinement?: ReadonlyMap<string, LayerRefinement>): QuantSource {
   return {
     activation: (t, s, role, where) =>
       role === 'input'
         ? activationParams(rangeOf(t, s), s.activationBits, s.scheme, where)
         : // Logits are never clipped: a clipped top class ties with the runners-up and argmax picks by index.
           activationParams(rangeOf(t, role === 'logit' ? { ...s, calibrator: 'max' } : s), s.activationBits, s.scheme, where, s.activationFractionalBits),
-    matmul: (graph, layer, s, inP, where, inputMean) => matmulCodes(graph, layer, s, inP, weightThresholds, where, inputMean),
+    matmul: (graph, layer, s, inP, where, inputMean) => matmulCodes(graph, layer, s, inP, weightThresholds, where, inputMean, refinement?.get(layer.name)),
   };
 }
 
@@ -241,9 +249,10 @@ function matmulCodes(
   weightThresholds: WeightThresholds,
   where: string,
   inputMean?: InputMean,
+  learned?: LayerRefinement,
 ): MatmulCodes {
   const w = graph.constants.get(layer.inputs[1]!)!;
-  const floatBias = layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined;
+  const floatBias = withLearnedCorrection(layer.inputs[2] ? graph.constants.get(layer.inputs[2])!.data : undefined, learned?.biasCorrection, w.shape[0]!, where);
   for (const [name, data] of [[layer.inputs[1]!, w.data], [layer.inputs[2], floatBias]] as const) {
     const at = data === undefined ? -1 : data.findIndex((v) => !Number.isFinite(v));
     if (at >= 0) throw new ModelFormatError(`${where}: its constant '${name}' holds ${data![at]} at element ${at}; weights and biases must be finite to quantize`);
@@ -251,15 +260,18 @@ function matmulCodes(
   const m = w.shape[0]!;
   const k = w.data.length / m;
   const qmax = weightRange(s.weightBits);
-  const thresholds = weightThresholds(w.data, m, s);
-  const scales = new Float32Array(m);
+  const scales = weightScales(w.data, m, s, weightThresholds);
   const weights = new Int32Array(w.data.length);
-  for (let c = 0; c < m; c++) {
-    let t = thresholds[c]!;
-    if (s.scheme === 'pow2') t = qmax * 2 ** -(s.weightFractionalBits ?? Math.floor(Math.log2(qmax / Math.max(t, 1e-30))));
-    scales[c] = t > 0 ? t / qmax : 1;
-    for (let i = 0; i < k; i++) {
-      weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
+  if (learned?.weights) {
+    if (learned.weights.length !== weights.length) throw new QuantConfigError(`${where}: the refinement holds ${learned.weights.length} weight codes for its ${weights.length} weights`);
+    for (let i = 0; i < weights.length; i++) {
+      const code = learned.weights[i]!;
+      if (Math.abs(code) > qmax) throw new QuantConfigError(`${where}: the refinement's weight code ${code} at ${i} is outside the ${s.weightBits}-bit range +-${qmax}`);
+      weights[i] = code;
+    }
+  } else {
+    for (let c = 0; c < m; c++) {
+      for (let i = 0; i < k; i++) weights[c * k + i] = Math.min(qmax, Math.max(-qmax, roundHalfEven(w.data[c * k + i]! / scales[c]!)));
     }
   }
   // Analytic bias correction: the expected error of the rounded weights leaves the bias.
@@ -311,4 +323,28 @@ function matmulLayer(
     bias: codes.bias,
     requant: requantOf(multipliers),
   };
+}
+
+/**
+ * The grid scale of each output channel of a weight tensor [M, ...] under a
+ * setting: threshold / qmax from the configured calibrator, or a power of
+ * two for pow2. What nearest rounding and AdaRound both round onto.
+ */
+export function weightScales(w: Float32Array, m: number, s: LayerQuant, weightThresholds: WeightThresholds): Float32Array {
+  const qmax = weightRange(s.weightBits);
+  const thresholds = weightThresholds(w, m, s);
+  const scales = new Float32Array(m);
+  for (let c = 0; c < m; c++) {
+    let t = thresholds[c]!;
+    if (s.scheme === 'pow2') t = qmax * 2 ** -(s.weightFractionalBits ?? Math.floor(Math.log2(qmax / Math.max(t, 1e-30))));
+    scales[c] = t > 0 ? t / qmax : 1;
+  }
+  return scales;
+}
+
+/** The float bias with a learned correction added (a layer without a bias gets the correction as its bias). */
+function withLearnedCorrection(bias: Float32Array | undefined, correction: Float32Array | undefined, m: number, where: string): Float32Array | undefined {
+  if (correction === undefined) return bias;
+  if (correction.length !== m) throw new QuantConfigError(`${where}: the refinement holds ${correction.length} bias corrections for its ${m} output channels`);
+  return Float32Array.from(correction, (d, c) => (bias?.[c] ?? 0) + d);
 }

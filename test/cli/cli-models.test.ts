@@ -204,7 +204,7 @@ describe('export', () => {
 });
 
 describe('the command line itself', () => {
-  const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'profile', 'sweep', 'sensitivity', 'search', 'merge', 'export'];
+  const COMMANDS = ['info', 'run', 'eval', 'calibrate', 'refine', 'profile', 'sweep', 'sensitivity', 'search', 'merge', 'export'];
 
   it('an output path that cannot be written is refused before any work; outputs are written whole (no temporary file left beside them)', async () => {
     const missing = join(dir, 'no-such-folder', 'stats.json');

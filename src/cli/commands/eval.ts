@@ -17,6 +17,7 @@ import { costReport } from '../../quant/cost.js';
 import { tensorSqnr } from '../../quant/measures.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
+import { refinementFor } from '../refinement-setup.js';
 import { batchFor, openTestSet, noteQuantized, quantizedModelFile, setupModel, statsFor, wholeBatches, type ModelSetup } from '../model-setup.js';
 import { executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
@@ -30,6 +31,8 @@ interface EvalOptions extends ModelOptions {
   gpu: GpuHost;
   config?: string;
   stats?: string;
+  /** `--refinement`: a file of `quantgpu refine`. */
+  refinement?: string;
   calibImages: number;
   json?: boolean;
   executor: ExecutorChoice;
@@ -83,6 +86,7 @@ export function registerEval(program: Command): void {
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, or inline JSON (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate` (default: calibrate now on the training split)')
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
+    .option('--refinement <file>', 'AdaRound codes and bias corrections from `quantgpu refine` (with the statistics they were learned on); configs that ask for them learn now without it')
     .option('--json', 'print one JSON document on stdout')))
     .action(async (modelPath: string, opts: EvalOptions, command: Command) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new InputError(`--backend ${opts.backend}: choose one of ${BACKENDS.join(', ')}`);
@@ -169,10 +173,12 @@ export function registerEval(program: Command): void {
     });
 }
 
-/** The config quantized with statistics: the --stats file, or a calibration now. */
+/** The config quantized with statistics (the --stats file, or a calibration now) and, where it asks for learning, a refinement (the --refinement file, or learned now). */
 async function calibrated(m: ModelSetup, parsed: QuantConfig, configSpec: string, opts: EvalOptions): Promise<QuantizedGraph> {
   const { tensors, calibrator } = await statsFor(m, { ...opts, images: opts.calibImages, equalize: parsed.equalize === true });
-  const qg = quantize(m.graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
+  const config = withStatsCalibrator(parsed, configSpec, calibrator);
+  const refinement = await refinementFor(m, tensors, config, { ...opts, images: opts.calibImages });
+  const qg = quantize(m.graph, tensors, config, { refinement });
   noteQuantized(qg);
   return qg;
 }

@@ -7,6 +7,7 @@ import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { quantize } from '../../quant/pipeline.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { loadCliModel, noteQuantized, quantizedModelFile, statsForModelFile } from '../model-setup.js';
+import { refinementForModelFile } from '../refinement-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 
@@ -15,6 +16,8 @@ const FORMATS = ['qdq'] as const;
 interface ExportOptions extends ModelOptions {
   config: string;
   stats?: string;
+  /** `--refinement`: a file of `quantgpu refine`. */
+  refinement?: string;
   data?: string;
   calibImages: number;
   format: string;
@@ -30,6 +33,7 @@ export function registerExport(program: Command): void {
     .argument('<model>', 'model file (.onnx, or a TF.js model.json)')
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file or inline JSON; QDQ holds 8-bit activations`, 'w8a8')
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate`')
+    .option('--refinement <file>', 'AdaRound codes and bias corrections from `quantgpu refine` (with the statistics they were learned on); configs that ask for them learn now without it')
     .option('--data <dataset>', "calibrate now on its training split when no --stats is given (default: the model card's dataset)")
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 512)
     .option('--format <name>', `file format: ${FORMATS.join(', ')}`, 'qdq')
@@ -51,11 +55,12 @@ export function registerExport(program: Command): void {
     });
 }
 
-/** The config quantized with statistics: the --stats file, or a calibration now. */
+/** The config quantized with statistics (the --stats file, or a calibration now) and, where it asks for learning, a refinement. */
 async function calibrated(modelPath: string, parsed: QuantConfig, opts: ExportOptions): Promise<QuantizedGraph> {
   const graph = loadCliModel(modelPath, opts.shape);
   const { tensors, calibrator } = await statsForModelFile(modelPath, { ...opts, equalize: parsed.equalize === true }, 'export');
-  const qg = quantize(graph, tensors, withStatsCalibrator(parsed, opts.config, calibrator));
+  const config = withStatsCalibrator(parsed, opts.config, calibrator);
+  const qg = quantize(graph, tensors, config, { refinement: await refinementForModelFile(modelPath, tensors, config, opts) });
   noteQuantized(qg);
   return qg;
 }

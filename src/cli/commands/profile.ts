@@ -9,6 +9,7 @@ import { gpuHostChoices, openGpuRunner } from '../../host/gpu-runner.js';
 import { quantize } from '../../quant/pipeline.js';
 import { formatProfile } from '../../runtime/profile.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
+import { refinementFor } from '../refinement-setup.js';
 import { batchFor, noteQuantized, quantizedModelFile, setupModel, statsFor, type ModelSetup } from '../model-setup.js';
 import type { ExecutorChoice } from '../../executor/executor.js';
 import { executorOption, gpuHost, modelOptions, positiveInt, type ModelOptions } from '../options.js';
@@ -19,6 +20,8 @@ interface ProfileOptions extends ModelOptions {
   roofline?: boolean;
   config: string;
   stats?: string;
+  /** `--refinement`: a file of `quantgpu refine`. */
+  refinement?: string;
   data?: string;
   calibImages: number;
   batch: number;
@@ -46,6 +49,7 @@ export function registerProfile(program: Command): void {
     .argument('<model>', 'model file (.onnx)')
     .option('--config <preset|file>', 'quantization: a preset, a JSON file, inline JSON, or float', 'w8a8')
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate`')
+    .option('--refinement <file>', 'AdaRound codes and bias corrections from `quantgpu refine` (with the statistics they were learned on); configs that ask for them learn now without it')
     .option('--data <dataset>', "calibration and input images: fashion-mnist, digits or a folder (default: the model card's dataset)")
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 256)
     .option('--batch <n>', 'images per inference', (v) => positiveInt(v, '--batch'), 1)
@@ -71,7 +75,8 @@ export function registerProfile(program: Command): void {
           const { tensors, calibrator } = await statsFor(m, { ...opts, data, images: opts.calibImages, equalize: parsed.equalize === true });
           const config = withStatsCalibrator(parsed, opts.config, calibrator);
           configName = config.name ?? 'custom';
-          const qg = quantize(m.graph, tensors, config);
+          const refinement = await refinementFor(m, tensors, config, { ...opts, ...(data === undefined ? {} : { data }), images: opts.calibImages });
+          const qg = quantize(m.graph, tensors, config, { refinement });
           noteQuantized(qg);
           model = qg;
         }

@@ -16,6 +16,7 @@ import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { readInputFile } from '../input-file.js';
 import { loadCliModel, noteQuantized, quantizedModelFile, statsForModelFile } from '../model-setup.js';
+import { refinementForModelFile } from '../refinement-setup.js';
 import { collect, executorOption, gpuHost, modelOptions, noteFallback, positiveInt, type ModelOptions } from '../options.js';
 import { printJson } from '../output.js';
 
@@ -29,6 +30,8 @@ interface RunOptions extends ModelOptions {
   backend: string;
   config?: string;
   stats?: string;
+  /** `--refinement`: a file of `quantgpu refine`. */
+  refinement?: string;
   data?: string;
   calibImages: number;
   gpu: GpuHost;
@@ -51,6 +54,7 @@ export function registerRun(program: Command): void {
     .option('--backend <name>', `where to run: ${BACKENDS.join(', ')}`, 'cpu-float')
     .option('--config <preset|file>', `quantization: a preset (${Object.keys(PRESETS).join(', ')}), a JSON file, inline JSON, or float (default w8a8 for quantized backends)`)
     .option('--stats <file>', 'calibration statistics from `quantgpu calibrate`')
+    .option('--refinement <file>', 'AdaRound codes and bias corrections from `quantgpu refine` (with the statistics they were learned on); configs that ask for them learn now without it')
     .option('--data <dataset>', "calibrate now on its training split when no --stats is given (default: the model card's dataset)")
     .option('--calib-images <n>', 'calibration images when no --stats is given', (v) => positiveInt(v, '--calib-images'), 256)
     .option('--gpu <host>', `with --backend gpu, where the device lives: ${gpuHostChoices()}`, gpuHost, 'browser')
@@ -71,7 +75,8 @@ export function registerRun(program: Command): void {
       let qg: QuantizedGraph | undefined = floatOnly ? undefined : fromFile?.quantized;
       if (parsed !== undefined) {
         const { tensors, calibrator } = await statsForModelFile(modelPath, { ...opts, equalize: parsed.equalize === true }, `--config ${configSpec}`);
-        qg = quantize(graph, tensors, withStatsCalibrator(parsed, configSpec, calibrator));
+        const config = withStatsCalibrator(parsed, configSpec, calibrator);
+        qg = quantize(graph, tensors, config, { refinement: await refinementForModelFile(modelPath, tensors, config, opts) });
         noteQuantized(qg);
       }
       const t0 = performance.now();
