@@ -1,8 +1,9 @@
 /**
  * What AdaRound and empirical bias correction buy (issue 20): per zoo model,
  * golden-model top-1 on the first test images for float, plain w4a8 with each
- * activation calibrator, and w4a8-adaround (learned rounding + empirical bias
- * correction); on fashion-vgg and fashion-mbv2 also w4a4, w3a8 and w2a8
+ * activation calibrator, and w4a8-adaround (cross-layer equalization, learned
+ * rounding and empirical bias correction; calibrated on the equalized graph),
+ * next to the same learning without equalization; on fashion-vgg and fashion-mbv2 also w4a4, w3a8 and w2a8
  * before and after. Calibration and learning share the first --calib
  * training images; the learning seconds are printed per model (wall clock:
  * on a shared machine they include the other processes' share).
@@ -55,7 +56,7 @@ function report(row: Record<string, string | number>): void {
   const p = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(2)}`.padStart(6) : '     -');
   const d = typeof row.golden === 'number' ? ` (${(100 * (row.golden - (row.float as number))).toFixed(2).padStart(6)})` : '';
   const secs = typeof row.learnSeconds === 'number' ? `  learned in ${row.learnSeconds.toFixed(0)} s` : '';
-  console.log(`${String(row.model).padEnd(15)} ${String(row.config).padEnd(14)} ${String(row.calibrator).padEnd(17)} float ${p(row.float)}  golden ${p(row.golden)}${d}${secs}`);
+  console.log(`${String(row.model).padEnd(15)} ${String(row.config).padEnd(22)} ${String(row.calibrator).padEnd(17)} float ${p(row.float)}  golden ${p(row.golden)}${d}${secs}`);
 }
 
 for (const path of models) {
@@ -63,6 +64,8 @@ for (const path of models) {
   const name = path.replace(/^.*\//, '').replace(/\.onnx$/, '');
   const dataset = m.card?.dataset ?? 'fashion-mnist';
   const stats = (await calibrateModel(m, dataset, calib, quiet)).tensors;
+  // The preset equalizes: its statistics are those of the equalized graph.
+  const equalizedStats = (await calibrateModel(m, dataset, calib, quiet, 'auto', true)).tensors;
   const float = await top1(m, dataset);
   for (const cal of CALIBRATORS) {
     const config: QuantConfig = { name: 'w4a8', default: { ...(PRESETS.w4a8!.default as LayerQuant), ...cal } };
@@ -70,10 +73,13 @@ for (const path of models) {
   }
   const learned = async (config: QuantConfig): Promise<{ golden: number; learnSeconds: number }> => {
     const { batches } = await trainingBatches(m, dataset, calib);
-    const r = await refine(m.graph, stats, config, batches, { iterations });
-    return { golden: await top1(m, dataset, quantize(m.graph, stats, config, { refinement: r })), learnSeconds: r.seconds };
+    const s = config.equalize === true ? equalizedStats : stats;
+    const r = await refine(m.graph, s, config, batches, { iterations });
+    return { golden: await top1(m, dataset, quantize(m.graph, s, config, { refinement: r })), learnSeconds: r.seconds };
   };
-  report({ model: name, config: 'w4a8-adaround', calibrator: 'max', float, ...(await learned(PRESETS['w4a8-adaround']!)) });
+  const preset = PRESETS['w4a8-adaround']!;
+  report({ model: name, config: 'w4a8-adaround', calibrator: 'max', float, ...(await learned(preset)) });
+  report({ model: name, config: 'w4a8-adaround, no CLE', calibrator: 'max', float, ...(await learned({ ...preset, name: 'w4a8-adaround, no CLE', equalize: false })) });
   for (const base of LOW_BITS[name] ?? []) {
     const s = base.default as LayerQuant;
     report({ model: name, config: base.name!, calibrator: s.calibrator, float, golden: await top1(m, dataset, quantize(m.graph, stats, base)) });

@@ -15,7 +15,7 @@ import { loadModelFile } from '../../src/model/load-model-file.js';
 import { collectStats } from '../../src/quant/calibrate-graph.js';
 import type { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { PRESETS, type LayerQuant, type QuantConfig } from '../../src/quant/config.js';
-import { quantize } from '../../src/quant/pipeline.js';
+import { calibrate, quantize } from '../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../src/quant/prepare.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { refine } from '../../src/quant/refine/refine.js';
@@ -154,7 +154,9 @@ describe('refinements as files, and the errors of quantize', () => {
     }
     // Nearest rounding and no correction need nothing learned; a preset that asks does.
     expect(() => quantize(g, stats, config({ rounding: 'nearest', biasCorrection: 'none' }))).not.toThrow();
-    expect(() => quantize(g, stats, PRESETS['w4a8-adaround']!)).toThrow(/no refinement was given/);
+    // The preset also equalizes: its statistics are those of the equalized graph.
+    const equalized = await calibrate(g, calib, { equalize: true });
+    expect(() => quantize(g, equalized, PRESETS['w4a8-adaround']!)).toThrow(/no refinement was given/);
     // Learned codes are 8-bit lanes at most.
     await expect(refine(g, stats, config({ weightBits: 16, rounding: 'adaround' }), calib)).rejects.toThrow(/AdaRound learns 2- to 8-bit weights; layer\(s\) 'conv'/);
   });
@@ -196,7 +198,8 @@ describe('refine on a zoo model', () => {
     const input = graph.inputs[0]!.name;
     const calib = await realInputs(model, 100, 16);
     const half = (from: number): Tensor => ({ shape: [8, ...calib.shape.slice(1)], data: calib.data.slice((from * calib.data.length) / 16, ((from + 8) * calib.data.length) / 16) });
-    const { tensors } = await collectStats(graph, [calib]);
+    // The preset equalizes: calibrated on the equalized graph, as refine and quantize will see it.
+    const tensors = await calibrate(graph, calib, { equalize: true });
     const cfg = PRESETS['w4a8-adaround']!;
     const seen: string[] = [];
     const r = await refine(graph, tensors, cfg, [half(0), half(8)], { iterations: 10, maxColumns: 256, onProgress: (p) => (seen.at(-1) === p.layer ? undefined : seen.push(p.layer)) });

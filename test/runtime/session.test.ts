@@ -99,9 +99,21 @@ describeOnHosts(
                 const got = gpu.integers[name]!;
                 expect(got.length, `${config.name} batch ${x.shape[0]} ${name}`).toBe(ints.length);
                 const bad = ints.findIndex((v, i) => v !== got[i]);
-                expect(bad, `${config.name} batch ${x.shape[0]}: first differing code of '${name}' (golden ${ints[bad]}, gpu ${got[bad]})`).toBe(-1);
-                // Dequantization is one float32 product on the GPU and a double product rounded once on the CPU.
-                expect(maxRelative(golden.outputs[name]!.data, gpu.outputs[name]!.data), `${config.name} logits`).toBeLessThan(1e-6);
+                if (config.layers === undefined) {
+                  expect(bad, `${config.name} batch ${x.shape[0]}: first differing code of '${name}' (golden ${ints[bad]}, gpu ${got[bad]})`).toBe(-1);
+                  // Dequantization is one float32 product on the GPU and a double product rounded once on the CPU.
+                  expect(maxRelative(golden.outputs[name]!.data, gpu.outputs[name]!.data), `${config.name} logits`).toBeLessThan(1e-6);
+                } else {
+                  // A float layer in between (the mixed config) sums on the GPU in float32 in another
+                  // order than the CPU's float kernels: its outputs differ in the last bits, and
+                  // the quantize step after it may round a value lying at a level boundary the
+                  // other way; that one code then reaches the logits through the integer layers
+                  // after it (fashion-mbv3 at batch 8: 7 of 80 logits, since scales are float32
+                  // values). The integer layers stay exact (the configs above); across a float
+                  // island the promise is one output step.
+                  const steps = ints.map((v, i) => Math.abs(v - got[i]!));
+                  expect(Math.max(...steps), `${config.name} batch ${x.shape[0]}: '${name}' beyond one step of the golden model`).toBeLessThanOrEqual(1);
+                }
               }
             }
           } finally {
