@@ -28,6 +28,8 @@ import { addRule, applyEdit, renderLayerTable, type TableLayer } from './app/lay
 import { createEvaluator, evalSet, mixedPrecision, weightSensitivity } from './app/tune.js';
 import { bundledSource, droppedFolder, folderSource, pickedFiles, type DataSource, type PageImages } from './app/data.js';
 import type { PathedFile } from '../src/data/file-list.js';
+import { forConfig, nothingLearned, type Learned } from './app/learning.js';
+import type { Refinement } from '../src/quant/refine/refinement.js';
 import { BATCH, Cancelled, floatReference, runEvaluation, type FloatReference, type ModelInput, type RunBackend, type RunResult } from './app/run.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -65,7 +67,9 @@ const state: {
   abort?: AbortController;
   /** The sensitivity table's and the search's evaluator, with the validation set it was made for (its float reference is computed once). */
   evaluator?: { on: string; evaluator: Evaluator };
-} = { layers: [], config: structuredClone(PRESETS.w8a8!), floats: new Map(), points: [] };
+  /** Equalized statistics and refinements made for configs that ask for them, on the current calibration's images. */
+  learned: Learned;
+} = { layers: [], config: structuredClone(PRESETS.w8a8!), floats: new Map(), points: [], learned: nothingLearned() };
 
 function setState(id: string, s: 'idle' | 'running' | 'done' | 'error' | 'cancelled', text: string): void {
   const el = $(id);
@@ -134,6 +138,7 @@ function useModel(name: string, raw: Graph, card: ModelCard | undefined): void {
   const graph = prepareForQuantization(raw);
   state.model = { name, graph, card, input: modelInput(graph, card) };
   state.stats = undefined;
+  state.learned = nothingLearned();
   state.calibratedOn = undefined;
   state.evaluator = undefined;
   state.layers = [];
@@ -190,6 +195,7 @@ function source(): DataSource {
 /** Statistics and float references belong to one dataset: a new one asks for a new calibration. */
 function datasetChanged(): void {
   state.stats = undefined;
+  state.learned = nothingLearned();
   state.evaluator = undefined;
   setState('calib-status', 'idle', 'dataset changed: calibrate again');
   updateButtons();
@@ -241,6 +247,7 @@ async function runCalibration(): Promise<void> {
   let note = '';
   // The evaluator holds the statistics it was made with: a new calibration makes a new one.
   state.evaluator = undefined;
+  state.learned = nothingLearned();
   state.stats = await calibrate(m.graph, batches(), {
     onProgress: (n) => {
       bar.value = n;
@@ -317,13 +324,30 @@ async function floatFor(m: Model, test: PageImages, dataset: string): Promise<Fl
   return f;
 }
 
+/** The statistics and refinement a config needs: equalized ones, learned rounding, made on the calibration images once (app/learning.ts). */
+async function configInputs(m: Model, config: QuantConfig): Promise<{ stats: Map<string, TensorStats>; refinement?: Refinement }> {
+  const train = await source().images('train', 0, calibratedCount());
+  async function* images() {
+    for await (const b of train.dataset.batches(BATCH, m.input.size, m.input.pre, m.input.layout)) yield b.x;
+  }
+  const bar = $<HTMLProgressElement>('run-progress');
+  return forConfig(m.graph, config, state.stats!, state.learned, images, (text, done, total) => {
+    setState('run-status', 'running', text);
+    if (done !== undefined && total !== undefined) {
+      bar.max = total;
+      bar.value = done;
+    }
+  });
+}
+
 async function runOne(config: QuantConfig, label: string, signal: AbortSignal): Promise<Point> {
   const m = state.model!;
   const src = source();
   const dataset = src.key;
   const test = await src.images('test', 0, Math.max(1, Number(input('test-count').value) || 1000));
   const backend = choice('backend').value as RunBackend;
-  const qg = quantize(m.graph, state.stats!, config, backend === 'gpu' ? { gpu: state.gpu!.facts } : {});
+  const { stats, refinement } = await configInputs(m, config);
+  const qg = quantize(m.graph, stats, config, { ...(refinement === undefined ? {} : { refinement }), ...(backend === 'gpu' ? { gpu: state.gpu!.facts } : {}) });
   const float = await floatFor(m, test, dataset);
   const on = `${m.name}|${dataset}|${test.count}|${state.calibratedOn}`;
   if (state.pointsOn !== on) state.points = [];

@@ -9,12 +9,7 @@ import { layersToLearn, type Refinement } from '../quant/refine/refinement.js';
 import { readRefinementFile, setupModel, trainingBatches, type ModelSetup } from './model-setup.js';
 import type { ModelOptions } from './options.js';
 import { progressBar } from './progress.js';
-
-/** `1m 05s`, `42s`. */
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return s >= 60 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
+import { eta } from '../util/duration.js';
 
 /**
  * Learn a refinement on the first `images` training images of `data`, with a
@@ -34,9 +29,8 @@ export async function learnRefinement(
     return await refine(m.graph, stats, config, batches, {
       ...o,
       onProgress: (p) => {
-        const elapsed = (performance.now() - t0) / 1000;
-        const eta = p.done > 0 ? duration((elapsed * (p.total - p.done)) / p.done) : '?';
-        bar.update(Math.round((100 * p.done) / p.total), 100, `% layer ${p.index + 1}/${p.layers} ETA ${eta}`);
+        const left = eta((performance.now() - t0) / 1000, p.done, p.total);
+        bar.update(Math.round((100 * p.done) / p.total), 100, `% layer ${p.index + 1}/${p.layers} ETA ${left}`);
       },
     });
   } finally {

@@ -248,6 +248,25 @@ describe('the page (demo/, static build, headless Chromium)', () => {
     await settle('run-status', 60_000);
     expect(await page.$eval('#backend', (e) => (e as HTMLElement).dataset.value)).toBe('cpu-golden');
     expect(Number(await page.$eval('#accuracy', (e) => (e as HTMLElement).dataset.value))).toBeGreaterThan(0.85);
+
+    // A config that learns (w4a8-adaround): the page calibrates the equalized model and learns its
+    // rounding on the calibration images first, saying so, then runs; a second run learns nothing.
+    await page.select('#preset', 'w4a8-adaround');
+    await page.click('#run');
+    await page.waitForFunction(() => /learning AdaRound/.test(document.getElementById('run-status')!.textContent ?? ''), { timeout: 120_000, polling: 100 });
+    await settle('run-status', 300_000);
+    const learned = Number(await page.$eval('#accuracy', (e) => (e as HTMLElement).dataset.value));
+    expect(learned).toBeGreaterThan(0.85);
+    const seen: string[] = [];
+    await page.exposeFunction('sawStatus', (t: string) => seen.push(t));
+    await page.evaluate(() => {
+      const el = document.getElementById('run-status')!;
+      new MutationObserver(() => (window as unknown as { sawStatus(t: string): void }).sawStatus(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    await page.click('#run');
+    await settle('run-status', 60_000);
+    expect(seen.filter((t) => /learning|calibrating/.test(t))).toEqual([]);
+    expect(Number(await page.$eval('#accuracy', (e) => (e as HTMLElement).dataset.value))).toBe(learned);
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 480_000);
 });
