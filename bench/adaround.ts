@@ -1,9 +1,9 @@
 /**
  * What AdaRound and empirical bias correction buy (issue 20): per zoo model,
  * golden-model top-1 on the first test images for float, plain w4a8 with each
- * activation calibrator, and w4a8-adaround (cross-layer equalization, learned
- * rounding and empirical bias correction; calibrated on the equalized graph),
- * next to the same learning without equalization; on fashion-vgg and fashion-mbv2 also w4a4, w3a8 and w2a8
+ * activation calibrator, and w4a8-adaround (learned rounding and empirical
+ * bias correction), next to the same with cross-layer equalization (calibrated
+ * on the equalized graph); on fashion-vgg and fashion-mbv2 also w4a4, w3a8 and w2a8
  * before and after. Calibration and learning share the first --calib
  * training images; the learning seconds are printed per model (wall clock:
  * on a shared machine they include the other processes' share).
@@ -64,7 +64,7 @@ for (const path of models) {
   const name = path.replace(/^.*\//, '').replace(/\.onnx$/, '');
   const dataset = m.card?.dataset ?? 'fashion-mnist';
   const stats = (await calibrateModel(m, dataset, calib, quiet)).tensors;
-  // The preset equalizes: its statistics are those of the equalized graph.
+  // Equalized configs need the statistics of the equalized graph.
   const equalizedStats = (await calibrateModel(m, dataset, calib, quiet, 'auto', true)).tensors;
   const float = await top1(m, dataset);
   for (const cal of CALIBRATORS) {
@@ -79,7 +79,7 @@ for (const path of models) {
   };
   const preset = PRESETS['w4a8-adaround']!;
   report({ model: name, config: 'w4a8-adaround', calibrator: 'max', float, ...(await learned(preset)) });
-  report({ model: name, config: 'w4a8-adaround, no CLE', calibrator: 'max', float, ...(await learned({ ...preset, name: 'w4a8-adaround, no CLE', equalize: false })) });
+  report({ model: name, config: 'w4a8-adaround + CLE', calibrator: 'max', float, ...(await learned({ ...preset, name: 'w4a8-adaround + CLE', equalize: true })) });
   for (const base of LOW_BITS[name] ?? []) {
     const s = base.default as LayerQuant;
     report({ model: name, config: base.name!, calibrator: s.calibrator, float, golden: await top1(m, dataset, quantize(m.graph, stats, base)) });

@@ -4,6 +4,9 @@
  * no model or calibration is needed.
  */
 import type { ConvLayer } from '../ir/layers.js';
+import { seededRandom } from '../util/seeded-input.js';
+
+export { seededRandom };
 import { activationRange, weightRange, type QParams } from '../quant/qparams.js';
 import type { QMatmulLayer } from '../quant/quantized-graph.js';
 
@@ -18,17 +21,6 @@ export interface SyntheticConv {
   readonly depthwise?: boolean;
 }
 
-/** Seeded uniform numbers in [0, 1) (mulberry32): small, fast, and the same sequence on every host. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticActivation(scheme: 'symmetric' | 'affine'): QParams {
   return { scale: 0.05, zeroPoint: scheme === 'affine' ? 10 : 0, bits: 8, scheme, ...activationRange(8, scheme) };

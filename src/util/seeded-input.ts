@@ -14,3 +14,15 @@ export function seededUniform(shape: readonly number[], seed = 0x9e3779b9): Tens
   }
   return { shape: [...shape], data: x };
 }
+
+/** Seeded uniform numbers in [0, 1) (mulberry32): small, fast, and the same sequence on every host. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -37,8 +37,7 @@ describe('quantgpu refine', () => {
 
   it('a refinement learned on other statistics is refused in one line naming why', async () => {
     const stats = join(dir, 's.json');
-    // Equalized, as the preset asks, but over other images than the refinement's.
-    expect((await cli('calibrate', model, '--data', 'digits', '--images', '32', '--equalize', '-o', stats)).code).toBe(0);
+    expect((await cli('calibrate', model, '--data', 'digits', '--images', '32', '-o', stats)).code).toBe(0);
     const r = await cli('eval', model, ...common, '--backend', 'cpu-golden', '--stats', stats, '--refinement', file, '--limit', '8');
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^QuantConfigError: the refinement was learned for other calibration statistics/);

@@ -154,9 +154,10 @@ describe('refinements as files, and the errors of quantize', () => {
     }
     // Nearest rounding and no correction need nothing learned; a preset that asks does.
     expect(() => quantize(g, stats, config({ rounding: 'nearest', biasCorrection: 'none' }))).not.toThrow();
-    // The preset also equalizes: its statistics are those of the equalized graph.
+    expect(() => quantize(g, stats, PRESETS['w4a8-adaround']!)).toThrow(/no refinement was given/);
+    // With equalization, the statistics must be those of the equalized graph, and the refinement is still missing.
     const equalized = await calibrate(g, calib, { equalize: true });
-    expect(() => quantize(g, equalized, PRESETS['w4a8-adaround']!)).toThrow(/no refinement was given/);
+    expect(() => quantize(g, equalized, { ...PRESETS['w4a8-adaround']!, equalize: true })).toThrow(/no refinement was given/);
     // Learned codes are 8-bit lanes at most.
     await expect(refine(g, stats, config({ weightBits: 16, rounding: 'adaround' }), calib)).rejects.toThrow(/AdaRound learns 2- to 8-bit weights; layer\(s\) 'conv'/);
   });
@@ -198,9 +199,9 @@ describe('refine on a zoo model', () => {
     const input = graph.inputs[0]!.name;
     const calib = await realInputs(model, 100, 16);
     const half = (from: number): Tensor => ({ shape: [8, ...calib.shape.slice(1)], data: calib.data.slice((from * calib.data.length) / 16, ((from + 8) * calib.data.length) / 16) });
-    // The preset equalizes: calibrated on the equalized graph, as refine and quantize will see it.
+    // With equalization: calibrated on the equalized graph, as refine and quantize will see it.
     const tensors = await calibrate(graph, calib, { equalize: true });
-    const cfg = PRESETS['w4a8-adaround']!;
+    const cfg: QuantConfig = { ...PRESETS['w4a8-adaround']!, equalize: true };
     const seen: string[] = [];
     const r = await refine(graph, tensors, cfg, [half(0), half(8)], { iterations: 10, maxColumns: 256, onProgress: (p) => (seen.at(-1) === p.layer ? undefined : seen.push(p.layer)) });
     const matmuls = graph.layers.filter((l) => l.op === 'conv' || l.op === 'dense').map((l) => l.name);

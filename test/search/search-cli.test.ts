@@ -108,6 +108,20 @@ describe('quantgpu search', () => {
     expect(doc.evaluations as number).toBeGreaterThan(20);
   });
 
+  it('on the equalized model with analytic bias correction: the chosen config carries both, and eval --config runs it as it is', async () => {
+    const out = join(dir, 'search-equalized');
+    const doc = await json('search', model, '--equalize', '--bias-correction', 'analytic', '--validation-images', '400', '--limit', '200', '--out', out);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { equalize?: boolean; default: { biasCorrection?: string } };
+    expect(config.equalize).toBe(true);
+    expect(config.default.biasCorrection).toBe('analytic');
+    expect((doc.validationFloatAccuracy as number) - (doc.validationAccuracy as number)).toBeLessThanOrEqual(0.01);
+    const again = await json('eval', model, '--data', 'digits', '--limit', '200', '--backend', 'cpu-golden', '--config', join(out, 'config.json'));
+    expect(again.accuracy).toBe(doc.accuracy);
+    const r = await cli('search', model, '--bias-correction', 'empirical');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^InputError: --bias-correction empirical: .*none, analytic/);
+  });
+
   it('an unknown objective is an InputError naming the choices', async () => {
     const r = await cli('search', model, '--objective', 'latency');
     expect(r.code).toBe(2);

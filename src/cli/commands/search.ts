@@ -21,6 +21,7 @@ interface SearchCliOptions extends SearchCommandOptions {
   scheme: string;
   method: string;
   backend: string;
+  biasCorrection: string;
   config?: string;
 }
 
@@ -39,6 +40,7 @@ export function registerSearch(program: Command): void {
       .option('--scheme <name>', 'scaled (affine activations, per-channel weights) or pow2 (Qm.n fixed point)', 'scaled')
       .option('--method <name>', `${SEARCH_METHODS.join(' (ours) or ')} (the layer-by-layer method of Layer-wise optimal fixed-point quantization)`, 'fast')
       .option('--backend <name>', 'what decides and evaluates the test split: cpu-golden or gpu', 'cpu-golden')
+      .option('--bias-correction <kind>', 'none, or analytic (from the batch-norm statistics kept at import: every candidate gets it, no learning); empirical correction and AdaRound learn per config, which a search does not', 'none')
       .option('-o, --config <file>', 'write the chosen QuantConfig there (also in --out as config.json)'),
     { images: 8000, note: '; the search chooses on the first half and confirms on the second' },
   ).action(async (modelPath: string, opts: SearchCliOptions) => {
@@ -50,10 +52,12 @@ export function registerSearch(program: Command): void {
     const scheme = listOption<'scaled' | 'pow2'>(opts.scheme, ['scaled', 'pow2'], '--scheme')[0]!;
     const method = listOption<SearchMethod>(opts.method, SEARCH_METHODS, '--method')[0]!;
     const backend = listOption<EvalBackend>(opts.backend, ['cpu-golden', 'gpu'], '--backend')[0]!;
+    const biasCorrection = listOption<'none' | 'analytic'>(opts.biasCorrection, ['none', 'analytic'], '--bias-correction')[0]!;
     const ctx = await searchContext(modelPath, opts, backend === 'gpu' || objective === 'gpu-time');
     try {
       const t0 = performance.now();
-      const base = SEARCH_BASE[scheme];
+      // Every candidate derives from the base: analytic bias correction there reaches each of them, and the chosen config.
+      const base = biasCorrection === 'analytic' ? { ...SEARCH_BASE[scheme], biasCorrection } : SEARCH_BASE[scheme];
       const whole = await validationSet(ctx.data, ctx.plan, ctx.m);
       if (method === 'fast' && whole.labels.length < 2) throw new InputError(`${ctx.data}: ${whole.labels.length} validation image(s) after the ${opts.calibImages} calibration ones; the search needs some to choose on and some to confirm on`);
       // fast: chosen on the first half, confirmed on the second (see SearchOptions.confirm); sequential, as published, decides on the images it chose on.

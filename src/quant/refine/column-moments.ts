@@ -4,6 +4,7 @@ import type { Tensor } from '../../cpu/tensor.js';
 import { inferLayerShapes } from '../../ir/infer-shapes.js';
 import type { ConvLayer, DenseLayer } from '../../ir/layers.js';
 import { resolvePads2d } from '../../ir/window.js';
+import { seededRandom } from '../../util/seeded-input.js';
 
 /**
  * What AdaRound and empirical bias correction need to know of a
@@ -55,7 +56,7 @@ export class ColumnMoments {
     this.pendingQ = Array.from({ length: this.groups }, () => new Float32Array(this.k * this.capacity));
     this.pendingF = Array.from({ length: this.groups }, () => new Float32Array(this.k * this.capacity));
     this.product = new Float32Array(kk);
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
   }
 
   /** Add one batch: the float input and the quantized network's input dequantized, same shape. */
@@ -170,16 +171,4 @@ const BATCH = 1024;
 
 function addTo(sum: Float64Array, v: ArrayLike<number>): void {
   for (let i = 0; i < sum.length; i++) sum[i]! += v[i]!;
-}
-
-/** A small seeded generator (mulberry32): the sampled columns are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
