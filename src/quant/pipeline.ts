@@ -53,14 +53,23 @@ export interface QuantizeOptions {
 }
 
 /**
+ * The graph a config quantizes (equalized where it says so), once the
+ * statistics are checked to be of that graph: what `quantize` and `refine` see.
+ */
+export function preparedFor(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig): Graph {
+  const prepared = prepareForQuantization(graph, { equalize: config.equalize === true });
+  checkStatsMatch(stats, prepared.equalization !== undefined);
+  return prepared;
+}
+
+/**
  * Quantize a graph with a config, using one calibration's statistics (see
  * `calibrate`). With `config.equalize` (or a graph equalized already) the
  * statistics must come from the equalized graph, and without it from the
  * plain one; the result's `float.equalization` says what equalization did.
  */
 export function quantize(graph: Graph, stats: ReadonlyMap<string, TensorStats>, config: QuantConfig, options: QuantizeOptions = {}): QuantizedGraph {
-  const prepared = prepareForQuantization(graph, { equalize: config.equalize === true });
-  checkStatsMatch(stats, prepared.equalization !== undefined);
+  const prepared = preparedFor(graph, stats, config);
   const ranges = rangesFromStats(stats);
   let qg = quantizeGraph(prepared, config, ranges, configuredWeightThresholds);
   // The fingerprints are those of the nearest-rounding graph: refine() learned on that one.

@@ -3,8 +3,7 @@ import type { ExecutorChoice } from '../../executor/executor.js';
 import { statsToFile } from '../../quant/calibration/stats-file.js';
 import { loadConfig, withStatsCalibrator } from '../config-option.js';
 import { refinementToFile } from '../../quant/refine/refinement.js';
-import { noteEqualization, setupModel, statsFor } from '../model-setup.js';
-import { prepareForQuantization } from '../../quant/prepare.js';
+import { setupModel, statsFor } from '../model-setup.js';
 import { executorOption, modelOptions, positiveInt, type ModelOptions } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
 import { learnRefinement } from '../refinement-setup.js';
@@ -42,7 +41,6 @@ export function registerRefine(program: Command): void {
       const { tensors, calibrator } = await statsFor(m, { ...opts, equalize: parsed.equalize === true });
       const config = withStatsCalibrator(parsed, opts.config, calibrator);
       const r = await learnRefinement(m, tensors, config, { ...opts, maxColumns: opts.columns });
-      noteEqualization(prepareForQuantization(m.graph, { equalize: config.equalize === true }));
       writeFileAtomic(opts.output, JSON.stringify({ ...refinementToFile(r), model: modelPath, config: config.name ?? 'custom', stats: statsToFile(tensors) }) + '\n');
       const doc = { model: modelPath, config: config.name ?? 'custom', layers: r.layers.size, images: r.images, seconds: r.seconds, output: opts.output };
       if (opts.json) printJson(doc);

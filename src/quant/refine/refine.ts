@@ -5,9 +5,7 @@ import { QuantConfigError } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
 import type { TensorStats } from '../calibration/tensor-stats.js';
 import type { LayerQuant, QuantConfig } from '../config.js';
-import { configuredWeightThresholds, rangesFromStats } from '../pipeline.js';
-import { prepareForQuantization } from '../prepare.js';
-import { checkStatsMatch } from '../calibration/calibrated-tensors.js';
+import { configuredWeightThresholds, preparedFor, rangesFromStats } from '../pipeline.js';
 import { weightRange } from '../qparams.js';
 import { quantizeGraph } from '../quantize-graph.js';
 import type { QMatmulLayer, QuantizedGraph } from '../quantized-graph.js';
@@ -57,9 +55,8 @@ export async function refine(
   options: RefineOptions = {},
 ): Promise<Refinement> {
   const t0 = performance.now();
-  // Learned on the graph `quantize` will see: equalized where the config says so, and the statistics must be of that graph.
-  const prepared = prepareForQuantization(graph, { equalize: config.equalize === true });
-  checkStatsMatch(stats, prepared.equalization !== undefined);
+  // Learned on the graph `quantize` will see.
+  const prepared = preparedFor(graph, stats, config);
   const ranges = rangesFromStats(stats);
   const nearest = quantizeGraph(prepared, config, ranges, configuredWeightThresholds);
   const targets = layersToLearn(prepared, config);
