@@ -326,8 +326,9 @@ async function floatFor(m: Model, test: PageImages, dataset: string): Promise<Fl
 
 /** The statistics and refinement a config needs: equalized ones, learned rounding, made on the calibration images once (app/learning.ts). */
 async function configInputs(m: Model, config: QuantConfig): Promise<{ stats: Map<string, TensorStats>; refinement?: Refinement }> {
-  const train = await source().images('train', 0, calibratedCount());
+  // The calibration images are read again only when a config needs them (most do not).
   async function* images() {
+    const train = await source().images('train', 0, calibratedCount());
     for await (const b of train.dataset.batches(BATCH, m.input.size, m.input.pre, m.input.layout)) yield b.x;
   }
   const bar = $<HTMLProgressElement>('run-progress');
