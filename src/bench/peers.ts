@@ -25,7 +25,8 @@ import { base64ToFloat32 } from '../io/base64.js';
 import type { Graph } from '../ir/graph.js';
 import { loadTfjsModel } from '../model/load-model.js';
 import { loadModelFile } from '../model/load-model-file.js';
-import { PRESETS } from '../quant/config.js';
+import { PRESETS, type QuantConfig } from '../quant/config.js';
+import { parseQuantConfig } from '../quant/config-json.js';
 import { calibrate, quantize } from '../quant/pipeline.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { encodeGraph } from '../runtime/graph-codec.js';
@@ -34,7 +35,7 @@ import { nsfwjsArtifacts } from './nsfwjs.js';
 import { PEER_PATHS, type EngineSpec, type MeasureRequest, type Measurement, type Roofline } from './peers-api.js';
 
 /** The engines, in the order they run (ORT wasm first: the float reference). */
-export const ENGINES = ['ort-wasm', 'ort-webgpu', 'ort-webgpu-qdq', 'tfjs-webgpu', 'tfjs-wasm', 'quantgpu-float', 'quantgpu-w8a8', 'quantgpu-w4a8'] as const;
+export const ENGINES = ['ort-wasm', 'ort-webgpu', 'ort-webgpu-qdq', 'tfjs-webgpu', 'tfjs-wasm', 'quantgpu-float', 'quantgpu-w8a8', 'quantgpu-w4a8', 'quantgpu-searched'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 /** The repository's root: the folder above this module that holds `models/`. */
@@ -110,6 +111,8 @@ export interface PeersOptions {
   readonly batches: readonly number[];
   readonly warmup: number;
   readonly repeats: number;
+  /** `quantgpu-searched`: the config a search chose, per model (see `searchedConfigs`); models without one skip the engine. */
+  readonly searched?: ReadonlyMap<string, SearchedConfig>;
   /** One line per engine and model as they finish. */
   readonly progress?: (line: string) => void;
 }
@@ -130,6 +133,8 @@ export interface PeersRow {
   readonly batches: ReadonlyArray<{ readonly batch: number; readonly firstMs: number; readonly medianMs: number }>;
   readonly check?: EngineCheck;
   readonly roofline?: Roofline;
+  /** `quantgpu-searched`: the chosen config's label and the search that chose it. */
+  readonly config?: string;
 }
 
 export interface PeersDoc {
@@ -187,10 +192,43 @@ function check(out: Float32Array, ref: Float32Array, against: string): EngineChe
 
 const firstOutput = (t: Record<string, Tensor>): Float32Array => Object.values(t)[0]!.data;
 
-type QuantConfigName = 'w8a8' | 'w4a8';
+/** A config a per-layer bitwidth search chose for one model (bench/search.bench.ts's results). */
+export interface SearchedConfig {
+  /** `fast search: w3-6a4-6 (mixed)`. */
+  readonly label: string;
+  readonly config: QuantConfig;
+}
 
-/** The quantized config each engine runs, or reads (ORT on our QDQ export of w8a8). */
-const QUANT_OF: Partial<Record<EngineName, QuantConfigName>> = { 'ort-webgpu-qdq': 'w8a8', 'quantgpu-w8a8': 'w8a8', 'quantgpu-w4a8': 'w4a8' };
+/**
+ * The configs in a results file of bench/search.bench.ts, one per model: the
+ * run of the default method (`fast`) where there is one, else the first.
+ */
+export function searchedConfigs(path: string): Map<string, SearchedConfig> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`--searched ${path}: not a readable JSON file (${(e as Error).message.split('\n')[0]})`);
+  }
+  const runs = (doc as { runs?: unknown } | null)?.runs;
+  if (!Array.isArray(runs)) throw new InputError(`--searched ${path}: no 'runs' list (a results file of bench/search.bench.ts)`);
+  const out = new Map<string, SearchedConfig>();
+  const ordered = [...runs].sort((a, b) => Number((b as { method?: string }).method === 'fast') - Number((a as { method?: string }).method === 'fast'));
+  for (const run of ordered as Array<{ model?: unknown; method?: unknown; result?: { label?: unknown; config?: unknown } }>) {
+    if (typeof run.model !== 'string' || out.has(run.model)) continue;
+    const label = `${String(run.method)} search: ${String(run.result?.label)}`;
+    out.set(run.model, { label, config: parseQuantConfig(run.result?.config, `--searched ${path}: ${run.model}`) });
+  }
+  return out;
+}
+
+/** The quantized config each engine runs, or reads (ORT on our QDQ export of w8a8): a preset, or the model's searched config. */
+const PRESET_OF: Partial<Record<EngineName, 'w8a8' | 'w4a8'>> = { 'ort-webgpu-qdq': 'w8a8', 'quantgpu-w8a8': 'w8a8', 'quantgpu-w4a8': 'w4a8' };
+
+/** The name a quantized engine's config goes by in the checks (`w8a8`, `searched`), or undefined for a float engine. */
+function configNameOf(engine: EngineName): string | undefined {
+  return engine === 'quantgpu-searched' ? 'searched' : PRESET_OF[engine];
+}
 
 /** One model made ready for the engines: its files served to the page, its quantized graphs made. */
 interface PreparedModel {
@@ -198,8 +236,8 @@ interface PreparedModel {
   readonly hasTfjs: boolean;
   /** The page's spec for `engine`, its model file served. */
   spec(engine: EngineName): EngineSpec;
-  /** The golden model's first output on the first batch, at `config`. */
-  golden(config: QuantConfigName): Float32Array;
+  /** The golden model's first output on the first batch, at `config` (a name of configNameOf). */
+  golden(config: string): Float32Array;
 }
 
 async function prepareModel(name: string, options: PeersOptions, files: Map<string, ServedFile>): Promise<PreparedModel> {
@@ -214,13 +252,20 @@ async function prepareModel(name: string, options: PeersOptions, files: Map<stri
     return { x, url: serve(`input-${b}.bin`, new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength)), shape: x.shape };
   });
   // Calibration on seeded inputs: MobileNetV2 224 (torch) has random weights anyway, the times do not depend on the values, and the checks compare engines on one network.
-  const configs = [...new Set(options.engines.map((e) => QUANT_OF[e]).filter((c) => c !== undefined))];
-  const quantized = new Map<QuantConfigName, QuantizedGraph>();
-  if (configs.length > 0) {
-    const stats = await calibrate(m.graph, seededUniform(inputShape(m.graph, 8), 0xca1b));
-    for (const c of configs) quantized.set(c, quantize(m.graph, stats, PRESETS[c]!));
+  const searched = options.searched?.get(name);
+  const configs = new Map<string, QuantConfig>();
+  for (const e of options.engines) {
+    const preset = PRESET_OF[e];
+    if (preset !== undefined) configs.set(preset, PRESETS[preset]!);
+    else if (e === 'quantgpu-searched' && searched !== undefined) configs.set('searched', searched.config);
   }
-  const golden = new Map<QuantConfigName, Float32Array>();
+  const quantized = new Map<string, QuantizedGraph>();
+  if (configs.size > 0) {
+    // Configs that equalize or learn are not in the search's results; statistics without equalization serve every config here.
+    const stats = await calibrate(m.graph, seededUniform(inputShape(m.graph, 8), 0xca1b));
+    for (const [c, config] of configs) quantized.set(c, quantize(m.graph, stats, config));
+  }
+  const golden = new Map<string, Float32Array>();
   const inputName = m.graph.inputs[0]!.name;
   return {
     inputs: inputs.map((i) => ({ url: i.url, shape: i.shape })),
@@ -238,8 +283,9 @@ async function prepareModel(name: string, options: PeersOptions, files: Map<stri
           return { engine: 'tfjs', backend: engine === 'tfjs-wasm' ? 'wasm' : 'webgpu', model: serve('tfjs/model.json', m.tfjs!.modelJson, 'application/json') };
         case 'quantgpu-float':
         case 'quantgpu-w8a8':
-        case 'quantgpu-w4a8': {
-          const config = QUANT_OF[engine];
+        case 'quantgpu-w4a8':
+        case 'quantgpu-searched': {
+          const config = configNameOf(engine);
           return { engine: 'quantgpu', model: serve(`${engine}.graph`, encodeGraph(config === undefined ? m.graph : quantized.get(config)!), 'application/json'), roofline: true };
         }
       }
@@ -258,7 +304,7 @@ async function measureEngine(runner: ChromiumRunner, name: string, model: Prepar
   const r = (await runner.page.evaluate((q: MeasureRequest) => window.peersPage!.measure(q), request)) as Envelope<Measurement>;
   if ('error' in r) throw new Error(`${r.error.name}: ${r.error.message}`);
   const output = base64ToFloat32(r.ok.batches[0]!.output);
-  const config = QUANT_OF[engine];
+  const config = configNameOf(engine);
   const ref = config !== undefined ? { ref: model.golden(config), against: `golden ${config}` } : floatRef !== undefined && engine !== 'ort-wasm' ? { ref: floatRef, against: 'ort-wasm' } : undefined;
   const row: PeersRow = {
     model: name,
@@ -268,6 +314,7 @@ async function measureEngine(runner: ChromiumRunner, name: string, model: Prepar
     batches: r.ok.batches.map((b) => ({ batch: b.batch, firstMs: b.firstMs, medianMs: b.medianMs })),
     ...(ref === undefined ? {} : { check: check(output, ref.ref, ref.against) }),
     ...(r.ok.roofline === undefined ? {} : { roofline: r.ok.roofline }),
+    ...(engine === 'quantgpu-searched' ? { config: options.searched?.get(name)?.label } : {}),
   };
   return { row, output };
 }
@@ -295,6 +342,7 @@ export async function runPeersBench(runner: ChromiumRunner, files: Map<string, S
       let floatRef: Float32Array | undefined;
       for (const engine of options.engines) {
         if (engine.startsWith('tfjs-') && !model.hasTfjs) continue;
+        if (engine === 'quantgpu-searched' && options.searched?.get(name) === undefined) continue;
         try {
           const { row, output } = await measureEngine(runner, name, model, engine, options, floatRef);
           if (engine === 'ort-wasm') floatRef = output;

@@ -18,6 +18,12 @@ import { GpuOutOfMemoryError, ResourceLimitError } from '../errors.js';
 import type { TensorInfo } from '../ir/graph.js';
 import type { SessionResult } from './session.js';
 
+/** How a batch runs in pieces: `count` pieces of at most `size` items, one after another. */
+export interface BatchPieces {
+  readonly size: number;
+  readonly count: number;
+}
+
 /** The session's single input, or its inputs by name. */
 export type Inputs = Tensor | Readonly<Record<string, Tensor>>;
 

@@ -6,6 +6,7 @@
  */
 import type { AdapterPeaks } from '../gpu/peaks.js';
 import { formatTextTable } from '../util/text-table.js';
+import type { BatchPieces } from './batch-pieces.js';
 import type { CommandGraph, Step } from './steps.js';
 
 export interface LayerProfile {
@@ -41,6 +42,8 @@ export interface SessionProfile {
   readonly layers: readonly LayerProfile[];
   /** The adapter's measured peaks the floors come from (profile with `roofline`). */
   readonly peaks?: AdapterPeaks;
+  /** Where the batch runs in pieces (batch-pieces.ts): the times are one piece's, `batch` its size. */
+  readonly pieces?: BatchPieces;
 }
 
 /** Bytes a step moves: every tensor it binds (read or written) and its constants. */
@@ -89,6 +92,7 @@ export function formatProfile(p: SessionProfile): string {
   return [
     `adapter: ${p.adapter}`,
     `batch ${p.batch}, median of ${p.repeats} runs after ${p.warmup} warm-up: wall ${p.wallMs.toFixed(3)} ms per inference, ${total}`,
+    ...(p.pieces === undefined ? [] : [`the batch runs in ${p.pieces.count} pieces of at most ${p.pieces.size} (it exceeds the adapter's limits or memory at once): the times above are one piece's`]),
     ...roofLine,
     ...formatTextTable(head, rows, { rightFrom: 4 }),
   ].join('\n');

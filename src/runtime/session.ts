@@ -29,7 +29,7 @@ import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
 import { validateForGpu } from './validate.js';
-import { batchOf, isTensor, joinPieces, largestPiece, sliceBatch, splittableBatch, type Inputs } from './batch-pieces.js';
+import { batchOf, isTensor, joinPieces, largestPiece, sliceBatch, splittableBatch, type BatchPieces, type Inputs } from './batch-pieces.js';
 import { median } from '../gpu/time-kernels.js';
 import { stepBytes, stepFloorMs, type LayerProfile, type SessionProfile } from './profile.js';
 import { measurePeaks, type AdapterPeaks } from '../gpu/peaks.js';
@@ -65,6 +65,8 @@ export interface MemoryReport {
   readonly slots: number;
   /** Weights, biases, requantization tables and uniforms. */
   readonly constantBytes: number;
+  /** Where the batch runs in pieces (batch-pieces.ts): the report is one piece's. */
+  readonly pieces?: BatchPieces;
 }
 
 interface Readback {
@@ -196,6 +198,32 @@ export class Session {
    * kept; medians per layer.
    */
   async profile(inputs: Inputs, options: ProfileOptions = {}): Promise<SessionProfile> {
+    const pieces = await this.#piecesOf(inputs);
+    if (pieces === undefined) return this.#profileWhole(inputs, options);
+    return { ...(await this.#profileWhole(sliceBatch(inputs, 0, pieces.size), options)), pieces };
+  }
+
+  /**
+   * How a batch that does not fit at once is cut (as `run` cuts it), or
+   * undefined when it fits; where one item alone does not fit, that refusal.
+   */
+  async #piecesOf(inputs: Inputs): Promise<BatchPieces | undefined> {
+    const known = this.#pieces.get(JSON.stringify(this.#shapes(inputs)));
+    let size = known;
+    if (size === undefined) {
+      try {
+        await this.#prepare(inputs);
+        return undefined;
+      } catch (e) {
+        const batch = splittableBatch(e, this.#model.inputs, inputs);
+        if (batch === undefined) throw e;
+        size = await largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
+      }
+    }
+    return { size, count: Math.ceil(batchOf(inputs)! / size) };
+  }
+
+  async #profileWhole(inputs: Inputs, options: ProfileOptions): Promise<SessionProfile> {
     const warmup = options.warmup ?? 2;
     const repeats = Math.max(1, options.repeats ?? 10);
     const p = await this.#prepare(inputs);
@@ -274,10 +302,11 @@ export class Session {
     });
   }
 
-  /** The memory plan for an input shape (planned now if it was not). */
+  /** The memory plan for an input shape (planned now if it was not); for a batch run in pieces, one piece's. */
   async memory(inputs: Inputs): Promise<MemoryReport> {
-    const p = await this.#prepare(inputs);
-    return { plannedBytes: p.memory.plannedBytes, naiveBytes: p.memory.naiveBytes, slots: p.slots.length, constantBytes: p.constantBytes };
+    const pieces = await this.#piecesOf(inputs);
+    const p = await this.#prepare(pieces === undefined ? inputs : sliceBatch(inputs, 0, pieces.size));
+    return { plannedBytes: p.memory.plannedBytes, naiveBytes: p.memory.naiveBytes, slots: p.slots.length, constantBytes: p.constantBytes, ...(pieces === undefined ? {} : { pieces }) };
   }
 
   /** The command graph for an input shape: steps, tensors, and where each lives. */

@@ -17,6 +17,7 @@ import { requestGpu, type Gpu } from '../../src/gpu/device.js';
 import type { SessionResult } from '../../src/runtime/session.js';
 import { createSession } from '../../src/runtime/session.js';
 import { planQuantizedGraph } from '../../src/runtime/plan-graph.js';
+import { formatProfile } from '../../src/runtime/profile.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { describeOnHosts } from '../gpu/harness/on-hosts.js';
 import { tinyInput, tinyQuantized } from '../helpers/tiny-model.js';
@@ -121,6 +122,20 @@ describe('batches beyond lowered adapter limits (Node)', () => {
           // The second batch of 8 goes straight to the pieces found for the first.
           const x = tinyInput(batch, seed);
           expectWhole(await session.run(x), x, await reference.run(x));
+        }
+        // profile and memory report one piece of the cut that run uses, and say so; a batch that fits reports no pieces.
+        // (With the session's kernel choice, batch 8's dispatches fit 6 workgroups: only the byte limits cut it.)
+        if (limit !== 'maxComputeWorkgroupsPerDimension') {
+          const x8 = tinyInput(8, 8);
+          const profile = await session.profile(x8, { warmup: 0, repeats: 1 });
+          expect(profile.pieces).toEqual({ size: 2, count: 4 });
+          expect(profile.batch).toBe(2);
+          expect(formatProfile(profile)).toContain('the batch runs in 4 pieces of at most 2');
+          const memory = await session.memory(x8);
+          expect(memory.pieces).toEqual({ size: 2, count: 4 });
+          expect(memory.plannedBytes).toBe((await reference.memory(tinyInput(2, 1))).plannedBytes);
+          expect((await reference.profile(x8, { warmup: 0, repeats: 1 })).pieces).toBeUndefined();
+          expect((await reference.memory(x8)).pieces).toBeUndefined();
         }
       } finally {
         session.dispose();

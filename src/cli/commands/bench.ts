@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { benchModelNames, ENGINES, launchPeersRunner, readPeersDoc, runPeersBench, type EngineName } from '../../bench/peers.js';
+import { existsSync } from 'node:fs';
+import { benchModelNames, ENGINES, launchPeersRunner, readPeersDoc, runPeersBench, searchedConfigs, type EngineName } from '../../bench/peers.js';
 import { peersMarkdown } from '../../bench/peers-table.js';
 import { positiveInt } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
@@ -15,7 +16,11 @@ interface BenchOptions {
   out: string;
   json?: boolean;
   table?: string;
+  searched?: string;
 }
+
+/** Where `quantgpu-searched` finds its configs unless --searched says otherwise (bench/search.bench.ts writes it). */
+const SEARCH_RESULTS = 'bench/results/search.json';
 
 /** `--quick`: one small zoo model, batch 1, a short count: a check that every engine runs, not a measurement. */
 const QUICK = { models: ['fashion-vgg'], batches: [1], warmup: 1, repeats: 3 };
@@ -33,7 +38,7 @@ function listOf<T extends string>(v: string, flag: string, choices: readonly T[]
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('the peers bench: every model through ONNX Runtime Web (WebGPU, wasm, WebGPU on our QDQ export), TF.js (WebGPU, wasm) and quantgpu (float, w8a8, w4a8) in one headless Chromium; medians, load and first-run times, output checks, ratios')
+    .description('the peers bench: every model through ONNX Runtime Web (WebGPU, wasm, WebGPU on our QDQ export), TF.js (WebGPU, wasm) and quantgpu (float, w8a8, w4a8, and the config a search chose where bench/results/search.json has one) in one headless Chromium; medians, load and first-run times, output checks, ratios')
     .option('--quick', `${QUICK.models.join(',')} only, batch ${QUICK.batches.join(',')}, ${QUICK.repeats} repeats: that every engine runs`)
     .option('--models <list>', 'comma-separated: zoo model names, mobilenetv2-224-torch, nsfwjs-mobilenetv2 (default: all)')
     .option('--engines <list>', `comma-separated, of ${ENGINES.join(', ')} (default: all; ort-wasm is the float reference)`)
@@ -42,6 +47,7 @@ export function registerBench(program: Command): void {
     .option('--repeats <n>', `timed runs, the median reported (default ${FULL.repeats})`, (v) => positiveInt(v, '--repeats'))
     .option('-o, --out <file>', 'the results as JSON', 'bench/results/peers.json')
     .option('--json', 'print the results JSON on stdout instead of the Markdown table')
+    .option('--searched <file>', `quantgpu-searched's configs: a results file of bench/search.bench.ts, one config per model (default ${SEARCH_RESULTS} where it exists; models without one skip the engine)`)
     .option('--table <file>', 'print the Markdown table of saved results (a peers.json) and run nothing')
     .action(async (opts: BenchOptions) => {
       if (opts.table !== undefined) {
@@ -53,6 +59,9 @@ export function registerBench(program: Command): void {
       const models = opts.models === undefined ? base.models : listOf(opts.models, '--models', known);
       const engines: EngineName[] = opts.engines === undefined ? [...ENGINES] : listOf(opts.engines, '--engines', ENGINES);
       const batches = opts.batch === undefined ? base.batches : opts.batch.split(',').map((b) => positiveInt(b.trim(), '--batch'));
+      const searchFile = opts.searched ?? (existsSync(SEARCH_RESULTS) ? SEARCH_RESULTS : undefined);
+      if (searchFile === undefined && opts.engines !== undefined && engines.includes('quantgpu-searched')) throw new InputError(`--engines quantgpu-searched: no ${SEARCH_RESULTS} here; give --searched FILE`);
+      const searched = searchFile === undefined ? undefined : searchedConfigs(searchFile);
       checkWritable(opts.out, '--out');
       const { runner, files } = await launchPeersRunner();
       try {
@@ -62,6 +71,7 @@ export function registerBench(program: Command): void {
           batches: [...new Set(batches)],
           warmup: opts.warmup ?? base.warmup,
           repeats: opts.repeats ?? base.repeats,
+          ...(searched === undefined ? {} : { searched }),
           progress: (line) => process.stderr.write(`${line}\n`),
         });
         writeFileAtomic(opts.out, `${JSON.stringify(doc, null, 2)}\n`);

@@ -89,7 +89,7 @@ export function registerProfile(program: Command): void {
           if (opts.json) printJson({ model: modelPath, config: configName, gpu: opts.gpu, ...p, adapter, memory });
           else {
             process.stdout.write(`${formatProfile({ ...p, adapter: `${adapter} via ${opts.gpu}` })}\n`);
-            process.stdout.write(`activation memory ${memory.plannedBytes} B in ${memory.slots} buffers (one per tensor: ${memory.naiveBytes} B); constants ${memory.constantBytes} B\n`);
+            process.stdout.write(`activation memory${memory.pieces === undefined ? '' : ' (one piece)'} ${memory.plannedBytes} B in ${memory.slots} buffers (one per tensor: ${memory.naiveBytes} B); constants ${memory.constantBytes} B\n`);
           }
         } finally {
           await session.dispose();
