@@ -1,7 +1,7 @@
 // The network's boundary (docs/quantization.md, eq. 1, 4, 5): quantize a float
 // NCHW tensor into packed NHWC lanes, and dequantize packed lanes back to float
 // NCHW. One invocation per packed word (4 channels of one pixel). Composed
-// after lanes8.wgsl.
+// after lanes8.wgsl and quotient.wgsl.
 //
 // Quantize reads its input through strides (so an NHWC tensor followed by a
 // transpose to NCHW is read in place) and writes the lanes through a
@@ -14,9 +14,10 @@
 // position (src/gpu/ops/im2col.ts) instead of one mostly padded word per tap.
 //
 // quantize:   q = clamp(roundHalfEven(x / scale) + zero_point, lo, hi), lane = q - off.
-//   WGSL's round() is round half to even. The quotient is one f32 division, as
-//   the golden model's Math.fround(r / scale); the clamp is applied to the
-//   rounded float before the conversion to i32, so no step overflows.
+//   The rounded quotient is the golden model's roundHalfEven(Math.fround(r / scale))
+//   to the bit on any adapter (quotient.wgsl: WGSL's division may be 2.5 ULP
+//   off); the clamp is applied to the rounded float before the conversion to
+//   i32, so no step overflows.
 // dequantize: r = f32(q - zero_point) * scale, written to NCHW.
 
 struct QuantizeParams {
@@ -80,7 +81,7 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
         let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
-        let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
+        let t = clamp(round_quotient(x, qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }
     }

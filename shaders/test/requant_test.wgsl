@@ -1,4 +1,4 @@
-// Test kernel for requant.wgsl (composed after it): applies one primitive to
+// Test kernel for requant.wgsl and quotient.wgsl (composed after them): applies one primitive to
 // every case, so the tests can compare the WGSL with the TypeScript golden
 // model element by element. PRIMITIVE picks the primitive (an override, so
 // each one is its own pipeline variant with no branch on data); cases past
@@ -40,6 +40,15 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     case 2u: { results[i] = saturating_left_shift(k.a, u32(k.b)); }
     case 3u: { results[i] = multiply_by_quantized_multiplier(k.a, k.b, k.c); }
     case 4u: { results[i] = requantize(k.a, k.b, k.c, k.d, k.e, k.f); }
+    // quotient.wgsl's, on the bits of two f32 (x, s).
+    case 5u: { results[i] = i32(round_quotient(bitcast<f32>(k.a), bitcast<f32>(k.b))); }
+    case 6u: { results[i] = i32(exact_round_quotient(bitcast<f32>(k.a), bitcast<f32>(k.b))); }
+    // As an adapter whose division is k.c float32 steps off would compute it.
+    case 7u: {
+      let x = bitcast<f32>(k.a);
+      let s = bitcast<f32>(k.b);
+      results[i] = i32(round_quotient_near(bitcast<f32>(bitcast<i32>(x / s) + k.c), x, s));
+    }
     default: {}
   }
 }

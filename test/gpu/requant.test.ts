@@ -1,6 +1,7 @@
 /**
- * The WGSL requantization primitives (shaders/requant.wgsl) against the
- * TypeScript golden model (src/quant/fixed-point.ts), with zero tolerance, on
+ * The WGSL requantization primitives (shaders/requant.wgsl) and the quantize
+ * step's rounded quotient (shaders/quotient.wgsl) against the TypeScript
+ * golden model (src/quant/fixed-point.ts, rounding.ts), with zero tolerance, on
  * both hosts: edge values and seeded random ones (STYLE.md point 8). Also the
  * adapter's facts, printed so that a CI log shows what ran the tests.
  */

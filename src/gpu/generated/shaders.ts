@@ -26,6 +26,7 @@ export type ShaderFile =
   | "permute.wgsl"
   | "pool.wgsl"
   | "quantize.wgsl"
+  | "quotient.wgsl"
   | "requant.wgsl"
   | "test/requant_test.wgsl"
   | "weight_lanes.wgsl";
@@ -1548,7 +1549,7 @@ fn item(i: u32) {
   "quantize.wgsl": `// The network's boundary (docs/quantization.md, eq. 1, 4, 5): quantize a float
 // NCHW tensor into packed NHWC lanes, and dequantize packed lanes back to float
 // NCHW. One invocation per packed word (4 channels of one pixel). Composed
-// after lanes8.wgsl.
+// after lanes8.wgsl and quotient.wgsl.
 //
 // Quantize reads its input through strides (so an NHWC tensor followed by a
 // transpose to NCHW is read in place) and writes the lanes through a
@@ -1561,9 +1562,10 @@ fn item(i: u32) {
 // position (src/gpu/ops/im2col.ts) instead of one mostly padded word per tap.
 //
 // quantize:   q = clamp(roundHalfEven(x / scale) + zero_point, lo, hi), lane = q - off.
-//   WGSL's round() is round half to even. The quotient is one f32 division, as
-//   the golden model's Math.fround(r / scale); the clamp is applied to the
-//   rounded float before the conversion to i32, so no step overflows.
+//   The rounded quotient is the golden model's roundHalfEven(Math.fround(r / scale))
+//   to the bit on any adapter (quotient.wgsl: WGSL's division may be 2.5 ULP
+//   off); the clamp is applied to the rounded float before the conversion to
+//   i32, so no step overflows.
 // dequantize: r = f32(q - zero_point) * scale, written to NCHW.
 
 struct QuantizeParams {
@@ -1627,7 +1629,7 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
         let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
-        let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
+        let t = clamp(round_quotient(x, qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }
     }
@@ -1668,6 +1670,120 @@ fn dequantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wo
       real_out[(b * dp.c + ch) * hw + s] = f32(a[l] + dp.off - dp.zero_point) * dp.scale;
     }
   }
+}
+`,
+  "quotient.wgsl": `// The quantize step's rounding, roundHalfEven(float32(x / s)), exactly as the
+// golden model computes it (src/quant/rounding.ts, quantizeValue: a correctly
+// rounded float32 quotient, then round half to even), on any adapter.
+//
+// Why not round(x / s) alone: WGSL lets f32 division be off by 2.5 ULP, and
+// adapters use that freedom (a reciprocal, then a product). A quotient that
+// lies within a few ULP of a half-integer level boundary can then round to
+// the other code, and that code travels through every integer layer after
+// it. Such quotients are rare (a few in 10^5 for values of a few hundred),
+// so the division is trusted where it is far from a boundary, and the rest is
+// recomputed in integers: a long division of the two significands, rounded
+// once to float32 and once to an integer, with no float arithmetic whose
+// accuracy the adapter chooses.
+
+// Beyond any code of 2 to 8 bits (|code - zero point| <= 255): a quotient at
+// least this large is returned as +-QUOTIENT_LIMIT, and the caller's clamp to
+// [lo, hi] takes it from there.
+const QUOTIENT_LIMIT: f32 = 4096.0;
+
+// Distance from a half-integer, relative to the quotient, beyond which the
+// adapter's division cannot change the code: 2^-19 is 16 ULP, against the 2.5
+// WGSL allows.
+const TRUSTED_MARGIN: f32 = 1.9073486328125e-6;
+
+// roundHalfEven(float32(x / s)) for a finite x and a positive normal s,
+// saturated at +-QUOTIENT_LIMIT.
+fn round_quotient(x: f32, s: f32) -> f32 {
+  return round_quotient_near(x / s, x, s);
+}
+
+// The same from t, x / s as the adapter divides (within 2.5 ULP of it).
+fn round_quotient_near(t: f32, x: f32, s: f32) -> f32 {
+  let a = abs(t);
+  if (a >= QUOTIENT_LIMIT) {
+    return select(-QUOTIENT_LIMIT, QUOTIENT_LIMIT, t > 0.0);
+  }
+  if (abs(a - floor(a) - 0.5) > a * TRUSTED_MARGIN) {
+    return round(t);
+  }
+  return exact_round_quotient(x, s);
+}
+
+// An f32's magnitude as significand * 2^exponent, the significand normalized
+// to [2^23, 2^24) (subnormals included); 0 has significand 0.
+struct Unpacked {
+  significand: u32,
+  exponent: i32,
+}
+
+fn unpack_f32(v: f32) -> Unpacked {
+  let bits = bitcast<u32>(v);
+  let biased = i32((bits >> 23u) & 0xffu);
+  let fraction = bits & 0x7fffffu;
+  if (biased != 0) {
+    return Unpacked(fraction | 0x800000u, biased - 150);
+  }
+  if (fraction == 0u) {
+    return Unpacked(0u, 0);
+  }
+  let shift = countLeadingZeros(fraction) - 8u;
+  return Unpacked(fraction << shift, -149 - i32(shift));
+}
+
+// roundHalfEven(float32(x / s)) in integer arithmetic, for |x / s| below
+// QUOTIENT_LIMIT (round_quotient sends no other).
+fn exact_round_quotient(x: f32, s: f32) -> f32 {
+  let ux = unpack_f32(x);
+  let us = unpack_f32(s);
+  if (ux.significand == 0u) {
+    return 0.0;
+  }
+  // n = floor(mx * 2^26 / ms), 26 or 27 bits since mx / ms lies in (1/2, 2);
+  // the remainder says whether anything is left below it.
+  var r = ux.significand;
+  var n = 0u;
+  if (r >= us.significand) {
+    r -= us.significand;
+    n = 1u;
+  }
+  for (var i = 0u; i < 26u; i++) {
+    r = r << 1u;
+    n = n << 1u;
+    if (r >= us.significand) {
+      r -= us.significand;
+      n = n | 1u;
+    }
+  }
+  let sticky = r != 0u;
+  // To float32: keep 24 significant bits, the dropped ones rounded half to even.
+  let dropped_bits = 8u - countLeadingZeros(n);
+  var m = n >> dropped_bits;
+  let dropped = n & ((1u << dropped_bits) - 1u);
+  let half_dropped = 1u << (dropped_bits - 1u);
+  if (dropped > half_dropped || (dropped == half_dropped && (sticky || (m & 1u) == 1u))) {
+    m += 1u;
+  }
+  // The float32 quotient is m * 2^e (below 2^12, so e < 0); a quotient below
+  // 2^-126 would round more coarsely as a subnormal, but any of them is below
+  // one half and gives 0 all the same.
+  let e = ux.exponent - us.exponent - 26 + i32(dropped_bits);
+  let k = u32(-e);
+  if (e >= 0 || k > 25u) {
+    return 0.0;
+  }
+  // To an integer: m * 2^-k rounded half to even.
+  var g = m >> k;
+  let rest = m & ((1u << k) - 1u);
+  let half = 1u << (k - 1u);
+  if (rest > half || (rest == half && (g & 1u) == 1u)) {
+    g += 1u;
+  }
+  return select(f32(g), -f32(g), x < 0.0);
 }
 `,
   "requant.wgsl": `// The integer requantization chain of docs/quantization.md (sections 5 and 6),
@@ -1751,7 +1867,7 @@ fn requantize(acc: i32, m0: i32, shift: i32, zero_point: i32, lo: i32, hi: i32) 
   return clamp(x, lo - zero_point, hi - zero_point) + zero_point;
 }
 `,
-  "test/requant_test.wgsl": `// Test kernel for requant.wgsl (composed after it): applies one primitive to
+  "test/requant_test.wgsl": `// Test kernel for requant.wgsl and quotient.wgsl (composed after them): applies one primitive to
 // every case, so the tests can compare the WGSL with the TypeScript golden
 // model element by element. PRIMITIVE picks the primitive (an override, so
 // each one is its own pipeline variant with no branch on data); cases past
@@ -1793,6 +1909,15 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     case 2u: { results[i] = saturating_left_shift(k.a, u32(k.b)); }
     case 3u: { results[i] = multiply_by_quantized_multiplier(k.a, k.b, k.c); }
     case 4u: { results[i] = requantize(k.a, k.b, k.c, k.d, k.e, k.f); }
+    // quotient.wgsl's, on the bits of two f32 (x, s).
+    case 5u: { results[i] = i32(round_quotient(bitcast<f32>(k.a), bitcast<f32>(k.b))); }
+    case 6u: { results[i] = i32(exact_round_quotient(bitcast<f32>(k.a), bitcast<f32>(k.b))); }
+    // As an adapter whose division is k.c float32 steps off would compute it.
+    case 7u: {
+      let x = bitcast<f32>(k.a);
+      let s = bitcast<f32>(k.b);
+      results[i] = i32(round_quotient_near(bitcast<f32>(bitcast<i32>(x / s) + k.c), x, s));
+    }
     default: {}
   }
 }

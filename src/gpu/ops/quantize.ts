@@ -17,8 +17,8 @@ export interface DequantizeVariant {
   readonly kernel: 'dequantize';
 }
 
-export const quantizeKernel: KernelSource<QuantizeVariant> = gridKernel(['lanes8.wgsl', 'quantize.wgsl'], 'quantize_main');
-export const dequantizeKernel: KernelSource<DequantizeVariant> = gridKernel(['lanes8.wgsl', 'quantize.wgsl'], 'dequantize_main');
+export const quantizeKernel: KernelSource<QuantizeVariant> = gridKernel(['lanes8.wgsl', 'quotient.wgsl', 'quantize.wgsl'], 'quantize_main');
+export const dequantizeKernel: KernelSource<DequantizeVariant> = gridKernel(['lanes8.wgsl', 'quotient.wgsl', 'quantize.wgsl'], 'dequantize_main');
 
 /** A convolution window over the input: which input pixels each output position's lanes hold. */
 export interface QuantizeWindow {

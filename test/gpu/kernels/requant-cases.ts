@@ -5,6 +5,15 @@
  * ±2^i ± {0, 1, 2}, INT32_MIN, INT32_MAX, 0, every shift, multipliers at both
  * ends of [2^30, 2^31) and from quantizeMultiplier of reals around every power
  * of two; random cases are seeded, so a failure reproduces.
+ *
+ * The quotient primitives (shaders/quotient.wgsl) take the bits of two f32,
+ * x and a scale s, and give roundHalfEven(float32(x / s)) as quantizeValue
+ * does: their edge cases sit on and one to three float32 steps around every
+ * half-integer level boundary k + 1/2 (|k| <= 300) of scales from 2^-20 to
+ * 2^4, with zeros, subnormals and quotients beyond QUOTIENT_LIMIT.
+ * `round_quotient_off` is round_quotient on an adapter whose division is off
+ * by -2..2 float32 steps (the third argument; WGSL allows 2.5): the same
+ * codes, or the guard against such adapters fails.
  */
 import {
   highMul,
@@ -17,6 +26,7 @@ import {
   saturatingLeftShift,
   type QuantizedMultiplier,
 } from '../../../src/quant/fixed-point.js';
+import { roundHalfEven } from '../../../src/quant/rounding.js';
 import { ARGS_PER_CASE, type Primitive } from './requant-test-kernel.js';
 import { mulberry32 } from '../../helpers/random.js';
 
@@ -89,6 +99,46 @@ function randomMultiplier(next: () => number): QuantizedMultiplier {
   return quantizeMultiplier(2 ** exponent);
 }
 
+/** quotient.wgsl's QUOTIENT_LIMIT: larger quotients saturate there. */
+const QUOTIENT_LIMIT = 4096;
+
+const F32 = new Float32Array(1);
+const I32 = new Int32Array(F32.buffer);
+/** The bits of a float32 as an int32, and back. */
+const bitsOf = (v: number): number => ((F32[0] = v), I32[0]!);
+const floatOf = (bits: number): number => ((I32[0] = bits), F32[0]!);
+/** The float32 `steps` representable values away from v (towards +infinity for steps > 0; finite, nonzero v). */
+const stepFrom = (v: number, steps: number): number => floatOf(bitsOf(v) + (v > 0 ? steps : -steps));
+
+/** What quantizeValue rounds x / s to before its zero point and clamp, saturated at +-QUOTIENT_LIMIT. */
+function roundedQuotient(x: number, s: number): number {
+  const q = roundHalfEven(Math.fround(Math.fround(x) / Math.fround(s)));
+  return Math.max(-QUOTIENT_LIMIT, Math.min(QUOTIENT_LIMIT, q));
+}
+
+/** Scales: powers of two 2^-20..2^4, and a seeded significand at each of those exponents, with 1/255 and 0.1. */
+function quotientScales(): number[] {
+  const next = mulberry32(7);
+  const out = [Math.fround(1 / 255), Math.fround(0.1)];
+  for (let e = -20; e <= 4; e += 2) out.push(2 ** e, Math.fround((1 + next()) * 2 ** e));
+  return out;
+}
+
+/** (x, s) bits: every boundary k + 1/2 and its neighbours, zeros, subnormals, huge values; `exactOnly` keeps the quotients below the limit (exact_round_quotient's domain). */
+function quotientEdges(exactOnly: boolean): Args[] {
+  const cases: Args[] = [];
+  for (const s of quotientScales()) {
+    const xs = [0, -0, 1e-45, -1e-45, 1e-40, Math.fround(0.5 * s), Math.fround(-0.5 * s), Math.fround(4095.5 * s), Math.fround(-4095.5 * s), Math.fround(5000 * s), 3e38, -3e38];
+    for (let k = -300; k <= 300; k++) {
+      const tie = Math.fround((k + 0.5) * s);
+      xs.push(tie, Math.fround(k * s));
+      if (tie !== 0) for (const d of [-3, -2, -1, 1, 2, 3]) xs.push(stepFrom(tie, d));
+    }
+    for (const x of xs) if (!exactOnly || Math.abs(Math.fround(x) / Math.fround(s)) < QUOTIENT_LIMIT - 1) cases.push([bitsOf(x), bitsOf(s)]);
+  }
+  return cases;
+}
+
 function pack(cases: readonly Args[]): Int32Array {
   const out = new Int32Array(cases.length * ARGS_PER_CASE);
   cases.forEach((c, i) => out.set(c, i * ARGS_PER_CASE));
@@ -109,6 +159,13 @@ export function edgeCases(primitive: Primitive): Int32Array {
       break;
     case 'multiply_by_quantized_multiplier':
       for (const { m0, shift } of edgeMultipliers()) for (const acc of edges) cases.push([acc, m0, shift]);
+      break;
+    case 'round_quotient':
+    case 'exact_round_quotient':
+      for (const c of quotientEdges(primitive === 'exact_round_quotient')) cases.push(c);
+      break;
+    case 'round_quotient_off':
+      for (const [i, c] of quotientEdges(false).entries()) cases.push([...c, (i % 5) - 2]);
       break;
     case 'requantize': {
       // Every edge accumulator and every range, with a spread of the multipliers
@@ -140,6 +197,16 @@ export function randomCases(primitive: Primitive, count: number, seed: number): 
       case 'multiply_by_quantized_multiplier': {
         const m = randomMultiplier(next);
         cases.push([int32(), m.m0, m.shift]);
+        break;
+      }
+      case 'round_quotient':
+      case 'exact_round_quotient':
+      case 'round_quotient_off': {
+        // A scale log-uniform in [2^-24, 2^8); a quotient uniform in +-300, or within a few float32 steps of a boundary.
+        const s = Math.fround(2 ** (-24 + (next() / 2 ** 32) * 32));
+        const q = (next() / 2 ** 32) * 600 - 300;
+        const x = (next() & 1) === 0 ? Math.fround(q * s) : Math.fround((Math.floor(q) + 0.5) * s);
+        cases.push([bitsOf(x === 0 ? x : stepFrom(x, (next() % 7) - 3)), bitsOf(s), (next() % 5) - 2]);
         break;
       }
       case 'requantize': {
@@ -182,6 +249,11 @@ export function golden(primitive: Primitive, cases: Int32Array): Int32Array {
       case 'requantize':
         out[i] = requantize(a, b, c, d, e, f);
         break;
+      case 'round_quotient':
+      case 'exact_round_quotient':
+      case 'round_quotient_off':
+        out[i] = roundedQuotient(floatOf(a), floatOf(b));
+        break;
     }
   }
   return out;
@@ -189,7 +261,7 @@ export function golden(primitive: Primitive, cases: Int32Array): Int32Array {
 
 /** The first `limit` cases where `actual` differs from `expected`, one line each, and how many differ in all. */
 export function mismatches(primitive: Primitive, cases: Int32Array, expected: Int32Array, actual: Int32Array, limit = 10): { count: number; lines: string[] } {
-  const arity = { high_mul: 2, rounding_shift: 2, saturating_left_shift: 2, multiply_by_quantized_multiplier: 3, requantize: 6 }[primitive];
+  const arity = { high_mul: 2, rounding_shift: 2, saturating_left_shift: 2, multiply_by_quantized_multiplier: 3, requantize: 6, round_quotient: 2, exact_round_quotient: 2, round_quotient_off: 3 }[primitive];
   const lines: string[] = [];
   let count = 0;
   for (let i = 0; i < expected.length; i++) {

@@ -15,7 +15,7 @@ import { composeShader } from '../../../src/gpu/shader-parts.js';
 import { createPoisonedBuffer } from '../harness/poison.js';
 
 /** The primitives, in the order of requant_test.wgsl's `switch PRIMITIVE` cases. */
-export const PRIMITIVES = ['high_mul', 'rounding_shift', 'saturating_left_shift', 'multiply_by_quantized_multiplier', 'requantize'] as const;
+export const PRIMITIVES = ['high_mul', 'rounding_shift', 'saturating_left_shift', 'multiply_by_quantized_multiplier', 'requantize', 'round_quotient', 'exact_round_quotient', 'round_quotient_off'] as const;
 export type Primitive = (typeof PRIMITIVES)[number];
 
 /** Int32 arguments per case (struct Case in the shader); a primitive uses the first ones it takes. */
@@ -28,7 +28,7 @@ export interface RequantTestVariant {
 }
 
 export const requantTestKernel: KernelSource<RequantTestVariant> = {
-  shader: () => composeShader(['requant.wgsl', 'test/requant_test.wgsl']),
+  shader: () => composeShader(['requant.wgsl', 'quotient.wgsl', 'test/requant_test.wgsl']),
   entryPoint: 'main',
   constants: (v) => ({ PRIMITIVE: PRIMITIVES.indexOf(v.primitive), WORKGROUP_SIZE: v.workgroupSize }),
 };
