@@ -39,7 +39,7 @@ describe('CLI on quantized ONNX files', () => {
       const r = await cli('eval', qdq, ...evalArgs, ...flags);
       expect(r.code).not.toBe(0);
       const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('note:'));
-      expect(lines).toEqual([expect.stringMatching(new RegExp(`^InputError: ${flags[0]}.*: .* is already quantized \\(QDQ or QLinear operators\\) and runs with its own scales and zero points`))]);
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^InputError: ${flags[0]}.*: .* is already quantized \\(QDQ, QLinear or QONNX Quant operators\\) and runs with its own scales and zero points`))]);
     }
 
     // The imported model exports again: the same digest once more.
