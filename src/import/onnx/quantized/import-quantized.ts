@@ -1,11 +1,12 @@
 /**
  * A model quantized elsewhere (ONNX QDQ, or QLinearConv / QLinearMatMul /
- * QLinearAdd operators, or ConvInteger / MatMulInteger with their rescale) as
- * our QuantizedGraph, with the file's own scales, zero points
- * and integer weights: no calibration, no config.
+ * QLinearAdd operators, or ConvInteger / MatMulInteger with their rescale, or
+ * QONNX's Quant of any bit width from 2 to 8) as our QuantizedGraph, with the
+ * file's own scales, zero points, integer weights and bit widths: no
+ * calibration, no config.
  *
  * The file becomes a float model plus its quantization (`lowerQOperators`,
- * `stripQdq`); the float model is imported and prepared as any other, and the
+ * `stripQdq`, `stripQuant`); the float model is imported and prepared as any other, and the
  * quantizer builds the integer layers from the file (`fileSource`) instead of
  * from calibration. Where the file's arithmetic differs from ours, the result
  * says so in `notes` (printed by `info` and with every command), never
