@@ -21,12 +21,27 @@ import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
 import { quantizeDequantize } from './fake-quant.js';
-import { writeQuantizedGraph } from './quantized-model.js';
+import { intQuantRange } from '../../import/onnx/quantized/qonnx-op.js';
+import { fusedClamps, writeQuantizedGraph } from './quantized-model.js';
 
-/** Why a quantized graph has no QDQ form (activations wider or narrower than 8 bits), or []. */
+/**
+ * Why a quantized graph has no QDQ form, or []: activations wider or narrower
+ * than 8 bits, or 8-bit codes on a range narrower than their type's that no
+ * fused ReLU or clip explains (QuantizeLinear saturates to the type's range).
+ */
 export function qdqProblems(qg: QuantizedGraph): string[] {
   const problems: string[] = [];
-  for (const [name, p] of qg.tensors) if (p.bits !== 8) problems.push(`tensor '${name}' has ${p.bits}-bit codes`);
+  const clampOf = fusedClamps(qg);
+  for (const [name, p] of qg.tensors) {
+    if (p.bits !== 8) {
+      problems.push(`tensor '${name}' has ${p.bits}-bit codes`);
+      continue;
+    }
+    const full = intQuantRange(8, p.scheme !== 'affine', false);
+    const clamped = clampOf(name);
+    const explained = clamped !== undefined && clamped.lo === p.lo && clamped.hi === p.hi;
+    if ((p.lo !== full.lo || p.hi !== full.hi) && !explained) problems.push(`tensor '${name}' has codes [${p.lo}, ${p.hi}], inside its type's [${full.lo}, ${full.hi}] with no fused ReLU or clip to explain it`);
+  }
   return problems;
 }
 

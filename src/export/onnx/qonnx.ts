@@ -33,12 +33,12 @@
  */
 import { QuantConfigError } from '../../errors.js';
 import { intQuantRange, QONNX_DOMAIN, QONNX_OPSET } from '../../import/onnx/quantized/qonnx-op.js';
-import { clampedParams, type QParams } from '../../quant/qparams.js';
+import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import { roundHalfEven } from '../../quant/rounding.js';
 import type { OnnxModelBuilder } from './builder.js';
 import type { TensorRewrite } from './float-graph.js';
-import { writeQuantizedGraph } from './quantized-model.js';
+import { fusedClamps, writeQuantizedGraph } from './quantized-model.js';
 
 /** The QONNX model's bytes. */
 export function qonnxToOnnx(qg: QuantizedGraph): Uint8Array {
@@ -87,32 +87,6 @@ function activationQuant(p: QParams, tensor: string, clampOf: (t: string) => QPa
   }
   const a = attrs;
   return (b, raw, out) => quant(b, raw, out, b.floatScalar(p.scale), b.floatScalar(p.zeroPoint), a);
-}
-
-/**
- * For each tensor written by a layer with a fused ReLU or clip (or passed on
- * unchanged by pools and data movement, which keep their input's
- * parameters): the range that activation clamps the full code range to,
- * computed as the quantizer does. The float graph applies the activation
- * before the tensor's Quant, so the Quant's full range gives the same codes.
- */
-function fusedClamps(qg: QuantizedGraph): (t: string) => QParams | undefined {
-  const producer = new Map(qg.float.layers.flatMap((l) => l.outputs.map((o) => [o, l] as const)));
-  return (t) => {
-    for (let cur = t; ; ) {
-      const l = producer.get(cur);
-      if (l === undefined) return undefined;
-      const a = 'activation' in l ? l.activation : undefined;
-      const p = qg.tensors.get(cur)!;
-      if (a?.kind === 'relu' || a?.kind === 'clip') {
-        const full = { ...p, ...intQuantRange(p.bits, p.scheme !== 'affine', false) };
-        return a.kind === 'relu' ? clampedParams(full, 0, Infinity) : clampedParams(full, a.min, a.max);
-      }
-      const from = l.inputs[0];
-      if (from === undefined || qg.tensors.get(from) !== p) return undefined;
-      cur = from;
-    }
-  };
 }
 
 /** The layer's weights: code * S_w[c] as float32, and a signed Quant of its weight bits per output channel into `name`. */

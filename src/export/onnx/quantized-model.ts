@@ -6,7 +6,8 @@
  * the float constants (AdaRound's codes survive). A format says how.
  */
 import { UnsupportedOperatorError } from '../../errors.js';
-import type { QParams } from '../../quant/qparams.js';
+import { intQuantRange } from '../../import/onnx/quantized/qonnx-op.js';
+import { clampedParams, type QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
 import { writeGraph, type TensorRewrite } from './float-graph.js';
@@ -44,4 +45,32 @@ export function writeQuantizedGraph(qg: QuantizedGraph, format: QuantizedFormat)
     },
     constant: (name) => constants.get(name),
   }).bytes;
+}
+
+/**
+ * For each tensor written by a layer with a fused ReLU or clip (or passed on
+ * unchanged by pools and data movement, which keep their input's
+ * parameters): the range that activation clamps the full code range to,
+ * computed as the quantizer does. The float graph applies the activation
+ * before the tensor's quantizer (QDQ's QuantizeLinear, QONNX's Quant), so
+ * the full range there gives the same codes; any other narrower range
+ * (a QONNX file's narrow activations, read back) has to be written as such.
+ */
+export function fusedClamps(qg: QuantizedGraph): (t: string) => QParams | undefined {
+  const producer = new Map(qg.float.layers.flatMap((l) => l.outputs.map((o) => [o, l] as const)));
+  return (t) => {
+    for (let cur = t; ; ) {
+      const l = producer.get(cur);
+      if (l === undefined) return undefined;
+      const a = 'activation' in l ? l.activation : undefined;
+      const p = qg.tensors.get(cur)!;
+      if (a?.kind === 'relu' || a?.kind === 'clip') {
+        const full = { ...p, ...intQuantRange(p.bits, p.scheme !== 'affine', false) };
+        return a.kind === 'relu' ? clampedParams(full, 0, Infinity) : clampedParams(full, a.min, a.max);
+      }
+      const from = l.inputs[0];
+      if (from === undefined || qg.tensors.get(from) !== p) return undefined;
+      cur = from;
+    }
+  };
 }

@@ -13,7 +13,7 @@ import { qonnxToOnnx } from '../../../src/export/onnx/qonnx.js';
 import { onnx } from '../../../src/import/onnx/proto.js';
 import { loadQuantizedModel } from '../../../src/model/load-model.js';
 import { collectStats } from '../../../src/quant/calibrate-graph.js';
-import { PRESETS } from '../../../src/quant/config.js';
+import { PRESETS, type LayerQuant } from '../../../src/quant/config.js';
 import { quantize } from '../../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../../src/quant/prepare.js';
 import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
@@ -94,5 +94,18 @@ describe('QONNX import', () => {
     expect(() => qonnxToOnnx(narrowed)).toThrow(QuantConfigError);
     expect(() => qonnxToOnnx(narrowed)).toThrow(/^tensor 'y': its 4-bit codes are clamped to \[0, 13\], inside \[0, 15\], by no fused ReLU or clip the float graph applies; QONNX's Quant cannot hold that range$/);
     expect(() => qdqToOnnx(qg)).toThrow(/^QDQ holds 8-bit activations only: .*; export a config with 8-bit activations, or any config with --format qonnx$/);
+  });
+
+  it('a QONNX file\'s narrow 8-bit activations read back keep their range, which QDQ export refuses rather than widen', async () => {
+    const graph = prepareForQuantization(tinyGraph());
+    const { tensors } = await collectStats(graph, [tinyInput(16, 99)]);
+    const qg = quantize(graph, tensors, { name: 'w8a8-symmetric', default: { ...(PRESETS.w8a8!.default as LayerQuant), scheme: 'symmetric' } });
+    const narrow = edited(qonnxToOnnx(qg), (m) => (quantOf(m, 'y').attribute!.find((a) => a.name === 'narrow')!.i = 1));
+    const imported = loadQuantizedModel(narrow)!.quantized;
+    expect([...imported.tensors.values()]).toContainEqual(expect.objectContaining({ lo: -127, hi: 127 }));
+    expect(() => qdqToOnnx(imported)).toThrow(/^QDQ holds 8-bit activations only: tensor '.*' has codes \[-127, 127\], inside its type's \[-128, 127\] with no fused ReLU or clip to explain it; /);
+    // QONNX writes it as it read it.
+    const again = loadQuantizedModel(qonnxToOnnx(imported))!.quantized;
+    expect([...again.tensors.values()]).toContainEqual(expect.objectContaining({ lo: -127, hi: 127 }));
   });
 });
