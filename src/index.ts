@@ -38,6 +38,8 @@ export {
 } from './executor/executor.js';
 export { graphToOnnx, type WriteGraphOptions } from './export/onnx/float-graph.js';
 export { fakeQuantToOnnx } from './export/onnx/fake-quant.js';
+export { qdqToOnnx } from './export/onnx/qdq.js';
+export { qonnxToOnnx } from './export/onnx/qonnx.js';
 export type { CollectOptions as CalibrateOptions } from './quant/calibrate-graph.js';
 export { costReport, type CostReport } from './quant/cost.js';
 export { tensorSqnr, agreement } from './quant/measures.js';

@@ -219,7 +219,7 @@ export async function statsForModelFile(
 }
 
 /**
- * A model file quantized elsewhere (QDQ or QLinear operators), which every
+ * A model file quantized elsewhere (QDQ, QLinear or QONNX Quant operators), which every
  * quantized command runs with the file's own scales and zero points; or
  * undefined for a float model, which goes on with --config. Flags that
  * choose a quantization (`--config` other than float, `--stats`, a
@@ -232,7 +232,7 @@ export function quantizedModelFile(path: string, o: ModelOptions & { config?: st
   if (q === undefined) return undefined;
   const refused = [given('config') && o.config !== 'float' ? `--config ${o.config}` : undefined, given('stats') ? '--stats' : undefined, given('refinement') ? '--refinement' : undefined, calibrationData && given('data') ? '--data' : undefined].filter((f) => f !== undefined);
   if (refused.length > 0) {
-    throw new InputError(`${refused.join(', ')}: ${path} is already quantized (QDQ or QLinear operators) and runs with its own scales and zero points; leave out ${refused.length > 1 ? 'these flags' : 'the flag'} (or give --config float for its float model)`);
+    throw new InputError(`${refused.join(', ')}: ${path} is already quantized (QDQ, QLinear or QONNX Quant operators) and runs with its own scales and zero points; leave out ${refused.length > 1 ? 'these flags' : 'the flag'} (or give --config float for its float model)`);
   }
   for (const n of q.notes) noteOnce(`${path} (quantized in the file): ${n}`);
   return q;

@@ -38,8 +38,8 @@ function onnxOptions(options: LoadOptions): { inputShapes?: Record<string, Dim[]
 }
 
 /**
- * A model quantized elsewhere (ONNX QDQ, or QLinearConv / QLinearMatMul
- * operators) as our quantized graph with the file's own scales, zero points
+ * A model quantized elsewhere (ONNX QDQ, QLinearConv / QLinearMatMul
+ * operators, or QONNX's Quant) as our quantized graph with the file's own scales, zero points
  * and integer weights, and the notes on where its arithmetic differs from
  * ours; undefined for a float model (ONNX or TF.js).
  */

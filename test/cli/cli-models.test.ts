@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/io/npy.js';
 import { runGraph } from '../../src/cpu/float-executor.js';
-import { loadModelFile } from '../../src/model/load-model-file.js';
+import { loadModelFile, loadQuantizedModelFile } from '../../src/model/load-model-file.js';
 import { photoBatch } from '../helpers/tfjs-reference.js';
 import { cli } from '../helpers/cli.js';
 import { nsfwjsModelDir, withInputDims } from '../helpers/model-files.js';
@@ -183,7 +183,7 @@ describe('run: one input quantized', () => {
 });
 
 describe('export', () => {
-  it('writes a QDQ model that ONNX Runtime runs to the golden model predictions; refuses what QDQ cannot hold in one line', async () => {
+  it('writes a QDQ model that ONNX Runtime runs to the golden model predictions; refuses what QDQ cannot hold in one line; writes it as QONNX', async () => {
     const stats = join(dir, 'vgg-export-stats.json');
     expect((await cli('calibrate', VGG, '--data', 'fashion-mnist', '--images', '64', '-o', stats)).code).toBe(0);
     const out = join(dir, 'vgg-qdq.onnx');
@@ -198,8 +198,14 @@ describe('export', () => {
     const golden = json<RunDoc>(await cli('run', VGG, '--input', 'models/fashion-vgg.input.npy', '--backend', 'cpu-golden', '--config', 'w8a8', '--stats', stats, '--json'));
     const top = (d: ArrayLike<number>, n: number): number[] => Array.from({ length: d.length / n }, (_, r) => Array.from(d).slice(r * n, (r + 1) * n).reduce((b, v, i, a) => (v > a[b]! ? i : b), 0));
     expect(top(theirs.data as Float32Array, 10)).toEqual(top(golden.outputs['logits']!.data, 10));
-    expectOneLine(await cli('export', VGG, '--stats', stats, '--config', 'w4a4', '-o', join(dir, 'never.onnx')), /^QuantConfigError: QDQ holds 8-bit activations only: tensor '.*' has 4-bit codes/);
-    expectOneLine(await cli('export', VGG, '--stats', stats, '--format', 'tflite', '-o', join(dir, 'never.onnx')), /^InputError: --format tflite: choose one of qdq$/);
+    expectOneLine(await cli('export', VGG, '--stats', stats, '--config', 'w4a4', '-o', join(dir, 'never.onnx')), /^QuantConfigError: QDQ holds 8-bit activations only: tensor '.*' has 4-bit codes.*; export a config with 8-bit activations, or any config with --format qonnx$/);
+    expectOneLine(await cli('export', VGG, '--stats', stats, '--format', 'tflite', '-o', join(dir, 'never.onnx')), /^InputError: --format tflite: choose one of qdq, qonnx$/);
+    // QONNX holds that config: its Quant nodes carry the 4 bits, which the importer reads back onto the layers.
+    const qonnx = join(dir, 'vgg-w4a4.qonnx.onnx');
+    const q = json<{ format: string; integerWeights: number }>(await cli('export', VGG, '--stats', stats, '--config', 'w4a4', '--format', 'qonnx', '-o', qonnx, '--json'));
+    expect(q).toMatchObject({ format: 'qonnx', integerWeights: 6 });
+    const imported = loadQuantizedModelFile(qonnx)!.quantized;
+    expect(imported.layers.flatMap((l) => (l.kind === 'conv' || l.kind === 'dense' ? [l.weightBits] : []))).toEqual([4, 4, 4, 4, 4, 4]);
   }, 120_000);
 });
 

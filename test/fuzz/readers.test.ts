@@ -1,6 +1,6 @@
 /**
  * Fuzzing the readers people feed their own files to: ONNX models (float and
- * quantized), TF.js
+ * quantized, QONNX included), TF.js
  * layers models, .npy inputs, QuantConfig JSON and calibration statistics.
  * Seeded mutations of valid files (truncation, bit flips, runs of 0x00 or
  * 0xFF, bytes spliced from another file, inserted junk; for JSON, fields
@@ -31,6 +31,12 @@ import { TensorStats } from '../../src/quant/calibration/tensor-stats.js';
 import { mulberry32 } from '../helpers/random.js';
 import { ONNX_TESTDATA } from '../helpers/onnx-testdata.js';
 import { frozenCaseModel } from '../helpers/quantized-testdata.js';
+import { tinyGraph, tinyInput } from '../helpers/tiny-model.js';
+import { qonnxToOnnx } from '../../src/export/onnx/qonnx.js';
+import { collectStats } from '../../src/quant/calibrate-graph.js';
+import { PRESETS } from '../../src/quant/config.js';
+import { quantize } from '../../src/quant/pipeline.js';
+import { prepareForQuantization } from '../../src/quant/prepare.js';
 
 const SEED = 20261202;
 /** A case that takes longer than this is a failure (a hang or a huge allocation). */
@@ -194,6 +200,13 @@ describe('fuzzing the readers (seeded; counts in the log)', () => {
     const seeds = ['test_qlinearconv', 'test_qlinearmatmul_2D', 'test_quantizelinear', 'test_dequantizelinear', 'test_convinteger_with_padding']
       .map((t) => onnx.ModelProto.encode(frozenCaseModel(`node/${t}`).model).finish());
     expectNoFailures(exercise('quantized onnx', mutatedBytes(seeds, 1500, SEED + 5), (b) => loadQuantizedModel(b)));
+  }, 120_000);
+
+  it('QONNX models: 500 mutations of the tiny model exported as QONNX at w4a4', async () => {
+    const graph = prepareForQuantization(tinyGraph());
+    const { tensors } = await collectStats(graph, [tinyInput(16, 99)]);
+    const seed = qonnxToOnnx(quantize(graph, tensors, PRESETS.w4a4!));
+    expectNoFailures(exercise('qonnx', mutatedBytes([seed], 500, SEED + 11), (b) => loadQuantizedModel(b)));
   }, 120_000);
 
   it('.npy inputs: 500 mutations', () => {

@@ -45,6 +45,8 @@ export class OnnxModelBuilder {
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
   private readonly scalars = new Map<string, string>();
+  /** Opsets of domains other than the default one that the model's nodes use (QONNX's Quant). */
+  private readonly customOpsets = new Map<string, number>();
 
   constructor(
     private readonly name: string,
@@ -112,11 +114,21 @@ export class OnnxModelBuilder {
     return name;
   }
 
-  node(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, name?: string): void {
+  /** Declare that nodes of `domain` follow its opset `version` (an opset_import entry). */
+  useOpset(domain: string, version: number): void {
+    const had = this.customOpsets.get(domain);
+    if (had !== undefined && had !== version) throw new RangeError(`opset of domain '${domain}': version ${version} asked for after ${had}`);
+    this.customOpsets.set(domain, version);
+  }
+
+  /** A node; `domain` (declared with useOpset) for an operator outside the default ONNX domain. */
+  node(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, name?: string, domain?: string): void {
+    if (domain !== undefined && !this.customOpsets.has(domain)) throw new RangeError(`node ${opType}: domain '${domain}' has no opset declared (useOpset)`);
     for (const o of outputs) this.used.add(o);
     this.nodes.push({
       name: name ?? this.fresh(`${opType}_${this.nodes.length}`),
       opType,
+      ...(domain !== undefined ? { domain } : {}),
       input: [...inputs],
       output: [...outputs],
       attribute: Object.entries(attrs).flatMap(([k, v]) => (v === undefined ? [] : [attribute(k, v)])),
@@ -128,7 +140,7 @@ export class OnnxModelBuilder {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       producerName: producer,
-      opsetImport: [{ domain: '', version: this.opset }],
+      opsetImport: [{ domain: '', version: this.opset }, ...[...this.customOpsets].map(([domain, version]) => ({ domain, version }))],
       graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();

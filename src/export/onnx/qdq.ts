@@ -16,17 +16,32 @@
  * QDQ holds 8-bit activations only (QuantizeLinear saturates to its type's
  * range, not to a narrower one); weights of 2 to 8 bits fit int8 exactly.
  */
-import { QuantConfigError, UnsupportedOperatorError } from '../../errors.js';
+import { QuantConfigError } from '../../errors.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer, QuantizedGraph } from '../../quant/quantized-graph.js';
 import type { OnnxModelBuilder } from './builder.js';
 import { quantizeDequantize } from './fake-quant.js';
-import { writeGraph } from './float-graph.js';
+import { intQuantRange } from '../../import/onnx/quantized/qonnx-op.js';
+import { fusedClamps, writeQuantizedGraph } from './quantized-model.js';
 
-/** Why a quantized graph has no QDQ form (activations wider or narrower than 8 bits), or []. */
+/**
+ * Why a quantized graph has no QDQ form, or []: activations wider or narrower
+ * than 8 bits, or 8-bit codes on a range narrower than their type's that no
+ * fused ReLU or clip explains (QuantizeLinear saturates to the type's range).
+ */
 export function qdqProblems(qg: QuantizedGraph): string[] {
   const problems: string[] = [];
-  for (const [name, p] of qg.tensors) if (p.bits !== 8) problems.push(`tensor '${name}' has ${p.bits}-bit codes`);
+  const clampOf = fusedClamps(qg);
+  for (const [name, p] of qg.tensors) {
+    if (p.bits !== 8) {
+      problems.push(`tensor '${name}' has ${p.bits}-bit codes`);
+      continue;
+    }
+    const full = intQuantRange(8, p.scheme !== 'affine', false);
+    const clamped = clampOf(name);
+    const explained = clamped !== undefined && clamped.lo === p.lo && clamped.hi === p.hi;
+    if ((p.lo !== full.lo || p.hi !== full.hi) && !explained) problems.push(`tensor '${name}' has codes [${p.lo}, ${p.hi}], inside its type's [${full.lo}, ${full.hi}] with no fused ReLU or clip to explain it`);
+  }
   return problems;
 }
 
@@ -34,28 +49,9 @@ export function qdqProblems(qg: QuantizedGraph): string[] {
 export function qdqToOnnx(qg: QuantizedGraph): Uint8Array {
   const problems = qdqProblems(qg);
   if (problems.length > 0) {
-    throw new QuantConfigError(`QDQ holds 8-bit activations only: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}; export a config with 8-bit activations`);
+    throw new QuantConfigError(`QDQ holds 8-bit activations only: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}; export a config with 8-bit activations, or any config with --format qonnx`);
   }
-  const weights = new Map<string, (b: OnnxModelBuilder, name: string) => void>();
-  for (const l of qg.layers) {
-    if (l.kind !== 'conv' && l.kind !== 'dense') continue;
-    const inP = qg.tensors.get(l.inputs[0]!)!;
-    // A constant shared by two layers would carry one layer's codes and scales for both.
-    for (const c of [l.layer.inputs[1]!, l.layer.inputs[2]]) {
-      if (c !== undefined && qg.float.layers.filter((x) => x.inputs.includes(c)).length > 1) throw new UnsupportedOperatorError(l.name, l.layer.op, `shares its constant '${c}' with another layer, which QDQ export does not write`);
-    }
-    weights.set(l.layer.inputs[1]!, (b, name) => quantizedWeights(b, name, l));
-    // A layer without a bias keeps none: its integer bias is all zero.
-    const bias = l.layer.inputs[2];
-    if (bias !== undefined) weights.set(bias, (b, name) => quantizedBias(b, name, l, inP));
-  }
-  return writeGraph(qg.float, {
-    rewrite: (t) => {
-      const p = qg.tensors.get(t);
-      return p === undefined ? undefined : quantizeDequantize(p);
-    },
-    constant: (name) => weights.get(name),
-  }).bytes;
+  return writeQuantizedGraph(qg, { name: 'QDQ', tensor: (p) => quantizeDequantize(p), weights: quantizedWeights, bias: quantizedBias });
 }
 
 /** The layer's integer weights as int8 [M, ...], dequantized per output channel (axis 0) into `name`. */

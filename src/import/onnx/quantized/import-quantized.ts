@@ -1,11 +1,12 @@
 /**
  * A model quantized elsewhere (ONNX QDQ, or QLinearConv / QLinearMatMul /
- * QLinearAdd operators, or ConvInteger / MatMulInteger with their rescale) as
- * our QuantizedGraph, with the file's own scales, zero points
- * and integer weights: no calibration, no config.
+ * QLinearAdd operators, or ConvInteger / MatMulInteger with their rescale, or
+ * QONNX's Quant of any bit width from 2 to 8) as our QuantizedGraph, with the
+ * file's own scales, zero points, integer weights and bit widths: no
+ * calibration, no config.
  *
  * The file becomes a float model plus its quantization (`lowerQOperators`,
- * `stripQdq`); the float model is imported and prepared as any other, and the
+ * `stripQdq`, `stripQuant`); the float model is imported and prepared as any other, and the
  * quantizer builds the integer layers from the file (`fileSource`) instead of
  * from calibration. Where the file's arithmetic differs from ours, the result
  * says so in `notes` (printed by `info` and with every command), never
@@ -27,7 +28,7 @@ import type { Graph } from '../../../ir/graph.js';
 import { isFusable, type Layer } from '../../../ir/layers.js';
 import { fuseActivations } from '../../../ir/passes/fuse-activations.js';
 import { SIMPLIFY_PASSES, simplify } from '../../../ir/simplify.js';
-import { LAYER_DEFAULTS, type LayerQuant, type QuantConfig } from '../../../quant/config.js';
+import { LAYER_DEFAULTS, type Bits, type LayerQuant, type QuantConfig } from '../../../quant/config.js';
 import { isClampActivation, prepareForQuantization } from '../../../quant/prepare.js';
 import type { QParams } from '../../../quant/qparams.js';
 import { quantizeGraphFrom, type MatmulCodes, type QuantSource } from '../../../quant/quantize-graph.js';
@@ -36,16 +37,24 @@ import { roundHalfEven } from '../../../quant/rounding.js';
 import { integerFormOf } from '../../../runtime/operators.js';
 import { importOnnxModel, type OnnxImportOptions } from '../import-onnx.js';
 import { LOWERED_OPS, lowerQOperators } from './lower-qoperators.js';
-import { stripQdq, type FileConstant, type FileParams, type FileQuantization } from './strip-qdq.js';
+import { mergeQuantization, type FileConstant, type FileParams, type FileQuantization } from './file-quantization.js';
+import { intQuantRange, isQonnxQuant } from './qonnx-op.js';
+import { stripQdq } from './strip-qdq.js';
+import { stripQuant } from './strip-quant.js';
 
 /** Operators that mark an ONNX file as quantized. */
 export const QUANTIZED_ONNX_OPS: readonly string[] = ['QuantizeLinear', 'DequantizeLinear', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear', ...LOWERED_OPS];
 
+/** Whether a model is quantized: QDQ or integer operators, or QONNX's Quant (in one of its domains). */
 export function isQuantizedOnnx(model: onnx.IModelProto): boolean {
-  return (model.graph?.node ?? []).some((n) => QUANTIZED_ONNX_OPS.includes(n.opType ?? ''));
+  return (model.graph?.node ?? []).some((n) => QUANTIZED_ONNX_OPS.includes(n.opType ?? '') || isQonnxQuant(n));
 }
 
-/** The setting every integer layer of an imported model reports (its numbers come from the file, not from these fields). */
+/**
+ * The setting an integer layer of an imported model reports where the file's
+ * codes are 8 bits wide; narrower ones (QONNX) report their own bit widths.
+ * The numbers come from the file, not from these fields.
+ */
 export const IMPORTED_SETTING: LayerQuant = { ...LAYER_DEFAULTS, weightBits: 8, activationBits: 8 };
 
 export interface ImportedQuantized {
@@ -68,7 +77,7 @@ function passesThrough(layer: Layer): boolean {
 /** Import a quantized ONNX model (decoded; it is rewritten in place). */
 export function importQuantizedOnnx(model: onnx.IModelProto, options: OnnxImportOptions = {}): ImportedQuantized {
   lowerQOperators(model);
-  const file = stripQdq(model);
+  const file = mergeQuantization(stripQdq(model), stripQuant(model));
   const imported = importOnnxModel(model, options);
   const notes = new Notes();
   const paramsOf = fileParamsReader(file, notes);
@@ -81,11 +90,12 @@ export function importQuantizedOnnx(model: onnx.IModelProto, options: OnnxImport
   };
   const passes = SIMPLIFY_PASSES.map(([name, pass]) => [name, name === 'fuse-activations' ? (g: Graph) => fuseActivations(g, keep) : pass] as const);
   const graph = prepareForQuantization(restoreRemovedRelus(options.simplify === false ? imported : simplify(imported, passes), paramsOf, notes));
-  const floatLayers = chooseIntegerLayers(graph, file, paramsOf, notes);
+  const { floatLayers, bits } = chooseIntegerLayers(graph, file, paramsOf, notes);
+  const overrides: Record<string, Partial<LayerQuant> | 'float'> = { ...Object.fromEntries(bits), ...Object.fromEntries([...floatLayers].map((n) => [n, 'float' as const])) };
   const config: QuantConfig = {
     name: 'imported',
     default: IMPORTED_SETTING,
-    ...(floatLayers.size > 0 ? { layers: Object.fromEntries([...floatLayers].map((n) => [n, 'float' as const])) } : {}),
+    ...(Object.keys(overrides).length > 0 ? { layers: overrides } : {}),
   };
   const quantized = quantizeGraphFrom(graph, config, fileSource(file, paramsOf, notes));
   if (quantized.layers.some((l) => l.kind === 'conv' || l.kind === 'dense' || l.kind === 'add' || l.kind === 'sub' || l.kind === 'mul' || l.kind === 'concat')) {
@@ -134,16 +144,25 @@ function fileParamsReader(file: FileQuantization, notes: Notes): (t: string) => 
   };
 }
 
+/**
+ * Unsigned codes are affine, signed ones with Z = 0 symmetric; a narrow
+ * range (QONNX) is the same scheme with lo or hi one code in. The lanes hold
+ * 8 bits, so wider codes (QDQ's int32) leave the tensor in float.
+ */
 function toQParams(t: string, p: FileParams, notes: Notes): QParams | undefined {
-  if (p.type === 'uint8') return { scale: p.scale, zeroPoint: p.zeroPoint, bits: 8, scheme: 'affine', lo: 0, hi: 255 };
-  if (p.type === 'int8' && p.zeroPoint === 0) return { scale: p.scale, zeroPoint: 0, bits: 8, scheme: 'symmetric', lo: -128, hi: 127 };
-  if (p.type === 'int8') {
-    // r = S (q - Z) = S ((q + 128) - (Z + 128)): the same values as unsigned codes, exactly.
-    notes.add('int8-shift', 'int8 activations with a zero point are carried as uint8 codes shifted by 128 (exact; their integer outputs read 128 higher)', t);
-    return { scale: p.scale, zeroPoint: p.zeroPoint + 128, bits: 8, scheme: 'affine', lo: 0, hi: 255 };
+  const { bits, signed, narrow } = p.code;
+  if (bits > 8) {
+    notes.add('wide', `tensors with codes wider than 8 bits (int32) have no form on our 8-bit lanes; the layers around them run in float`, t);
+    return undefined;
   }
-  notes.add('wide', 'tensors with int32 codes have no 8-bit form; the layers around them run in float', t);
-  return undefined;
+  const b = bits as Bits;
+  const { lo, hi } = intQuantRange(bits, signed, narrow);
+  if (!signed) return { scale: p.scale, zeroPoint: p.zeroPoint, bits: b, scheme: 'affine', lo, hi };
+  if (p.zeroPoint === 0) return { scale: p.scale, zeroPoint: 0, bits: b, scheme: 'symmetric', lo, hi };
+  // r = S (q - Z) = S ((q + 2^(b-1)) - (Z + 2^(b-1))): the same values as unsigned codes, exactly.
+  const half = 2 ** (bits - 1);
+  notes.add('int8-shift', 'signed activations with a zero point are carried as unsigned codes shifted by 2^(b-1) (128 for int8; exact; their integer outputs read that much higher)', t);
+  return { scale: p.scale, zeroPoint: p.zeroPoint + half, bits: b, scheme: 'affine', lo: lo + half, hi: hi + half };
 }
 
 function sameParams(a: QParams, b: QParams): boolean {
@@ -157,13 +176,15 @@ function sameParams(a: QParams, b: QParams): boolean {
  * integer codes our 8-bit lanes hold. The others run in float, each named
  * in the notes with its reason where a neighbour is quantized.
  */
-function chooseIntegerLayers(graph: Graph, file: FileQuantization, paramsOf: (t: string) => QParams | undefined, notes: Notes): Set<string> {
+function chooseIntegerLayers(graph: Graph, file: FileQuantization, paramsOf: (t: string) => QParams | undefined, notes: Notes): { floatLayers: Set<string>; bits: Map<string, Partial<LayerQuant>> } {
   const integer = new Map<string, QParams>();
   for (const i of graph.inputs) {
     const p = paramsOf(i.name);
     if (p) integer.set(i.name, p);
   }
   const floatLayers = new Set<string>();
+  // The bit widths of integer layers whose codes are not 8 bits wide (QONNX): their weights', their output's.
+  const bits = new Map<string, Partial<LayerQuant>>();
   for (const layer of graph.layers) {
     const form = integerFormOf(layer, graph);
     const out = layer.outputs[0]!;
@@ -179,9 +200,16 @@ function chooseIntegerLayers(graph: Graph, file: FileQuantization, paramsOf: (t:
       // An average leaves the input's grid: where the file keeps it in float, rounding it to that grid would be ours, not the file's.
       else if (!own && AVERAGES.has(layer.op)) reason = 'the file keeps its output in float, and an average is not on its input\'s grid';
     } else if (!own) reason = `its output '${out}' is not quantized in the file`;
-    else if (layer.op === 'conv' || layer.op === 'dense') reason = weightCodes(graph, layer, file).reason;
+    let weightBits = IMPORTED_SETTING.weightBits;
+    if (reason === undefined && (layer.op === 'conv' || layer.op === 'dense')) {
+      const codes = weightCodes(graph, layer, file);
+      reason = codes.reason;
+      if (codes.reason === undefined) weightBits = codes.weightBits;
+    }
     if (reason === undefined) {
-      integer.set(out, form && passesThrough(layer) ? integer.get(data[0]!)! : own!);
+      const outP = form && passesThrough(layer) ? integer.get(data[0]!)! : own!;
+      integer.set(out, outP);
+      if (weightBits !== IMPORTED_SETTING.weightBits || outP.bits !== IMPORTED_SETTING.activationBits) bits.set(layer.name, { weightBits, activationBits: outP.bits });
       continue;
     }
     floatLayers.add(layer.name);
@@ -189,7 +217,7 @@ function chooseIntegerLayers(graph: Graph, file: FileQuantization, paramsOf: (t:
     const touchesQuantized = data.some((i) => integer.has(i)) || own !== undefined;
     if (touchesQuantized) notes.add(`float:${layer.name}`, `layer '${layer.name}' (${layer.op}) runs in float between dequantize and quantize: ${reason}`);
   }
-  return floatLayers;
+  return { floatLayers, bits };
 }
 
 interface WeightCodes {
@@ -197,6 +225,8 @@ interface WeightCodes {
   weightShape: number[];
   scales: Float32Array;
   weightMax: number;
+  /** The file's bit width, or the narrowest signed one above it that holds q - Z_w (unsigned or offset codes). */
+  weightBits: Bits;
   reason?: undefined;
 }
 
@@ -217,7 +247,7 @@ function weightRecord(layer: Extract<Layer, { op: 'conv' | 'dense' }>, file: Fil
 function weightCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' }>, file: FileQuantization): WeightCodes | { reason: string } {
   const { rec, transposed } = weightRecord(layer, file);
   if (!rec) return { reason: `its weights '${layer.inputs[1]}' are float in the file` };
-  if (rec.type === 'int32') return { reason: `its weights are int32 codes, wider than our 8-bit lanes` };
+  if (rec.code.bits > 8) return { reason: `its weights are ${rec.code.bits}-bit codes, wider than our 8-bit lanes` };
   const w = graph.constants.get(layer.inputs[1]!)!;
   const m = w.shape[0]!;
   const k = w.data.length / m;
@@ -233,9 +263,17 @@ function weightCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' 
       weightMax = Math.max(weightMax, Math.abs(v));
     }
   }
-  // Our weight lanes are signed bytes: -128..127.
-  if (weightMax > 128 || weights.some((v) => v > 127)) return { reason: `its weight codes minus their zero points span [${Math.min(...weights)}, ${Math.max(...weights)}], beyond a signed byte` };
-  return { weights, weightShape: w.shape, scales, weightMax };
+  // Our weight lanes are signed: -2^(b-1)..2^(b-1)-1 at b bits, a signed byte at most.
+  let min = 0;
+  let max = 0;
+  for (const v of weights) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  let weightBits = Math.max(2, rec.code.bits);
+  while (weightBits <= 8 && (min < -(2 ** (weightBits - 1)) || max > 2 ** (weightBits - 1) - 1)) weightBits++;
+  if (weightBits > 8) return { reason: `its weight codes minus their zero points span [${min}, ${max}], beyond a signed byte` };
+  return { weights, weightShape: w.shape, scales, weightMax, weightBits: weightBits as Bits };
 }
 
 /** Parameters and integer weights as the file gives them (see the module comment for what is rewritten). */
@@ -253,7 +291,8 @@ function fileSource(file: FileQuantization, paramsOf: (t: string) => QParams | u
       const { rec } = weightRecord(layer, file);
       if (rec!.scales.length === 1 && codes.scales.length > 1) notes.add('per-tensor', 'per-tensor weight scales, repeated per output channel (exact)', layer.name);
       if (rec!.zeroPoints.some((z) => z !== 0)) notes.add('weight-zero', `weight zero points folded into the codes, q - Z_w as signed bytes (exact)`, layer.name);
-      return { weights: codes.weights, weightShape: codes.weightShape, weightBits: 8, weightMax: codes.weightMax, weightScales: codes.scales, bias: biasCodes(graph, layer, codes.scales, inP, file, notes) };
+      if (codes.weightBits !== rec!.code.bits) notes.add('wider-weights', `weights whose codes minus their zero points need more signed bits than the file's (unsigned or offset codes) are carried at that width (exact)`, layer.name);
+      return { weights: codes.weights, weightShape: codes.weightShape, weightBits: codes.weightBits, weightMax: codes.weightMax, weightScales: codes.scales, bias: biasCodes(graph, layer, codes.scales, inP, file, notes) };
     },
   };
 }

@@ -18,35 +18,9 @@ import { onnx } from '../proto.js';
 import { ModelFormatError, UnsupportedOperatorError } from '../../../errors.js';
 import { dataTypeName } from '../tensor-proto.js';
 import { CODE_TYPES, GraphConstants, floatInitializer } from './constants.js';
+import { QDQ_CODES, sameCodes, type FileConstant, type FileParams, type FileQuantization } from './file-quantization.js';
 
 const DT = onnx.TensorProto.DataType;
-
-/** The scale and zero point a QuantizeLinear gave a run-time tensor. */
-export interface FileParams {
-  scale: number;
-  zeroPoint: number;
-  type: 'uint8' | 'int8' | 'int32';
-  /** The QuantizeLinear node (or the graph input) that carries them. */
-  node: string;
-}
-
-/** A constant the file stores as integer codes behind a DequantizeLinear. */
-export interface FileConstant {
-  node: string;
-  type: 'uint8' | 'int8' | 'int32';
-  dims: number[];
-  codes: Int32Array;
-  /** One per slice along `axis`, or one for the whole tensor. */
-  scales: Float32Array;
-  zeroPoints: Int32Array;
-  /** The axis `scales` runs along (normalized), or undefined for one scale. */
-  axis?: number;
-}
-
-export interface FileQuantization {
-  params: Map<string, FileParams>;
-  constants: Map<string, FileConstant>;
-}
 
 function nodeName(n: onnx.INodeProto, i: number): string {
   return n.name || `${n.opType}_${n.output?.[0] ?? i}`;
@@ -101,7 +75,7 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
   };
   const setParams = (t: string, p: FileParams): void => {
     const had = params.get(t);
-    if (had && (had.scale !== p.scale || had.zeroPoint !== p.zeroPoint || had.type !== p.type)) {
+    if (had && (had.scale !== p.scale || had.zeroPoint !== p.zeroPoint || !sameCodes(had.code, p.code))) {
       throw new UnsupportedOperatorError(p.node, 'QuantizeLinear', `quantizes '${t}' with scale ${p.scale} and zero point ${p.zeroPoint}, but '${had.node}' already gave it scale ${had.scale} and zero point ${had.zeroPoint}`);
     }
     params.set(t, p);
@@ -134,7 +108,7 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
       }
       const out = n.output![0]!;
       newInits.push(floatInitializer(out, x.dims, data));
-      constants.set(out, { node: name, type: k, dims: x.dims, codes, scales, zeroPoints, ...(axis === undefined ? {} : { axis }) });
+      constants.set(out, { node: name, code: QDQ_CODES[k], dims: x.dims, codes, scales, zeroPoints, ...(axis === undefined ? {} : { axis }) });
       drop.add(n);
       return;
     }
@@ -143,7 +117,7 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
       if (c.has(x)) throw new UnsupportedOperatorError(name, 'QuantizeLinear', `quantizes the constant '${x}' at run time; store it as integer codes behind a DequantizeLinear`);
       const { scales, zeroPoints, type } = scaleAndZero(c, n, name);
       if (scales.length !== 1) throw new UnsupportedOperatorError(name, 'QuantizeLinear', `with ${scales.length} scales (per-axis activations) is not supported; activations take one scale`);
-      const p: FileParams = { scale: scales[0]!, zeroPoint: zeroPoints[0]!, type: codeType(type, name, 'QuantizeLinear'), node: name };
+      const p: FileParams = { scale: scales[0]!, zeroPoint: zeroPoints[0]!, code: QDQ_CODES[codeType(type, name, 'QuantizeLinear')], node: name };
       setParams(x, p);
       const y = n.output![0]!;
       // PyTorch writes Cast(to the codes' own type) between QuantizeLinear and DequantizeLinear: no change to the codes.
@@ -177,7 +151,7 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
       const { scales, zeroPoints, type } = scaleAndZero(c, n, name, input.type?.tensorType?.elemType ?? DT.UINT8);
       if (scales.length !== 1) throw new UnsupportedOperatorError(name, 'DequantizeLinear', `of graph input '${x}' with ${scales.length} scales is not supported`);
       // The input is fed as floats (its dequantized values); the quantize step at our entry gives back its codes.
-      setParams(x, { scale: scales[0]!, zeroPoint: zeroPoints[0]!, type: codeType(type, name, 'DequantizeLinear'), node: name });
+      setParams(x, { scale: scales[0]!, zeroPoint: zeroPoints[0]!, code: QDQ_CODES[codeType(type, name, 'DequantizeLinear')], node: name });
       if (input.type?.tensorType) input.type.tensorType.elemType = DT.FLOAT;
       identity(x, n.output![0]!, `${name}/identity`);
       drop.add(n);
