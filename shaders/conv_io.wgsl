@@ -64,6 +64,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
 
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
+
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
   return c / params.mg;

@@ -23,7 +23,8 @@
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
 // (one output word, so no two invocations write the same word) in named
-// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// registers; a workgroup is WG_X output words x WG_Y row blocks (the grid's
+// row blocks in y, folded into z past the adapter's limit). The
 // reduction loops are nested (taps, then words) so that no index is divided
 // in the inner loop, each activation word is unpacked once for 4 channels and
 // each weight word once for ROWS positions. Accumulation is i32 and wraps,
@@ -51,9 +52,10 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cw = gid.x;
-  let row0 = gid.y * ROWS;
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let cw = wg.x * WG_X + lid.x;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
+  let row0 = (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
   if (cw >= params.out_words || row0 >= params.rows) {
     return;
   }

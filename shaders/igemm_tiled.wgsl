@@ -45,10 +45,12 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = row_block(wg, groups) * WG * ROWS;
   let ch_base = wg.x * 4u * WG;
   let last_row = params.rows - 1u;
   let last_ch = params.out_channels - 1u;

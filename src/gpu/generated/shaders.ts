@@ -186,6 +186,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
 
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
+
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
   return c / params.mg;
@@ -1014,7 +1021,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
 // (one output word, so no two invocations write the same word) in named
-// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// registers; a workgroup is WG_X output words x WG_Y row blocks (the grid's
+// row blocks in y, folded into z past the adapter's limit). The
 // reduction loops are nested (taps, then words) so that no index is divided
 // in the inner loop, each activation word is unpacked once for 4 channels and
 // each weight word once for ROWS positions. Accumulation is i32 and wraps,
@@ -1042,9 +1050,10 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cw = gid.x;
-  let row0 = gid.y * ROWS;
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let cw = wg.x * WG_X + lid.x;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
+  let row0 = (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
   if (cw >= params.out_words || row0 >= params.rows) {
     return;
   }
@@ -1158,10 +1167,12 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = row_block(wg, groups) * WG * ROWS;
   let ch_base = wg.x * 4u * WG;
   let last_row = params.rows - 1u;
   let last_ch = params.out_channels - 1u;

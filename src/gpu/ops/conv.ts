@@ -15,6 +15,7 @@ import { resolveWindow2d } from '../../ir/window.js';
 import { laneBits, laneFitProblems, laneOffset, packConvWeights, refuse } from '../../quant/lanes.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
+import { foldGroups } from './dispatch.js';
 import type { KernelPlan } from './kernel-plan.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
@@ -50,7 +51,7 @@ export type IgemmUniforms = Readonly<Record<string, number>>;
 
 export interface ConvPlan {
   readonly variant: IgemmVariant;
-  /** Workgroups in x (output words) and y (row blocks). */
+  /** Workgroups in x (output words) and y (row blocks), folded into z past the adapter's limit. */
   readonly dispatch: readonly [number, number, number];
   readonly uniforms: IgemmUniforms;
   readonly buffers: {
@@ -181,9 +182,7 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     hi_out: outP.hi,
     off_out: offOut,
   };
-  const dispatch: [number, number, number] = [Math.ceil(outWords / workgroupX), Math.ceil(Math.ceil(positions / rows) / workgroupY), 1];
-  const maxGroups = facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new ResourceLimitError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`, 'maxComputeWorkgroupsPerDimension');
+  const dispatch = igemmDispatch(outWords, positions, variant, facts.limits.maxComputeWorkgroupsPerDimension ?? 65535, where);
   const outputNchw: [number, number, number, number] = [n, m, outH, outW];
   return {
     variant,
@@ -196,6 +195,19 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     inputWords: n * inH * inW * Math.ceil(cIn / 4),
     outputWords: positions * outWords,
   };
+}
+
+/**
+ * The igemm grid: output words in x, row blocks (ROWS positions each) in y,
+ * folded into z past the per-dimension limit (conv_io.wgsl, row_block). Only
+ * the output words cannot fold: more than the limit of them (some 2^18
+ * channels at the default) is refused, the limit named.
+ */
+export function igemmDispatch(outWords: number, positions: number, v: Pick<IgemmVariant, 'rows' | 'workgroupX' | 'workgroupY'>, maxPerDimension: number, where: string): [number, number, number] {
+  const x = Math.ceil(outWords / v.workgroupX);
+  if (x > maxPerDimension) throw new ResourceLimitError(`${where}: ${outWords} output words need ${x} workgroups across, above maxComputeWorkgroupsPerDimension ${maxPerDimension} (output channels do not fold)`, 'maxComputeWorkgroupsPerDimension');
+  const [y, z] = foldGroups(Math.ceil(Math.ceil(positions / v.rows) / v.workgroupY), maxPerDimension, `${where}: ${positions} output positions`);
+  return [x, y, z];
 }
 
 /**

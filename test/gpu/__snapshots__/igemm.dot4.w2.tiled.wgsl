@@ -200,6 +200,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
 
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
+
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
   return c / params.mg;
@@ -344,10 +351,12 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = row_block(wg, groups) * WG * ROWS;
   let ch_base = wg.x * 4u * WG;
   let last_row = params.rows - 1u;
   let last_ch = params.out_channels - 1u;
