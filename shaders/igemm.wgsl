@@ -55,7 +55,7 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let cw = wg.x * WG_X + lid.x;
   // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
-  let row0 = (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
+  let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
   if (cw >= params.out_words || row0 >= params.rows) {
     return;
   }

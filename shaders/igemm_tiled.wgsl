@@ -50,7 +50,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let y = lid.y;
   // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
   // a surplus workgroup's rows are all clamped: it computes, never writes.
-  let row_base = row_block(wg, groups) * WG * ROWS;
+  let row_base = params.row_first + row_block(wg, groups) * WG * ROWS;
   let ch_base = wg.x * 4u * WG;
   let last_row = params.rows - 1u;
   let last_ch = params.out_channels - 1u;

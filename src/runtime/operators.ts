@@ -12,7 +12,7 @@ import { intMatmulLayer } from '../cpu/golden/int-conv.js';
 import { goldenBinary, goldenConcat, goldenDequantize, goldenLut, goldenMove, goldenQuantize } from '../cpu/golden/int-ops.js';
 import { isClampActivation } from '../quant/prepare.js';
 import { concatKernel, concatProblems, planConcat } from '../gpu/ops/concat.js';
-import { convKernelPlan, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { convGeometry, convKernelPlan, convPieces, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
 import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
@@ -22,6 +22,7 @@ import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
 import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
 import { im2colConv } from '../gpu/ops/im2col.js';
 import { lutKernel, lutProblems, planLut } from '../gpu/ops/lut.js';
+import { flatRuns } from '../gpu/ops/pieces.js';
 import { floatPermuteKernel, padMap, permuteKernel, planFloatPermute, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
 import { planPool, poolKernel, poolProblems } from '../gpu/ops/pool.js';
 import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
@@ -31,7 +32,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerMacs } from '../ir/summary.js';
 import { broadcastShapes, numel, stridesOf } from '../ir/shape.js';
-import { actShape, laneFitProblems, laneOffset, packedWords } from '../quant/lanes.js';
+import { actShape, laneFitProblems, laneOffset, packedWords, type ActShape } from '../quant/lanes.js';
 import type { QParams } from '../quant/qparams.js';
 import type { QLayer, QMoveLayer, QPoolLayer } from '../quant/quantized-graph.js';
 import { step, type FloatOperator, type IntegerOperator, type OpPlan, type PlanContext, type ValidateContext } from './operator.js';
@@ -43,6 +44,11 @@ const k = <V extends KernelVariant>(source: KernelSource<V>): KernelSource<never
 /** Bytes of a packed integer tensor of an NCHW shape (rank 2 to 4). */
 export function intBytes(shape: readonly number[], where: string): number {
   return packedWords(actShape(shape, where)) * 4;
+}
+
+/** `words` words of whole positions of a packed tensor of `s`'s channels, as a shape: a flat run's (pieces.ts, flatRuns). */
+function positionsOf(s: ActShape, words: number): ActShape {
+  return { n: 1, c: s.c, h: 1, w: words / Math.ceil(s.c / 4) };
 }
 
 /**
@@ -84,7 +90,7 @@ const quantizeOp: IntegerOperator<Extract<QLayer, { kind: 'quantize' }>> = {
     const reader = ctx.fusions.im2col.get(target);
     // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
     let im = reader === undefined ? undefined : im2colConv(reader, view);
-    if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.maxTensorBytes) im = undefined;
+    if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.binding.maxBytes) im = undefined;
     const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), actShape(view, ctx.where), ctx.maxWorkgroups, im?.window, strides);
     if (im !== undefined) ctx.windows.set(target, im);
     const shape = im?.shape ?? view;
@@ -133,13 +139,19 @@ const matmulOp: IntegerOperator<QMatmul> = {
       const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
       return { outputs: intOutput(layer, shape, ctx), steps: [step(`dwconv ${geometry}`, depthwiseKernel, plan, bits, macsOf(shape))] };
     }
-    const { autotune: _autotune, im2col: _im2col, ...tile } = ctx.options;
+    const { autotune: _autotune, im2col: _im2col, limits: _limits, ...tile } = ctx.options;
     // An im2col input (the quantize record): the layer as a 1x1 reduction over it.
     const im = ctx.windows.get(layer.inputs[0]!);
     const cp = planConv(im?.layer ?? layer, inP, outP, x!.shape, ctx.facts, tile);
-    const plan = convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!);
     const op = layer.kind === 'conv' ? `conv ${geometry}${im === undefined ? '' : ' im2col'}` : 'dense';
-    return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps: [step(op, igemmKernel, plan, bits, macsOf(cp.outputShape))] };
+    const macs = macsOf(cp.outputShape);
+    // Beyond a binding: pieces of output positions, each its share of the MACs.
+    const pieces = convPieces(cp, ctx.binding, ctx.maxWorkgroups, ctx.where);
+    const steps =
+      pieces === undefined
+        ? [step(op, igemmKernel, convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!), bits, macs)]
+        : pieces.map((p) => step(op, igemmKernel, convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!, p), bits, Math.round((macs * p.end) / convGeometry(cp).rows) - Math.round((macs * p.first) / convGeometry(cp).rows)));
+    return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps };
   },
   golden: (layer, [x], ctx) => intMatmulLayer(layer, x!, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)),
 };
@@ -150,8 +162,10 @@ const lutOp: IntegerOperator<Extract<QLayer, { kind: 'lut' }>> = {
   kernels: kernels({ lut: k(lutKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...lutProblems(layer, ctx.params(layer.inputs[0]!))],
   plan(layer, [x], ctx) {
-    const plan = planLut(layer, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
-    return { outputs: intOutput(layer, x!.shape, ctx), steps: [step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    const [inP, outP] = [ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)];
+    const s = actShape(x!.shape, ctx.where);
+    const plans = flatRuns(packedWords(s), Math.ceil(s.c / 4), ctx.binding, ['x', 'y'], (start, end) => planLut(layer, inP, outP, start === 0 && end === packedWords(s) ? s : positionsOf(s, end - start), ctx.maxWorkgroups));
+    return { outputs: intOutput(layer, x!.shape, ctx), steps: plans.map((plan) => step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))) };
   },
   golden: (layer, [x], ctx) => goldenLut(layer, x!, ctx.params(layer.inputs[0]!)),
 };
@@ -172,9 +186,16 @@ const binaryOp: IntegerOperator<Extract<QLayer, { kind: 'add' | 'sub' | 'mul' }>
     const [a, b] = layer.inputs as [string, string];
     // Validation checks the ranks where the graph knows them; shapes bound at run time are checked here.
     if (x!.shape.length !== y!.shape.length) throw new GpuUnsupportedError(`${ctx.where}: inputs of ranks ${x!.shape.length} and ${y!.shape.length}; the integer kernel broadcasts equal ranks only`);
-    const plan = planBinary(layer, ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where), ctx.maxWorkgroups);
+    const [pa, pb, po] = [ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!)];
+    const [sa, sb] = [actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where)];
+    const whole = (): ReturnType<typeof planBinary> => planBinary(layer, pa, pb, po, sa, sb, ctx.maxWorkgroups);
+    // Inputs of one shape read word i for output word i: flat runs where they pass a binding. A broadcast input is read elsewhere: whole.
+    const same = sa.n === sb.n && sa.c === sb.c && sa.h === sb.h && sa.w === sb.w;
+    const plans = same
+      ? flatRuns(packedWords(sa), Math.ceil(sa.c / 4), ctx.binding, ['a', 'b', 'y'], (start, end) => (start === 0 && end === packedWords(sa) ? whole() : planBinary(layer, pa, pb, po, positionsOf(sa, end - start), positionsOf(sa, end - start), ctx.maxWorkgroups)))
+      : [whole()];
     const shape = broadcastShapes(x!.shape, y!.shape, ctx.where) as number[];
-    return { outputs: intOutput(layer, shape, ctx), steps: [step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    return { outputs: intOutput(layer, shape, ctx), steps: plans.map((plan) => step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))) };
   },
   golden: (layer, [a, b], ctx) => goldenBinary(layer, a!, b!, ctx.params(layer.inputs[0]!), ctx.params(layer.inputs[1]!), ctx.params(layer.outputs[0]!)),
 };
@@ -362,8 +383,15 @@ const floatBinary: FloatOperator = {
   kernels: kernels({ fbinary: k(floatBinaryKernel) }),
   validate: (layer, ctx) => [...rankProblems(ctx, layer.outputs[0]!, 0, 4)],
   plan(layer, xs, ctx) {
-    const plan = planFloatBinary(layer as Parameters<typeof planFloatBinary>[0], xs[0]!.shape, layer.op === 'activation' ? undefined : xs[1]!.shape, ctx.maxWorkgroups);
-    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatBinaryKernel), plan)] };
+    const l = layer as Parameters<typeof planFloatBinary>[0];
+    const unary = layer.op === 'activation';
+    const [a, b] = [xs[0]!.shape, unary ? undefined : xs[1]!.shape];
+    const whole = planFloatBinary(l, a, b, ctx.maxWorkgroups);
+    // An activation, or inputs of one shape: element i reads element i, in flat runs where they pass a binding.
+    const flat = b === undefined || (b.length === a.length && b.every((d, i) => d === a[i]));
+    const count = numel(whole.outShape);
+    const plans = flat ? flatRuns(count, 1, ctx.binding, ['a', 'b', 'y'], (start, end) => (start === 0 && end === count ? whole : planFloatBinary(l, [end - start], b === undefined ? undefined : [end - start], ctx.maxWorkgroups))) : [whole];
+    return { outputs: floatOut(layer, whole.outShape), steps: plans.map((plan) => floatStep(layer, k(floatBinaryKernel), plan)) };
   },
 };
 

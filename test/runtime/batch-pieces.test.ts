@@ -95,7 +95,7 @@ describe('batches beyond lowered adapter limits (Node)', () => {
   const lowered = (limits: Record<string, number>): Gpu => ({ device: gpu.device, facts: { ...gpu.facts, limits: { ...gpu.facts.limits, ...limits } }, destroy: () => {} });
 
   const cases: ReadonlyArray<{ limit: string; value: number }> = [
-    // Batch 8's im2col input is 6144 bytes, batch 2's 1536: pieces of 2.
+    // Batch 8's input is 2048 bytes and its dequantized output 6144 (bound whole), batch 2's 512 and 1536: pieces of 2.
     { limit: 'maxStorageBufferBindingSize', value: 2000 },
     { limit: 'maxBufferSize', value: 2000 },
     // Grids fold past the limit (a convolution's row blocks into z, a grid kernel's into y): batch 8's
@@ -132,13 +132,14 @@ describe('batches beyond lowered adapter limits (Node)', () => {
   }
 
   it('one item beyond the limit is refused with the limit and the tensor named, nothing allocated', async () => {
-    // One item's im2col input is 768 bytes.
+    // One item's im2col input would be 768 bytes (not made: the quantize step writes the plain input), and its
+    // dequantized output is 768 bytes, which the dequantize step binds whole (it does not run in pieces).
     const session = await createSession(qg, { ...PLAN, gpu: lowered({ maxStorageBufferBindingSize: 700 }) });
     try {
       const e = await session.run(tinyInput(4)).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(ResourceLimitError);
       expect((e as ResourceLimitError).limit).toBe('maxStorageBufferBindingSize');
-      expect((e as Error).message).toMatch(/^tensor '\w+' \[1, [\d, ]+\] needs 768 bytes, above the adapter's maxStorageBufferBindingSize of 700 /);
+      expect((e as Error).message).toMatch(/^layer 'dequantize:y' \(dequantize\): tensor 'y' \[1, 3, 8, 8\] needs 768 bytes, above the adapter's maxStorageBufferBindingSize of 700, and this layer binds it whole/);
       expect(session.liveBuffers()).toEqual([]);
     } finally {
       session.dispose();

@@ -17,6 +17,7 @@ import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import { foldGroups } from './dispatch.js';
 import type { KernelPlan } from './kernel-plan.js';
+import { withRanges, wordRange, type BindingLimits } from './pieces.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
 export interface IgemmVariant {
@@ -181,6 +182,10 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     lo_out: outP.lo,
     hi_out: outP.hi,
     off_out: offOut,
+    // All positions in one piece (convPieces cuts a layer beyond a binding).
+    row_first: 0,
+    in_base: 0,
+    out_base: 0,
   };
   const dispatch = igemmDispatch(outWords, positions, variant, facts.limits.maxComputeWorkgroupsPerDimension ?? 65535, where);
   const outputNchw: [number, number, number, number] = [n, m, outH, outW];
@@ -237,8 +242,92 @@ export function asNchw(shape: readonly number[], dense: boolean): [number, numbe
   return shape as [number, number, number, number];
 }
 
-/** The plan in the form of every operator's step (kernel-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
-export function convKernelPlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
+/**
+ * One dispatch of a layer run in pieces: output positions [first, end), and
+ * the ranges of the input and output it binds (pieces.ts, wordRange).
+ */
+export interface ConvPiece {
+  readonly first: number;
+  readonly end: number;
+  readonly input: ReturnType<typeof wordRange>;
+  readonly output: ReturnType<typeof wordRange>;
+  readonly dispatch: readonly [number, number, number];
+}
+
+/** The uniforms that place a layer's windows, by name (every plan has them: planConv writes each). */
+export type ConvGeometry = Readonly<Record<'rows' | 'out_h' | 'out_w' | 'out_words' | 'in_h' | 'in_w' | 'in_words' | 'k_h' | 'k_w' | 'stride_h' | 'stride_w' | 'dil_h' | 'dil_w' | 'pad_top' | 'pad_left', number>>;
+
+export function convGeometry(plan: ConvPlan): ConvGeometry {
+  return plan.uniforms as ConvGeometry;
+}
+
+/**
+ * The input words [start, end) the windows of output positions [p0, p1)
+ * read: whole input rows, from the top row of the first position's window to
+ * the bottom row of the last one's (rows in the padding clamped away: they
+ * are not read).
+ */
+export function convInputWords(u: ConvGeometry, p0: number, p1: number): [number, number] {
+  const perItem = u.out_h * u.out_w;
+  const clampRow = (y: number): number => Math.min(u.in_h - 1, Math.max(0, y));
+  const [n0, oy0] = [Math.floor(p0 / perItem), Math.floor(p0 / u.out_w) % u.out_h];
+  const [n1, oy1] = [Math.floor((p1 - 1) / perItem), Math.floor((p1 - 1) / u.out_w) % u.out_h];
+  const top = clampRow(oy0 * u.stride_h - u.pad_top);
+  const bottom = clampRow(oy1 * u.stride_h - u.pad_top + (u.k_h - 1) * u.dil_h);
+  const rowWords = u.in_w * u.in_words;
+  return [(n0 * u.in_h + top) * rowWords, (n1 * u.in_h + bottom + 1) * rowWords];
+}
+
+/**
+ * A layer whose input or output passes the adapter's binding limit, cut into
+ * pieces of output positions (whole output rows where a row fits, single
+ * positions where not) whose input rows (with the halo the kernel, stride,
+ * dilation and padding need) and output rows each fit a binding. Undefined
+ * where the layer fits whole, or where not even one position's windows fit
+ * (the whole plan then, which the builder refuses with the limit named).
+ */
+export function convPieces(plan: ConvPlan, limits: BindingLimits, maxPerDimension: number, where: string): ConvPiece[] | undefined {
+  if (plan.inputWords * 4 <= limits.maxBytes && plan.outputWords * 4 <= limits.maxBytes) return undefined;
+  const u = convGeometry(plan);
+  const rangesOf = (p0: number, p1: number): Pick<ConvPiece, 'input' | 'output'> => ({
+    input: wordRange(...convInputWords(u, p0, p1), limits.alignment),
+    output: wordRange(p0 * u.out_words, p1 * u.out_words, limits.alignment),
+  });
+  const fits = (p0: number, p1: number): boolean => {
+    const r = rangesOf(p0, p1);
+    return r.input.range.bytes <= limits.maxBytes && r.output.range.bytes <= limits.maxBytes;
+  };
+  const pieces: ConvPiece[] = [];
+  for (let first = 0; first < u.rows; ) {
+    if (!fits(first, first + 1)) return undefined;
+    let end = first + 1;
+    for (;;) {
+      // Up to the end of the output row one position at a time, then whole rows.
+      const next = Math.min(u.rows, end % u.out_w === 0 ? end + u.out_w : end + 1);
+      if (next === end || !fits(first, next)) break;
+      end = next;
+    }
+    pieces.push({ first, end, ...rangesOf(first, end), dispatch: igemmDispatch(u.out_words, end - first, plan.variant, maxPerDimension, where) });
+    first = end;
+  }
+  return pieces;
+}
+
+/**
+ * The plan in the form of every operator's step (kernel-plan.ts): the
+ * weights, bias and requantization as constants, `input` and `output` as
+ * tensors; of a piece (convPieces), the piece's positions, dispatch and
+ * ranges (the constants the same arrays for every piece, so a session keeps
+ * one buffer of each).
+ */
+export function convKernelPlan(plan: ConvPlan, input: string, output: string, piece?: ConvPiece): KernelPlan<IgemmVariant> {
+  const whole = convWholePlan(plan, input, output);
+  if (piece === undefined) return whole;
+  const uniforms = { ...plan.uniforms, row_first: piece.first, rows: piece.end, in_base: piece.input.base, out_base: piece.output.base };
+  return withRanges({ ...whole, dispatch: piece.dispatch, uniforms: { params: uniforms } }, { activations: piece.input.range, outputs: piece.output.range });
+}
+
+function convWholePlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
   return {
     variant: plan.variant,
     dispatch: plan.dispatch,

@@ -189,6 +189,15 @@ struct Params {
   lo_out: i32,
   hi_out: i32,
   off_out: i32,
+  // The output positions this dispatch computes, [row_first, rows): a layer
+  // whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/conv.ts, convPieces), each binding a range of the
+  // activations from word in_base of the tensor and of the outputs from word
+  // out_base; indices stay the tensor's and have the base subtracted. A layer
+  // in one piece: 0, all positions, 0, 0.
+  row_first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -239,7 +248,7 @@ fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
   let ix = r.ix0 + i32(kx * params.dil_w);
   let outside = (iy < 0) | (iy >= i32(params.in_h)) | (ix < 0) | (ix >= i32(params.in_w));
   // In the padding the index wraps to garbage; select drops it.
-  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u - params.in_base);
   return select(index, -1, outside);
 }
 
@@ -277,7 +286,7 @@ fn write_out(row: u32, cw: u32, acc: vec4<i32>, q: OutParams) {
   // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
   let word = out_lane(acc.x, c, q.bias.x, q.m0.x, q.shift.x) | (out_lane(acc.y, c + 1u, q.bias.y, q.m0.y, q.shift.y) << 8u) |
     (out_lane(acc.z, c + 2u, q.bias.z, q.m0.z, q.shift.z) << 16u) | (out_lane(acc.w, c + 3u, q.bias.w, q.m0.w, q.shift.w) << 24u);
-  outputs[row * params.out_words + cw] = word;
+  outputs[row * params.out_words + cw - params.out_base] = word;
 }
 
 // The folded bias, multiplier and shift of the 4 channels of output word cw
@@ -360,7 +369,7 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let cw = wg.x * WG_X + lid.x;
   // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
-  let row0 = (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
+  let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
   if (cw >= params.out_words || row0 >= params.rows) {
     return;
   }
