@@ -12,8 +12,8 @@ import { intMatmulLayer } from '../cpu/golden/int-conv.js';
 import { goldenBinary, goldenConcat, goldenDequantize, goldenLut, goldenMove, goldenQuantize } from '../cpu/golden/int-ops.js';
 import { isClampActivation } from '../quant/prepare.js';
 import { concatKernel, concatProblems, planConcat } from '../gpu/ops/concat.js';
-import { convGeometry, convKernelPlan, convPieces, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
-import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
+import { convKernelPlan, convPieces, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { depthwiseKernel, depthwisePieces, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
 import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
 import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
 import { floatConvKernel, planFloatConv } from '../gpu/ops/float-conv.js';
@@ -22,10 +22,10 @@ import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
 import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
 import { im2colConv } from '../gpu/ops/im2col.js';
 import { lutKernel, lutProblems, planLut } from '../gpu/ops/lut.js';
-import { flatRuns } from '../gpu/ops/pieces.js';
+import { flatRuns, proportionalShares } from '../gpu/ops/pieces.js';
 import { floatPermuteKernel, padMap, permuteKernel, planFloatPermute, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
-import { planPool, poolKernel, poolProblems } from '../gpu/ops/pool.js';
-import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
+import { planPool, poolKernel, poolPieces, poolProblems } from '../gpu/ops/pool.js';
+import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, quantizePieces, type InputStrides } from '../gpu/ops/quantize.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { Graph } from '../ir/graph.js';
@@ -91,11 +91,14 @@ const quantizeOp: IntegerOperator<Extract<QLayer, { kind: 'quantize' }>> = {
     // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
     let im = reader === undefined ? undefined : im2colConv(reader, view);
     if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.binding.maxBytes) im = undefined;
-    const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), actShape(view, ctx.where), ctx.maxWorkgroups, im?.window, strides);
+    const s = actShape(view, ctx.where);
+    const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), s, ctx.maxWorkgroups, im?.window, strides);
     if (im !== undefined) ctx.windows.set(target, im);
     const shape = im?.shape ?? view;
     const op = ['quantize', ...(perm === undefined ? [] : ['transpose']), ...(im === undefined ? [] : [`im2col ${im.window.kH}x${im.window.kW}`])].join('+');
-    return { outputs: [{ name: target, shape, bytes: intBytes(shape, ctx.where) }], steps: [step(op, quantizeKernel, plan, abits(ctx, out))] };
+    // The plain boundary of a one-channel input in pieces where it passes a binding (a window or a transpose: whole).
+    const plans = im === undefined && perm === undefined ? quantizePieces(plan, s, ctx.binding, ctx.maxWorkgroups) : [plan];
+    return { outputs: [{ name: target, shape, bytes: intBytes(shape, ctx.where) }], steps: plans.map((p) => step(op, quantizeKernel, p, abits(ctx, out))) };
   },
   golden: (layer, [x], ctx) => goldenQuantize(x!, ctx.params(layer.outputs[0]!)),
 };
@@ -135,22 +138,24 @@ const matmulOp: IntegerOperator<QMatmul> = {
     const geometry = `${kh}x${kw}${stride}`;
     const macsOf = (out: readonly number[]): number => (layerMacs(layer.layer, [x!.shape, layer.weightShape], [out]) ?? 0) * out[0]!;
     if (isDepthwise(layer)) {
-      const plan = planDepthwise(layer, inP, outP, actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+      const inShape = actShape(x!.shape, ctx.where);
+      const plan = planDepthwise(layer, inP, outP, inShape, ctx.maxWorkgroups);
       const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
-      return { outputs: intOutput(layer, shape, ctx), steps: [step(`dwconv ${geometry}`, depthwiseKernel, plan, bits, macsOf(shape))] };
+      const plans = depthwisePieces(plan, inShape, ctx.binding, ctx.maxWorkgroups);
+      // Each piece its share of the MACs, by its invocations.
+      const macs = proportionalShares(macsOf(shape), plans.map((p) => (p.uniforms['params'] as Readonly<Record<string, number>>)['invocations']!));
+      return { outputs: intOutput(layer, shape, ctx), steps: plans.map((p, i) => step(`dwconv ${geometry}`, depthwiseKernel, p, bits, macs[i])) };
     }
     const { autotune: _autotune, im2col: _im2col, limits: _limits, ...tile } = ctx.options;
     // An im2col input (the quantize record): the layer as a 1x1 reduction over it.
     const im = ctx.windows.get(layer.inputs[0]!);
     const cp = planConv(im?.layer ?? layer, inP, outP, x!.shape, ctx.facts, tile);
     const op = layer.kind === 'conv' ? `conv ${geometry}${im === undefined ? '' : ' im2col'}` : 'dense';
-    const macs = macsOf(cp.outputShape);
     // Beyond a binding: pieces of output positions, each its share of the MACs.
     const pieces = convPieces(cp, ctx.binding, ctx.maxWorkgroups, ctx.where);
-    const steps =
-      pieces === undefined
-        ? [step(op, igemmKernel, convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!), bits, macs)]
-        : pieces.map((p) => step(op, igemmKernel, convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!, p), bits, Math.round((macs * p.end) / convGeometry(cp).rows) - Math.round((macs * p.first) / convGeometry(cp).rows)));
+    const plans = pieces === undefined ? [convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!)] : pieces.map((p) => convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!, p));
+    const macs = proportionalShares(macsOf(cp.outputShape), pieces?.map((p) => p.end - p.first) ?? [1]);
+    const steps = plans.map((plan, i) => step(op, igemmKernel, plan, bits, macs[i]));
     return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps };
   },
   golden: (layer, [x], ctx) => intMatmulLayer(layer, x!, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)),
@@ -221,9 +226,11 @@ const poolOp: IntegerOperator<QPoolLayer> = {
   kernels: kernels({ pool: k(poolKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...poolProblems(layer)],
   plan(layer, [x], ctx) {
-    const plan = planPool(layer, ctx.params(layer.inputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+    const inShape = actShape(x!.shape, ctx.where);
+    const plan = planPool(layer, ctx.params(layer.inputs[0]!), inShape, ctx.maxWorkgroups);
     const s = plan.outShape;
-    return { outputs: intOutput(layer, x!.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x!.shape, ctx), steps: [step(layer.kind, poolKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    const steps = poolPieces(plan, inShape, ctx.binding, ctx.maxWorkgroups).map((p) => step(layer.kind, poolKernel, p, abits(ctx, layer.outputs[0]!)));
+    return { outputs: intOutput(layer, x!.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x!.shape, ctx), steps };
   },
   golden(layer, [x], ctx) {
     const o = ctx.params(layer.outputs[0]!);

@@ -104,7 +104,7 @@ describe('command graph refusals', () => {
     expect(() => planQuantizedGraph(qg, { [qg.inputs[0]!.name]: [1, 1, 8, 8] }, FACTS)).toThrow(/16-bit .* do not fit the 8-bit lanes/);
   });
 
-  it('refuses a tensor beyond maxStorageBufferBindingSize, naming the limit', async () => {
+  it('refuses what no step can bind in ranges beyond maxStorageBufferBindingSize (here a layer\'s weights), naming the limit', async () => {
     const qg = await quantizedZoo('digits-vgg');
     const small: PlanFacts = { ...FACTS, limits: { ...FACTS.limits, maxStorageBufferBindingSize: 4096 } };
     const e = (() => {
@@ -116,7 +116,7 @@ describe('command graph refusals', () => {
     })();
     expect(e).toBeInstanceOf(ResourceLimitError);
     expect((e as ResourceLimitError).limit).toBe('maxStorageBufferBindingSize');
-    expect((e as Error).message).toMatch(/needs \d+ bytes, above the adapter's maxStorageBufferBindingSize of 4096/);
+    expect((e as Error).message).toMatch(/^layer '[^']+': its weights need \d+ bytes, above the adapter's maxStorageBufferBindingSize of 4096$/);
   });
 
   it('refuses an input of the wrong shape', async () => {

@@ -14,8 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runQuantized } from '../../src/cpu/golden/golden-executor.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
 import { ResourceLimitError } from '../../src/errors.js';
-import { convGeometry, convInputWords, convKernelPlan, convPieces, planConv, type ConvPiece, type ConvPlan, type ConvPlanOptions } from '../../src/gpu/ops/conv.js';
-import { flatPieces, wordRange } from '../../src/gpu/ops/pieces.js';
+import { convGeometry, convKernelPlan, convPieces, convWindow, planConv, type ConvPiece, type ConvPlan, type ConvPlanOptions } from '../../src/gpu/ops/conv.js';
+import { flatPieces, windowInputWords, wordRange } from '../../src/gpu/ops/pieces.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { inferGraphShapes } from '../../src/ir/infer-shapes.js';
 import { collectStats } from '../../src/quant/calibrate-graph.js';
@@ -35,6 +35,8 @@ import { POISON } from '../gpu/harness/poison.js';
 import { encodePlan } from '../gpu/harness/programs-kernels.js';
 import { buildCase, igemmCodes, igemmPlanArgs, type BuiltCase, type IgemmCase } from '../gpu/kernels/igemm-cases.js';
 import { mulberry32 } from '../helpers/random.js';
+import { realInputs, zooModels } from '../helpers/zoo.js';
+import { loadModelFile } from '../../src/model/load-model-file.js';
 
 const ALIGN = 256;
 const FACTS: PlanFacts = { dot4I8Packed: false, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 28, minStorageBufferOffsetAlignment: ALIGN } };
@@ -70,7 +72,7 @@ function piecesOf(c: PieceCase, facts: PlanFacts): { plan: ConvPlan; pieces: Con
   return { plan, pieces: pieces! };
 }
 
-/** The tiny model's shape with a wide middle: conv 1->16 (ReLU), a sigmoid table, an add of the two, conv 16->2 stride 2. */
+/** The tiny model's shape with a wide middle: conv 1->16 (ReLU), a sigmoid table, an add of the two, a 3x3 max pool, conv 16->2 stride 2. */
 function wideGraph(size: number): Graph {
   const rnd = mulberry32(23);
   const data = (n: number): Float32Array => Float32Array.from({ length: n }, () => rnd() - 0.5);
@@ -83,7 +85,8 @@ function wideGraph(size: number): Graph {
       { op: 'conv', name: 'c1', inputs: ['x', 'w1', 'b1'], outputs: ['h'], strides: [1, 1], pads: [1, 1, 1, 1], activation: { kind: 'relu' }, ...window },
       { op: 'activation', name: 's1', inputs: ['h'], outputs: ['g'], fn: { kind: 'sigmoid' } },
       { op: 'add', name: 'a1', inputs: ['h', 'g'], outputs: ['r'] },
-      { op: 'conv', name: 'c2', inputs: ['r', 'w2', 'b2'], outputs: ['y'], strides: [2, 2], pads: [1, 1, 1, 1], ...window },
+      { op: 'maxPool', name: 'p1', inputs: ['r'], outputs: ['m'], kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], autoPad: 'NOTSET', ceilMode: false, countIncludePad: false },
+      { op: 'conv', name: 'c2', inputs: ['m', 'w2', 'b2'], outputs: ['y'], strides: [2, 2], pads: [1, 1, 1, 1], ...window },
     ],
     constants: new Map([
       ['w1', { shape: [16, 1, 3, 3], data: data(144) }],
@@ -127,14 +130,27 @@ const floatInput = (seed: number): Tensor => {
 };
 const FLOAT_LIMIT = 2048;
 
-/** One item's h, g and r are 16 channels x 16 x 16 = 4096 bytes; x 1024, its im2col copy 3072 (not made: above the limit), y 256. */
+/** One item's h, g, r and m are 16 channels x 16 x 16 = 4096 bytes; x 1024, its im2col copy 3072 (not made: above the limit), y 256. */
 const LIMIT = 2048;
 
+/**
+ * fashion-mbv2 at 28 x 28: its largest feature maps are 18816 bytes an item, its largest weights
+ * 12288; within 12288-byte bindings its first convolution (on its im2col copy), depthwise and
+ * pointwise convolutions run in pieces.
+ */
+const ZOO = 'fashion-mbv2';
+const ZOO_LIMIT = 12288;
+
 let qg: QuantizedGraph;
+let zoo: { qg: QuantizedGraph; x: Tensor };
 beforeAll(async () => {
   const graph = prepareForQuantization(wideGraph(SIZE));
   const { tensors } = await collectStats(graph, [wideInput(8, 99)]);
   qg = quantize(graph, tensors, PRESETS.w8a8!);
+  const model = zooModels().find((m) => m.name === ZOO)!;
+  const zooGraph = prepareForQuantization(loadModelFile(model.path));
+  const zooStats = await collectStats(zooGraph, [await realInputs(model, 100, 32)]);
+  zoo = { qg: quantize(zooGraph, zooStats.tensors, PRESETS.w8a8!), x: await realInputs(model, 0, 2) };
 });
 
 describe('pieces (no GPU)', () => {
@@ -159,7 +175,7 @@ describe('pieces (no GPU)', () => {
           expect(r.range.bytes).toBeLessThanOrEqual(c.limit);
           expect(r.base * 4).toBe(r.range.offset);
         }
-        const [lo, hi] = convInputWords(u, p.first, p.end);
+        const [lo, hi] = windowInputWords(convWindow(plan), p.first, p.end);
         expect(p.input.base).toBeLessThanOrEqual(lo);
         expect(p.input.base + p.input.range.bytes / 4).toBe(hi);
         // Every tap inside the image of every position of the piece, word by word.
@@ -184,7 +200,7 @@ describe('pieces (no GPU)', () => {
   it(`a model whose middle tensors pass a ${LIMIT}-byte binding runs every layer touching them in pieces, every binding within the limit`, () => {
     const g = planQuantizedGraph(qg, { x: [2, 1, SIZE, SIZE] }, limited(LIMIT), { autotune: false });
     const stepsOf = (layer: string): number => g.steps.filter((s) => s.layer === layer).length;
-    for (const layer of ['c1', 's1', 'a1', 'c2']) expect(stepsOf(layer), layer).toBeGreaterThan(1);
+    for (const layer of ['c1', 's1', 'a1', 'p1', 'c2']) expect(stepsOf(layer), layer).toBeGreaterThan(1);
     for (const s of g.steps) {
       for (const role of Object.values(s.plan.buffers)) {
         if (role.role === 'constant') continue;
@@ -194,6 +210,9 @@ describe('pieces (no GPU)', () => {
       }
     }
     expect(g.tensors.get('i:h')!.bytes).toBe(2 * 4096);
+    // Three items' one-channel input, 3072 bytes: the quantize step in runs of positions too.
+    const g3 = planQuantizedGraph(qg, { x: [3, 1, SIZE, SIZE] }, limited(LIMIT), { autotune: false });
+    expect(g3.steps.filter((st) => st.op === 'quantize').length).toBeGreaterThan(1);
     // The pieces of a layer share its weights: the same arrays in every step.
     const weights = new Set(g.steps.filter((s) => s.layer === 'c1').map((s) => (s.plan.buffers['weights'] as { data: unknown }).data));
     expect(weights.size).toBe(1);
@@ -214,11 +233,24 @@ describe('pieces (no GPU)', () => {
     expect(convPieces(plan, { maxBytes: plan.inputWords * 4, alignment: ALIGN }, 65535, c.igemm.name), 'it fits whole').toBeUndefined();
   });
 
+  it(`${ZOO} within ${ZOO_LIMIT}-byte bindings: its convolutions (im2col, depthwise, pointwise) and its pool in pieces, every binding within the limit`, () => {
+    const g = planQuantizedGraph(zoo.qg, { [zoo.qg.inputs[0]!.name]: zoo.x.shape }, limited(ZOO_LIMIT), { autotune: false });
+    const split = [...new Set(g.steps.map((st) => st.layer))].filter((layer) => g.steps.filter((st) => st.layer === layer).length > 1);
+    const ops = new Set(split.map((layer) => g.steps.find((st) => st.layer === layer)!.op.split(' ')[0]));
+    expect(split.length).toBeGreaterThanOrEqual(10);
+    expect([...ops].sort()).toEqual(['conv', 'dwconv', 'globalAvgPool']);
+    for (const st of g.steps) {
+      for (const role of Object.values(st.plan.buffers)) {
+        if (role.role !== 'constant') expect(role.range?.bytes ?? g.tensors.get(role.tensor)!.bytes, `${st.layer}: ${role.tensor}`).toBeLessThanOrEqual(ZOO_LIMIT);
+      }
+    }
+  });
+
   it('a layer that binds a tensor whole is refused with the layer, the tensor and the limit named', () => {
-    // The network's quantize step reads the float input whole: 1024 bytes an item.
+    // The dequantize step writes the float output whole: 512 bytes an item (the one-channel input's quantize step runs in pieces).
     const e = (() => {
       try {
-        planQuantizedGraph(qg, { x: [1, 1, SIZE, SIZE] }, limited(768), { autotune: false });
+        planQuantizedGraph(qg, { x: [4, 1, SIZE, SIZE] }, limited(1024), { autotune: false });
       } catch (err) {
         return err;
       }
@@ -226,7 +258,7 @@ describe('pieces (no GPU)', () => {
     })();
     expect(e).toBeInstanceOf(ResourceLimitError);
     expect((e as ResourceLimitError).limit).toBe('maxStorageBufferBindingSize');
-    expect((e as Error).message).toMatch(/^layer '[^']+' \(quantize\): tensor 'x' \[1, 1, 16, 16\] needs 1024 bytes, above the adapter's maxStorageBufferBindingSize of 768, and this layer binds it whole/);
+    expect((e as Error).message).toMatch(/^layer 'dequantize:y' \(dequantize\): tensor 'y' \[4, 2, 8, 8\] needs 2048 bytes, above the adapter's maxStorageBufferBindingSize of 1024, and this layer binds it whole \(it does not run in pieces\)$/);
   });
 });
 
@@ -264,6 +296,18 @@ describeOnHosts(
       }
     });
 
+    it(`${ZOO} within ${ZOO_LIMIT}-byte bindings: its convolutions in pieces, equal to the golden model`, async () => {
+      const session = await host().runner.createSession(zoo.qg, { autotune: false, limits: { maxStorageBufferBindingSize: ZOO_LIMIT } });
+      try {
+        const result = await session.run(zoo.x);
+        const golden = runQuantized(zoo.qg, { [zoo.qg.inputs[0]!.name]: zoo.x }).integers;
+        for (const [name, codes] of Object.entries(golden)) expect(result.integers[name], name).toEqual(codes);
+        expect(Object.keys(result.integers).length).toBeGreaterThan(0);
+      } finally {
+        await session.dispose();
+      }
+    }, 120_000);
+
     const variants: ReadonlyArray<[string, PlanOptions]> = [
       ['the direct core', { autotune: false }],
       ['the tiled core', { autotune: false, tiled: true, workgroupX: 8, workgroupY: 8 }],
@@ -285,7 +329,7 @@ describeOnHosts(
           const bytesOf = (g: CommandGraph, layer: string): number => g.steps.filter((st) => st.layer === layer).reduce((a, st) => a + stepBytes(st, g), 0);
           const profile = await session.profile(x, { warmup: 0, repeats: 1 });
           expect(new Set(profile.layers.map((l) => l.layer)).size).toBe(profile.layers.length);
-          for (const layer of ['c1', 's1', 'a1', 'c2']) {
+          for (const layer of ['c1', 's1', 'a1', 'p1', 'c2']) {
             const bytes = profile.layers.find((l) => l.layer === layer)?.bytes;
             expect(bytes, layer).toBe(bytesOf(planned(LIMIT), layer));
             expect(planned(LIMIT).steps.filter((st) => st.layer === layer).length, `${layer} in pieces`).toBeGreaterThan(1);

@@ -350,6 +350,13 @@ struct DepthwiseParams {
   out_lo: i32,
   out_hi: i32,
   out_off: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces of
+  // whole output rows (src/gpu/ops/depthwise.ts, depthwisePieces): this
+  // dispatch's items are first .. first + invocations - 1, and x and y are
+  // bound from their words in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: DepthwiseParams;
@@ -362,13 +369,13 @@ struct DepthwiseParams {
 
 // Lane \`ci % 4\` of the word holding input channel ci at pixel \`pixel\`, sign-extended.
 fn input_lane(pixel: u32, c4_in: u32, ci: u32) -> i32 {
-  return i32(x[pixel * c4_in + ci / 4u] << (24u - 8u * (ci % 4u))) >> 24u;
+  return i32(x[pixel * c4_in + ci / 4u - params.in_base] << (24u - 8u * (ci % 4u))) >> 24u;
 }
 
 // The 4 input lanes that output word cw reads at input pixel p.
 fn input_lanes(p: u32, c4_in: u32, cw: u32, ci: vec4<u32>) -> vec4<i32> {
   if (MULT1) {
-    return lanes_of_word(x[p * c4_in + cw]);
+    return lanes_of_word(x[p * c4_in + cw - params.in_base]);
   }
   return vec4<i32>(input_lane(p, c4_in, ci.x), input_lane(p, c4_in, ci.y), input_lane(p, c4_in, ci.z), input_lane(p, c4_in, ci.w));
 }
@@ -393,15 +400,16 @@ fn out_lane(acc: i32, co: u32) -> u32 {
 // Output word cw of pixel \`pixel\` from its 4 accumulators.
 fn write_word(pixel: u32, c4_out: u32, cw: u32, acc: vec4<i32>) {
   let c = cw * 4u;
-  y[pixel * c4_out + cw] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
+  y[pixel * c4_out + cw - params.out_base] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
 }
 
 fn item_count() -> u32 {
   return params.invocations;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first item.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4_out = (params.c_out + 3u) / 4u;
   let c4_in = (params.c_in + 3u) / 4u;
   let ow_blocks = (params.ow + COLS - 1u) / COLS;
@@ -1493,6 +1501,13 @@ struct PoolParams {
   count_include_pad: u32,
   off: i32,
   zero_point: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/pool.ts, poolPieces): this dispatch's items are output words
+  // first .. first + words - 1, and x and y are bound from their words in_base
+  // and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
@@ -1509,8 +1524,9 @@ fn item_count() -> u32 {
   return params.words;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first word.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4 = (params.c + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;
@@ -1532,7 +1548,7 @@ fn item(i: u32) {
       if (ix < 0 || ix >= params.w) {
         continue;
       }
-      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw]);
+      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw - params.in_base]);
       best = max(best, a);
       sum += a;
       count += 1;
@@ -1561,7 +1577,7 @@ fn item(i: u32) {
       v[l] = 0;
     }
   }
-  y[i] = pack_a8(v);
+  y[i - params.out_base] = pack_a8(v);
 }
 
 `,
@@ -1615,6 +1631,13 @@ struct QuantizeParams {
   off: i32,
   lo: i32,
   hi: i32,
+  // A boundary whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/quantize.ts, quantizePieces): this dispatch writes output
+  // words first .. first + words - 1, and real_in and lanes_out are bound from
+  // their elements in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> qp: QuantizeParams;
@@ -1623,10 +1646,11 @@ struct QuantizeParams {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= qp.words) {
+  let local = flat_index(id, groups, WORKGROUP_SIZE);
+  if (local >= qp.words) {
     return;
   }
+  let i = qp.first + local;
   let words_per_position = (qp.lanes + 3u) / 4u;
   let position = i / words_per_position;
   let ox = position % qp.out_w;
@@ -1646,13 +1670,13 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     if (k < qp.lanes) {
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
-        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
+        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x - qp.in_base];
         let t = clamp(round(x / qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }
     }
   }
-  lanes_out[i] = pack_a8(v);
+  lanes_out[i - qp.out_base] = pack_a8(v);
 }
 
 struct DequantizeParams {

@@ -17,7 +17,7 @@ import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
 import { foldGroups } from './dispatch.js';
 import type { KernelPlan } from './kernel-plan.js';
-import { withRanges, wordRange, type BindingLimits } from './pieces.js';
+import { windowPieces, withRanges, type BindingLimits, type WindowGeometry, type WindowPiece } from './pieces.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
 export interface IgemmVariant {
@@ -242,15 +242,8 @@ export function asNchw(shape: readonly number[], dense: boolean): [number, numbe
   return shape as [number, number, number, number];
 }
 
-/**
- * One dispatch of a layer run in pieces: output positions [first, end), and
- * the ranges of the input and output it binds (pieces.ts, wordRange).
- */
-export interface ConvPiece {
-  readonly first: number;
-  readonly end: number;
-  readonly input: ReturnType<typeof wordRange>;
-  readonly output: ReturnType<typeof wordRange>;
+/** One dispatch of a layer run in pieces (pieces.ts, windowPieces): its output positions, ranges and dispatch. */
+export interface ConvPiece extends WindowPiece {
   readonly dispatch: readonly [number, number, number];
 }
 
@@ -261,56 +254,20 @@ export function convGeometry(plan: ConvPlan): ConvGeometry {
   return plan.uniforms as ConvGeometry;
 }
 
-/**
- * The input words [start, end) the windows of output positions [p0, p1)
- * read: whole input rows, from the top row of the first position's window to
- * the bottom row of the last one's (rows in the padding clamped away: they
- * are not read).
- */
-export function convInputWords(u: ConvGeometry, p0: number, p1: number): [number, number] {
-  const perItem = u.out_h * u.out_w;
-  const clampRow = (y: number): number => Math.min(u.in_h - 1, Math.max(0, y));
-  const [n0, oy0] = [Math.floor(p0 / perItem), Math.floor(p0 / u.out_w) % u.out_h];
-  const [n1, oy1] = [Math.floor((p1 - 1) / perItem), Math.floor((p1 - 1) / u.out_w) % u.out_h];
-  const top = clampRow(oy0 * u.stride_h - u.pad_top);
-  const bottom = clampRow(oy1 * u.stride_h - u.pad_top + (u.k_h - 1) * u.dil_h);
-  const rowWords = u.in_w * u.in_words;
-  return [(n0 * u.in_h + top) * rowWords, (n1 * u.in_h + bottom + 1) * rowWords];
+/** Where the layer's output positions read their input (pieces.ts). */
+export function convWindow(plan: ConvPlan): WindowGeometry {
+  const u = convGeometry(plan);
+  return { positions: u.rows, outH: u.out_h, outW: u.out_w, outWords: u.out_words, inH: u.in_h, inW: u.in_w, inWords: u.in_words, kH: u.k_h, strideH: u.stride_h, dilH: u.dil_h, padTop: u.pad_top };
 }
 
 /**
- * A layer whose input or output passes the adapter's binding limit, cut into
- * pieces of output positions (whole output rows where a row fits, single
- * positions where not) whose input rows (with the halo the kernel, stride,
- * dilation and padding need) and output rows each fit a binding. Undefined
- * where the layer fits whole, or where not even one position's windows fit
- * (the whole plan then, which the builder refuses with the limit named).
+ * A layer whose input or output passes the adapter's binding limit, in
+ * pieces of output positions (windowPieces), each with its dispatch;
+ * undefined where it runs whole.
  */
 export function convPieces(plan: ConvPlan, limits: BindingLimits, maxPerDimension: number, where: string): ConvPiece[] | undefined {
-  if (plan.inputWords * 4 <= limits.maxBytes && plan.outputWords * 4 <= limits.maxBytes) return undefined;
-  const u = convGeometry(plan);
-  const rangesOf = (p0: number, p1: number): Pick<ConvPiece, 'input' | 'output'> => ({
-    input: wordRange(...convInputWords(u, p0, p1), limits.alignment),
-    output: wordRange(p0 * u.out_words, p1 * u.out_words, limits.alignment),
-  });
-  const fits = (p0: number, p1: number): boolean => {
-    const r = rangesOf(p0, p1);
-    return r.input.range.bytes <= limits.maxBytes && r.output.range.bytes <= limits.maxBytes;
-  };
-  const pieces: ConvPiece[] = [];
-  for (let first = 0; first < u.rows; ) {
-    if (!fits(first, first + 1)) return undefined;
-    let end = first + 1;
-    for (;;) {
-      // Up to the end of the output row one position at a time, then whole rows.
-      const next = Math.min(u.rows, end % u.out_w === 0 ? end + u.out_w : end + 1);
-      if (next === end || !fits(first, next)) break;
-      end = next;
-    }
-    pieces.push({ first, end, ...rangesOf(first, end), dispatch: igemmDispatch(u.out_words, end - first, plan.variant, maxPerDimension, where) });
-    first = end;
-  }
-  return pieces;
+  const out = convGeometry(plan).out_words;
+  return windowPieces(convWindow(plan), limits)?.map((p) => ({ ...p, dispatch: igemmDispatch(out, p.end - p.first, plan.variant, maxPerDimension, where) }));
 }
 
 /**

@@ -37,6 +37,99 @@ export function wordRange(start: number, end: number, alignment: number): { read
   return { range: { offset, bytes: end * 4 - offset }, base: offset / 4 };
 }
 
+/**
+ * Where a windowed kernel's output positions (n, oy, ox), in order, read
+ * their input: the output and input sizes, the words of one position of
+ * each, and the vertical window (kernel height, stride, dilation, top pad).
+ */
+export interface WindowGeometry {
+  /** Output positions of the whole tensor: N x out_h x out_w. */
+  readonly positions: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly outWords: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly inWords: number;
+  readonly kH: number;
+  readonly strideH: number;
+  readonly dilH: number;
+  readonly padTop: number;
+}
+
+/**
+ * The input words [start, end) the windows of output positions [p0, p1)
+ * read: whole input rows, from the top row of the first position's window to
+ * the bottom row of the last one's (rows in the padding clamped away: they
+ * are not read).
+ */
+export function windowInputWords(g: WindowGeometry, p0: number, p1: number): [number, number] {
+  const perItem = g.outH * g.outW;
+  const clampRow = (y: number): number => Math.min(g.inH - 1, Math.max(0, y));
+  const [n0, oy0] = [Math.floor(p0 / perItem), Math.floor(p0 / g.outW) % g.outH];
+  const [n1, oy1] = [Math.floor((p1 - 1) / perItem), Math.floor((p1 - 1) / g.outW) % g.outH];
+  const top = clampRow(oy0 * g.strideH - g.padTop);
+  const bottom = clampRow(oy1 * g.strideH - g.padTop + (g.kH - 1) * g.dilH);
+  const rowWords = g.inW * g.inWords;
+  return [(n0 * g.inH + top) * rowWords, (n1 * g.inH + bottom + 1) * rowWords];
+}
+
+/** Output positions [first, end) of a windowed kernel, and the ranges of its input and output they bind. */
+export interface WindowPiece {
+  readonly first: number;
+  readonly end: number;
+  readonly input: ReturnType<typeof wordRange>;
+  readonly output: ReturnType<typeof wordRange>;
+}
+
+/**
+ * A windowed layer whose input or output passes the binding limit, cut into
+ * pieces of output positions (whole output rows where a row fits, single
+ * positions where not) whose input rows (with the halo the window, stride,
+ * dilation and padding need) and output words each fit a binding; with
+ * `wholeRows`, whole output rows only (a kernel whose invocations span
+ * several positions of a row). Undefined
+ * where the layer fits whole, or where not even one position's window fits
+ * (the caller plans it whole, and the builder refuses it, the limit named).
+ */
+export function windowPieces(g: WindowGeometry, limits: BindingLimits, wholeRows = false): WindowPiece[] | undefined {
+  const whole = (g.positions / (g.outH * g.outW)) * g.inH * g.inW * g.inWords;
+  if (whole * 4 <= limits.maxBytes && g.positions * g.outWords * 4 <= limits.maxBytes) return undefined;
+  const rangesOf = (p0: number, p1: number): Pick<WindowPiece, 'input' | 'output'> => ({
+    input: wordRange(...windowInputWords(g, p0, p1), limits.alignment),
+    output: wordRange(p0 * g.outWords, p1 * g.outWords, limits.alignment),
+  });
+  const fits = (p0: number, p1: number): boolean => {
+    const r = rangesOf(p0, p1);
+    return r.input.range.bytes <= limits.maxBytes && r.output.range.bytes <= limits.maxBytes;
+  };
+  const pieces: WindowPiece[] = [];
+  for (let first = 0; first < g.positions; ) {
+    let end = wholeRows ? first + g.outW : first + 1;
+    if (!fits(first, end)) return undefined;
+    for (;;) {
+      // Up to the end of the output row one position at a time, then whole rows (with `wholeRows`, whole rows only).
+      const next = Math.min(g.positions, end % g.outW === 0 ? end + g.outW : end + 1);
+      if (next === end || !fits(first, next)) break;
+      end = next;
+    }
+    pieces.push({ first, end, ...rangesOf(first, end) });
+    first = end;
+  }
+  return pieces;
+}
+
+/** `total` split in proportion to `parts` (a layer's MACs over its pieces' sizes), in integers that add up to it. */
+export function proportionalShares(total: number, parts: readonly number[]): number[] {
+  const sum = parts.reduce((a, b) => a + b, 0);
+  let before = 0;
+  return parts.map((part) => {
+    const share = Math.round((total * (before + part)) / sum) - Math.round((total * before) / sum);
+    before += part;
+    return share;
+  });
+}
+
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
