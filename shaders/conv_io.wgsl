@@ -63,6 +63,16 @@ struct Params {
   row_first: u32,
   in_base: u32,
   out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -164,7 +174,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 

@@ -154,7 +154,7 @@ const matmulOp: IntegerOperator<QMatmul> = {
     // Beyond a binding: pieces of output positions, each its share of the MACs.
     const pieces = convPieces(cp, ctx.binding, ctx.maxWorkgroups, ctx.where);
     const plans = pieces === undefined ? [convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!)] : pieces.map((p) => convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!, p));
-    const macs = proportionalShares(macsOf(cp.outputShape), pieces?.map((p) => p.end - p.first) ?? [1]);
+    const macs = proportionalShares(macsOf(cp.outputShape), pieces?.map((p) => (p.end - p.first) * (p.cwEnd - p.cwFirst)) ?? [1]);
     const steps = plans.map((plan, i) => step(op, igemmKernel, plan, bits, macs[i]));
     return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps };
   },

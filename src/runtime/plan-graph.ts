@@ -96,8 +96,9 @@ class Builder {
     const limit = this.binding.maxBytes;
     for (const s of plan.steps) {
       for (const [name, role] of Object.entries(s.plan.buffers)) {
-        if (role.role === 'constant' && role.data.byteLength > limit) {
-          throw new ResourceLimitError(`layer '${layer}': its ${name} need ${role.data.byteLength} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
+        const bytes = role.role === 'constant' ? (role.range?.bytes ?? role.data.byteLength) : 0;
+        if (bytes > limit) {
+          throw new ResourceLimitError(`layer '${layer}': its ${name} need ${bytes} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
         }
       }
       const keyedStep: Step = { layer, op: s.op, kernel: s.kernel, plan: keyed(s.plan, input, output), macs: s.macs, bits: s.bits };

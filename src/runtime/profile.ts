@@ -47,7 +47,7 @@ export interface SessionProfile {
 export function stepBytes(step: Step, graph: CommandGraph): number {
   let bytes = 0;
   for (const role of Object.values(step.plan.buffers)) {
-    if (role.role === 'constant') bytes += role.data.byteLength;
+    if (role.role === 'constant') bytes += role.range?.bytes ?? role.data.byteLength;
     else bytes += role.range?.bytes ?? (role.role === 'output' ? role.bytes : (graph.tensors.get(role.tensor)?.bytes ?? 0));
   }
   return bytes;

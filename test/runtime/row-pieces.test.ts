@@ -59,6 +59,10 @@ const PIECE_CASES: readonly PieceCase[] = [
   { igemm: conv('tiled: 3x3 pad 1, 12->20 ch on 10x10, w4', [1, 12, 10, 10], 20, { wBits: 4 }, 33), limit: 768, options: { tiled: true, workgroupX: 8, workgroupY: 8 } },
   { igemm: conv('2 groups (6 in, 5 out each: words span groups), 1x3 on 9x14', [1, 12, 9, 14], 10, { kernel: [1, 3], pads: [0, 1, 0, 1], group: 2, wBits: 5 }, 34), limit: 600, options: { rows: 2 } },
   { igemm: { name: 'dense 37 -> 10, batch 40', input: [40, 37], outChannels: 10, dense: true, wBits: 8, perChannel: true, inScheme: 'affine', outScheme: 'symmetric', seed: 35 }, limit: 512, options: { rows: 4 } },
+  // Weights beyond the binding: runs of output channels (with rows where the tensors pass it too).
+  { igemm: conv('weights in runs of channels: 3x3 pad 1, 64->38 ch on 6x6, w8 (21888 bytes of weights)', [1, 64, 6, 6], 38, { act: 'relu' }, 36), limit: 4096, options: {} },
+  { igemm: conv('weights and rows: 3x3 pad 1, 32->23 ch on 12x12, w4, tiled', [1, 32, 12, 12], 23, { wBits: 4 }, 37), limit: 2048, options: { tiled: true, workgroupX: 8, workgroupY: 8 } },
+  { igemm: { name: 'weights in runs of channels: dense 300 -> 50, batch 4, w8', input: [4, 300], outChannels: 50, dense: true, wBits: 8, perChannel: true, inScheme: 'affine', outScheme: 'affine', seed: 38 }, limit: 2048, options: {} },
 ];
 
 const BUILT = new Map<IgemmCase, BuiltCase>(PIECE_CASES.map((c) => [c.igemm, buildCase(c.igemm)]));
@@ -134,24 +138,34 @@ const FLOAT_LIMIT = 2048;
 const LIMIT = 2048;
 
 /**
- * fashion-mbv2 at 28 x 28: its largest feature maps are 18816 bytes an item, its largest weights
- * 12288; within 12288-byte bindings its first convolution (on its im2col copy), depthwise and
- * pointwise convolutions run in pieces.
+ * Every zoo model within bindings of a few KiB (batch 2): convolutions (im2col, depthwise,
+ * pointwise; weights in runs of channels), pools, adds, tables and dense layers run in pieces.
+ * fashion-mbv2 needs 12288 bytes (its global pool reads a whole 9408-byte plane, its depthwise
+ * layers wide rows), fashion-mbv3 16384 (its squeeze-excitation multiply broadcasts, so binds
+ * its 15680-byte operand whole).
  */
-const ZOO = 'fashion-mbv2';
-const ZOO_LIMIT = 12288;
+const ZOO: ReadonlyArray<{ readonly name: string; readonly limit: number }> = [
+  { name: 'digits-resnet', limit: 4096 },
+  { name: 'digits-vgg', limit: 4096 },
+  { name: 'fashion-resnet', limit: 4096 },
+  { name: 'fashion-vgg', limit: 4096 },
+  { name: 'fashion-mbv2', limit: 12288 },
+  { name: 'fashion-mbv3', limit: 16384 },
+];
 
 let qg: QuantizedGraph;
-let zoo: { qg: QuantizedGraph; x: Tensor };
+const zoo = new Map<string, { qg: QuantizedGraph; x: Tensor }>();
 beforeAll(async () => {
   const graph = prepareForQuantization(wideGraph(SIZE));
   const { tensors } = await collectStats(graph, [wideInput(8, 99)]);
   qg = quantize(graph, tensors, PRESETS.w8a8!);
-  const model = zooModels().find((m) => m.name === ZOO)!;
-  const zooGraph = prepareForQuantization(loadModelFile(model.path));
-  const zooStats = await collectStats(zooGraph, [await realInputs(model, 100, 32)]);
-  zoo = { qg: quantize(zooGraph, zooStats.tensors, PRESETS.w8a8!), x: await realInputs(model, 0, 2) };
-});
+  for (const { name } of ZOO) {
+    const model = zooModels().find((m) => m.name === name)!;
+    const zooGraph = prepareForQuantization(loadModelFile(model.path));
+    const zooStats = await collectStats(zooGraph, [await realInputs(model, 100, 32)]);
+    zoo.set(name, { qg: quantize(zooGraph, zooStats.tensors, PRESETS.w8a8!), x: await realInputs(model, 0, 2) });
+  }
+}, 60_000);
 
 describe('pieces (no GPU)', () => {
   it('wordRange binds from the aligned offset at or before the first word; flatPieces cuts on units that are also aligned', () => {
@@ -166,11 +180,17 @@ describe('pieces (no GPU)', () => {
     it(`${c.igemm.name}: pieces cover every output position once, bind aligned ranges within ${c.limit} bytes holding every word they read and write`, () => {
       const { plan, pieces } = piecesOf(c, FACTS);
       const u = convGeometry(plan);
-      expect(pieces[0]!.first).toBe(0);
-      expect(pieces.at(-1)!.end).toBe(u.rows);
-      pieces.forEach((p, i) => {
-        if (i > 0) expect(p.first).toBe(pieces[i - 1]!.end);
-        for (const r of [p.input, p.output]) {
+      // Every (position, output word) once.
+      const covered = new Uint8Array(u.rows * u.out_words);
+      for (const p of pieces) for (let row = p.first; row < p.end; row++) for (let cw = p.cwFirst; cw < p.cwEnd; cw++) covered[row * u.out_words + cw]! += 1;
+      expect(covered.every((n) => n === 1)).toBe(true);
+      pieces.forEach((p) => {
+        const c1 = Math.min(4 * p.cwEnd, u.out_channels);
+        expect(p.weights.base).toBeLessThanOrEqual(4 * p.cwFirst * u.w_words_per_row);
+        expect(p.weights.base + p.weights.range.bytes / 4).toBe(c1 * u.w_words_per_row);
+        expect(p.channels.base).toBeLessThanOrEqual(4 * p.cwFirst);
+        expect(p.channels.base + p.channels.range.bytes / 4).toBe(c1);
+        for (const r of [p.input, p.output, p.weights, p.channels]) {
           expect(r.range.offset % ALIGN).toBe(0);
           expect(r.range.bytes).toBeLessThanOrEqual(c.limit);
           expect(r.base * 4).toBe(r.range.offset);
@@ -233,18 +253,20 @@ describe('pieces (no GPU)', () => {
     expect(convPieces(plan, { maxBytes: plan.inputWords * 4, alignment: ALIGN }, 65535, c.igemm.name), 'it fits whole').toBeUndefined();
   });
 
-  it(`${ZOO} within ${ZOO_LIMIT}-byte bindings: its convolutions (im2col, depthwise, pointwise) and its pool in pieces, every binding within the limit`, () => {
-    const g = planQuantizedGraph(zoo.qg, { [zoo.qg.inputs[0]!.name]: zoo.x.shape }, limited(ZOO_LIMIT), { autotune: false });
-    const split = [...new Set(g.steps.map((st) => st.layer))].filter((layer) => g.steps.filter((st) => st.layer === layer).length > 1);
-    const ops = new Set(split.map((layer) => g.steps.find((st) => st.layer === layer)!.op.split(' ')[0]));
-    expect(split.length).toBeGreaterThanOrEqual(10);
-    expect([...ops].sort()).toEqual(['conv', 'dwconv', 'globalAvgPool']);
-    for (const st of g.steps) {
-      for (const role of Object.values(st.plan.buffers)) {
-        if (role.role !== 'constant') expect(role.range?.bytes ?? g.tensors.get(role.tensor)!.bytes, `${st.layer}: ${role.tensor}`).toBeLessThanOrEqual(ZOO_LIMIT);
+  for (const { name, limit } of ZOO) {
+    it(`${name} within ${limit}-byte bindings: layers in pieces, every binding within the limit`, () => {
+      const { qg: zq, x } = zoo.get(name)!;
+      const g = planQuantizedGraph(zq, { [zq.inputs[0]!.name]: x.shape }, limited(limit), { autotune: false });
+      const split = [...new Set(g.steps.map((st) => st.layer))].filter((layer) => g.steps.filter((st) => st.layer === layer).length > 1);
+      expect(split.length).toBeGreaterThanOrEqual(4);
+      for (const st of g.steps) {
+        for (const role of Object.values(st.plan.buffers)) {
+          const bytes = role.range?.bytes ?? (role.role === 'constant' ? role.data.byteLength : g.tensors.get(role.tensor)!.bytes);
+          expect(bytes, `${st.layer}: ${role.role === 'constant' ? 'a constant' : role.tensor}`).toBeLessThanOrEqual(limit);
+        }
       }
-    }
-  });
+    });
+  }
 
   it('a layer that binds a tensor whole is refused with the layer, the tensor and the limit named', () => {
     // The dequantize step writes the float output whole: 512 bytes an item (the one-channel input's quantize step runs in pieces).
@@ -275,7 +297,7 @@ describeOnHosts(
         const words = new Uint32Array(plan.outputWords).fill(POISON);
         pieces.forEach((p, k) => {
           const run = new Uint32Array(decodeInt32(value.outputs[k]!).buffer);
-          words.set(run.subarray(p.first * outWords, p.end * outWords), p.first * outWords);
+          for (let row = p.first; row < p.end; row++) words.set(run.subarray(row * outWords + p.cwFirst, row * outWords + p.cwEnd), row * outWords + p.cwFirst);
         });
         expect(words.filter((w) => w === POISON).length, 'output words never written').toBe(0);
         expect(Array.from(igemmCodes(b, plan, words))).toEqual(Array.from(b.expected));
@@ -296,17 +318,20 @@ describeOnHosts(
       }
     });
 
-    it(`${ZOO} within ${ZOO_LIMIT}-byte bindings: its convolutions in pieces, equal to the golden model`, async () => {
-      const session = await host().runner.createSession(zoo.qg, { autotune: false, limits: { maxStorageBufferBindingSize: ZOO_LIMIT } });
-      try {
-        const result = await session.run(zoo.x);
-        const golden = runQuantized(zoo.qg, { [zoo.qg.inputs[0]!.name]: zoo.x }).integers;
-        for (const [name, codes] of Object.entries(golden)) expect(result.integers[name], name).toEqual(codes);
-        expect(Object.keys(result.integers).length).toBeGreaterThan(0);
-      } finally {
-        await session.dispose();
-      }
-    }, 120_000);
+    for (const { name, limit } of ZOO) {
+      it(`${name} within ${limit}-byte bindings: equal to the golden model`, async () => {
+        const { qg: zq, x } = zoo.get(name)!;
+        const session = await host().runner.createSession(zq, { autotune: false, limits: { maxStorageBufferBindingSize: limit } });
+        try {
+          const result = await session.run(x);
+          const golden = runQuantized(zq, { [zq.inputs[0]!.name]: x }).integers;
+          expect(Object.keys(golden).length).toBeGreaterThan(0);
+          for (const [output, codes] of Object.entries(golden)) expect(result.integers[output], output).toEqual(codes);
+        } finally {
+          await session.dispose();
+        }
+      }, 120_000);
+    }
 
     const variants: ReadonlyArray<[string, PlanOptions]> = [
       ['the direct core', { autotune: false }],

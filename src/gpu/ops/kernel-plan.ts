@@ -30,7 +30,7 @@ export interface ByteRange {
 export type BufferRole =
   | { readonly role: 'input'; readonly tensor: string; readonly range?: ByteRange }
   | { readonly role: 'output'; readonly tensor: string; readonly bytes: number; readonly range?: ByteRange }
-  | { readonly role: 'constant'; readonly data: Int32Array | Uint32Array | Float32Array };
+  | { readonly role: 'constant'; readonly data: Int32Array | Uint32Array | Float32Array; readonly range?: ByteRange };
 
 /** Constant buffers by their data: steps that share an array (the pieces of one layer) share its buffer. */
 export type ConstantBuffers = Map<Int32Array | Uint32Array | Float32Array, GPUBuffer>;
@@ -93,7 +93,7 @@ export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, pl
           if (shared !== undefined) shared.set(role.data, buffer);
           else made.push(buffer);
         }
-        resources[name] = buffer;
+        resources[name] = role.range === undefined ? buffer : rangeOf(buffer, role.range);
       } else {
         const buffer = tensors[role.tensor];
         if (buffer === undefined) throw new Error(`${kernel.label}: binding '${name}' needs tensor '${role.tensor}', which has no buffer`);

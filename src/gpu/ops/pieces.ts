@@ -150,13 +150,12 @@ export function flatPieces(total: number, unit: number, limits: BindingLimits): 
   return pieces;
 }
 
-/** A plan whose tensor bindings named in `ranges` bind those byte ranges of their tensors. */
+/** A plan whose bindings named in `ranges` bind those byte ranges of their tensors or constants. */
 export function withRanges<P extends KernelPlan>(plan: P, ranges: Readonly<Record<string, ByteRange>>): P {
   const buffers = Object.fromEntries(
     Object.entries(plan.buffers).map(([name, role]) => {
       const range = ranges[name];
       if (range === undefined) return [name, role];
-      if (role.role === 'constant') throw new Error(`withRanges: binding '${name}' is a constant, not a tensor`);
       return [name, { ...role, range }];
     }),
   );

@@ -199,6 +199,16 @@ struct Params {
   row_first: u32,
   in_base: u32,
   out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -300,7 +310,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 
@@ -366,18 +376,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
   // a surplus workgroup's rows are all clamped: it computes, never writes.
   let row_base = params.row_first + row_block(wg, groups) * WG * ROWS;
-  let ch_base = wg.x * 4u * WG;
+  let ch_base = (params.cw_first + wg.x * WG) * 4u;
   let last_row = params.rows - 1u;
-  let last_ch = params.out_channels - 1u;
+  let last_ch = params.c_end - 1u;
   // The rows and channels this invocation stages (clamped: computed, never written).
   let s0 = a_row(min(row_base + y, last_row));
   let s1 = a_row(min(row_base + y + WG, last_row));
   let s2 = a_row(min(row_base + y + 2u * WG, last_row));
   let s3 = a_row(min(row_base + y + 3u * WG, last_row));
-  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
-  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
-  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
-  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row - params.w_base;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row - params.w_base;
   let all = vec4<bool>(true);
   var acc0 = vec4<i32>(0);
   var acc1 = vec4<i32>(0);
@@ -427,8 +437,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
     }
   }
-  let cw = wg.x * WG + x;
-  if (cw >= params.out_words) {
+  let cw = params.cw_first + wg.x * WG + x;
+  if (cw >= params.cw_end) {
     return;
   }
   let q = out_params(cw);

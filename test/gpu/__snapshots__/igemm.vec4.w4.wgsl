@@ -198,6 +198,16 @@ struct Params {
   row_first: u32,
   in_base: u32,
   out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -299,7 +309,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 
@@ -367,16 +377,16 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let cw = wg.x * WG_X + lid.x;
+  let cw = params.cw_first + wg.x * WG_X + lid.x;
   // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
   let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
-  if (cw >= params.out_words || row0 >= params.rows) {
+  if (cw >= params.cw_end || row0 >= params.rows) {
     return;
   }
   // Channels past the last are clamped onto it: computed, never written.
-  let last = params.out_channels - 1u;
+  let last = params.c_end - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  let w_row = c * params.w_words_per_row;
+  let w_row = c * params.w_words_per_row - vec4<u32>(params.w_base);
   // Reduction words per weight word: 1, 2 or 4.
   let per_word = 8u / W_LANE_BITS;
   // Positions past the last are clamped onto it, like channels.
