@@ -5,9 +5,11 @@
  * dispatches (pieces), each binding a byte range of each large tensor, its
  * offset a multiple of minStorageBufferOffsetAlignment, with uniforms that
  * say where the range starts so the shader indexes relative to it. The
- * arithmetic every kind of piece shares; the kernels cut their own (conv.ts:
- * output rows with the input rows their windows read; the grid kernels whose
- * output word i reads input word i: flat runs of words).
+ * arithmetic every kind of piece shares: windowPieces for the kernels whose
+ * output positions read windows of input rows (convolutions, depthwise
+ * convolutions, pools, the one-channel quantize step; conv.ts also cuts its
+ * weights into runs of output channels), flatRuns for those whose output word
+ * i reads input word i (tables, same-shape elementwise layers).
  */
 import type { ByteRange, KernelPlan } from './kernel-plan.js';
 
