@@ -14,7 +14,7 @@ import { isClampActivation } from '../quant/prepare.js';
 import { concatKernel, concatProblems, planConcat } from '../gpu/ops/concat.js';
 import { convKernelPlan, convPieces, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
 import { depthwiseKernel, depthwisePieces, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
-import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
+import { binaryKernel, binaryPieces, planBinary } from '../gpu/ops/elementwise.js';
 import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
 import { floatConvKernel, planFloatConv } from '../gpu/ops/float-conv.js';
 import { floatBinaryKernel, planFloatBinary } from '../gpu/ops/float-elementwise.js';
@@ -193,12 +193,7 @@ const binaryOp: IntegerOperator<Extract<QLayer, { kind: 'add' | 'sub' | 'mul' }>
     if (x!.shape.length !== y!.shape.length) throw new GpuUnsupportedError(`${ctx.where}: inputs of ranks ${x!.shape.length} and ${y!.shape.length}; the integer kernel broadcasts equal ranks only`);
     const [pa, pb, po] = [ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!)];
     const [sa, sb] = [actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where)];
-    const whole = (): ReturnType<typeof planBinary> => planBinary(layer, pa, pb, po, sa, sb, ctx.maxWorkgroups);
-    // Inputs of one shape read word i for output word i: flat runs where they pass a binding. A broadcast input is read elsewhere: whole.
-    const same = sa.n === sb.n && sa.c === sb.c && sa.h === sb.h && sa.w === sb.w;
-    const plans = same
-      ? flatRuns(packedWords(sa), Math.ceil(sa.c / 4), ctx.binding, ['a', 'b', 'y'], (start, end) => (start === 0 && end === packedWords(sa) ? whole() : planBinary(layer, pa, pb, po, positionsOf(sa, end - start), positionsOf(sa, end - start), ctx.maxWorkgroups)))
-      : [whole()];
+    const plans = binaryPieces(planBinary(layer, pa, pb, po, sa, sb, ctx.maxWorkgroups), sa, sb, ctx.binding, ctx.maxWorkgroups);
     const shape = broadcastShapes(x!.shape, y!.shape, ctx.where) as number[];
     return { outputs: intOutput(layer, shape, ctx), steps: plans.map((plan) => step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))) };
   },
