@@ -49,6 +49,13 @@ struct DepthwiseParams {
   out_lo: i32,
   out_hi: i32,
   out_off: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces of
+  // whole output rows (src/gpu/ops/depthwise.ts, depthwisePieces): this
+  // dispatch's items are first .. first + invocations - 1, and x and y are
+  // bound from their words in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: DepthwiseParams;
@@ -61,13 +68,13 @@ struct DepthwiseParams {
 
 // Lane `ci % 4` of the word holding input channel ci at pixel `pixel`, sign-extended.
 fn input_lane(pixel: u32, c4_in: u32, ci: u32) -> i32 {
-  return i32(x[pixel * c4_in + ci / 4u] << (24u - 8u * (ci % 4u))) >> 24u;
+  return i32(x[pixel * c4_in + ci / 4u - params.in_base] << (24u - 8u * (ci % 4u))) >> 24u;
 }
 
 // The 4 input lanes that output word cw reads at input pixel p.
 fn input_lanes(p: u32, c4_in: u32, cw: u32, ci: vec4<u32>) -> vec4<i32> {
   if (MULT1) {
-    return lanes_of_word(x[p * c4_in + cw]);
+    return lanes_of_word(x[p * c4_in + cw - params.in_base]);
   }
   return vec4<i32>(input_lane(p, c4_in, ci.x), input_lane(p, c4_in, ci.y), input_lane(p, c4_in, ci.z), input_lane(p, c4_in, ci.w));
 }
@@ -92,15 +99,16 @@ fn out_lane(acc: i32, co: u32) -> u32 {
 // Output word cw of pixel `pixel` from its 4 accumulators.
 fn write_word(pixel: u32, c4_out: u32, cw: u32, acc: vec4<i32>) {
   let c = cw * 4u;
-  y[pixel * c4_out + cw] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
+  y[pixel * c4_out + cw - params.out_base] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
 }
 
 fn item_count() -> u32 {
   return params.invocations;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first item.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4_out = (params.c_out + 3u) / 4u;
   let c4_in = (params.c_in + 3u) / 4u;
   let ow_blocks = (params.ow + COLS - 1u) / COLS;

@@ -34,6 +34,15 @@ struct BinaryParams {
   out_lo: i32,
   out_hi: i32,
   out_off: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in runs of
+  // output words (src/runtime/operators.ts, with pieces.ts flatRuns): this
+  // dispatch's items are words first .. first + words - 1; an input of the
+  // output's shape and the output are bound from their words a_base, b_base
+  // and out_base (a broadcast input whole, base 0). Whole: all 0.
+  first: u32,
+  a_base: u32,
+  b_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: BinaryParams;
@@ -48,9 +57,9 @@ fn read_lane(t: u32, p: vec4<u32>, s: vec4<u32>) -> i32 {
   let index = ((q.x * s.z + q.z) * s.w + q.w) * c4 + q.y / 4u;
   var word: u32;
   if (t == 0u) {
-    word = a[index];
+    word = a[index - params.a_base];
   } else {
-    word = b[index];
+    word = b[index - params.b_base];
   }
   return i32(word << (24u - 8u * (q.y % 4u))) >> 24u;
 }
@@ -59,8 +68,9 @@ fn item_count() -> u32 {
   return params.words;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the run's first word.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   let px = pixel % params.w;
@@ -85,5 +95,5 @@ fn item(i: u32) {
     }
     v[l] = requantize(acc, params.out_m0, params.out_shift, params.out_zero_point, params.out_lo, params.out_hi) - params.out_off;
   }
-  y[i] = pack_a8(v);
+  y[i - params.out_base] = pack_a8(v);
 }

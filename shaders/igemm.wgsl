@@ -23,7 +23,8 @@
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
 // (one output word, so no two invocations write the same word) in named
-// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// registers; a workgroup is WG_X output words x WG_Y row blocks (the grid's
+// row blocks in y, folded into z past the adapter's limit). The
 // reduction loops are nested (taps, then words) so that no index is divided
 // in the inner loop, each activation word is unpacked once for 4 channels and
 // each weight word once for ROWS positions. Accumulation is i32 and wraps,
@@ -51,16 +52,17 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cw = gid.x;
-  let row0 = gid.y * ROWS;
-  if (cw >= params.out_words || row0 >= params.rows) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let cw = params.cw_first + wg.x * WG_X + lid.x;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
+  let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
+  if (cw >= params.cw_end || row0 >= params.rows) {
     return;
   }
   // Channels past the last are clamped onto it: computed, never written.
-  let last = params.out_channels - 1u;
+  let last = params.c_end - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  let w_row = c * params.w_words_per_row;
+  let w_row = c * params.w_words_per_row - vec4<u32>(params.w_base);
   // Reduction words per weight word: 1, 2 or 4.
   let per_word = 8u / W_LANE_BITS;
   // Positions past the last are clamped onto it, like channels.

@@ -45,22 +45,24 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
-  let ch_base = wg.x * 4u * WG;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = params.row_first + row_block(wg, groups) * WG * ROWS;
+  let ch_base = (params.cw_first + wg.x * WG) * 4u;
   let last_row = params.rows - 1u;
-  let last_ch = params.out_channels - 1u;
+  let last_ch = params.c_end - 1u;
   // The rows and channels this invocation stages (clamped: computed, never written).
   let s0 = a_row(min(row_base + y, last_row));
   let s1 = a_row(min(row_base + y + WG, last_row));
   let s2 = a_row(min(row_base + y + 2u * WG, last_row));
   let s3 = a_row(min(row_base + y + 3u * WG, last_row));
-  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
-  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
-  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
-  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row - params.w_base;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row - params.w_base;
   let all = vec4<bool>(true);
   var acc0 = vec4<i32>(0);
   var acc1 = vec4<i32>(0);
@@ -110,8 +112,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
     }
   }
-  let cw = wg.x * WG + x;
-  if (cw >= params.out_words) {
+  let cw = params.cw_first + wg.x * WG + x;
+  if (cw >= params.cw_end) {
     return;
   }
   let q = out_params(cw);

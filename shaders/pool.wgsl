@@ -33,6 +33,13 @@ struct PoolParams {
   count_include_pad: u32,
   off: i32,
   zero_point: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/pool.ts, poolPieces): this dispatch's items are output words
+  // first .. first + words - 1, and x and y are bound from their words in_base
+  // and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
@@ -49,8 +56,9 @@ fn item_count() -> u32 {
   return params.words;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first word.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4 = (params.c + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;
@@ -72,7 +80,7 @@ fn item(i: u32) {
       if (ix < 0 || ix >= params.w) {
         continue;
       }
-      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw]);
+      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw - params.in_base]);
       best = max(best, a);
       sum += a;
       count += 1;
@@ -101,6 +109,6 @@ fn item(i: u32) {
       v[l] = 0;
     }
   }
-  y[i] = pack_a8(v);
+  y[i - params.out_base] = pack_a8(v);
 }
 

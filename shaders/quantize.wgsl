@@ -49,6 +49,13 @@ struct QuantizeParams {
   off: i32,
   lo: i32,
   hi: i32,
+  // A boundary whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/quantize.ts, quantizePieces): this dispatch writes output
+  // words first .. first + words - 1, and real_in and lanes_out are bound from
+  // their elements in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> qp: QuantizeParams;
@@ -57,10 +64,11 @@ struct QuantizeParams {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= qp.words) {
+  let local = flat_index(id, groups, WORKGROUP_SIZE);
+  if (local >= qp.words) {
     return;
   }
+  let i = qp.first + local;
   let words_per_position = (qp.lanes + 3u) / 4u;
   let position = i / words_per_position;
   let ox = position % qp.out_w;
@@ -80,13 +88,13 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     if (k < qp.lanes) {
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
-        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
+        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x - qp.in_base];
         let t = clamp(round_quotient(x, qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }
     }
   }
-  lanes_out[i] = pack_a8(v);
+  lanes_out[i - qp.out_base] = pack_a8(v);
 }
 
 struct DequantizeParams {

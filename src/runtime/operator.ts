@@ -18,6 +18,7 @@ import type { AdapterFacts } from '../gpu/adapter-info.js';
 import type { ConvPlanOptions } from '../gpu/ops/conv.js';
 import type { Im2colConv } from '../gpu/ops/im2col.js';
 import type { KernelPlan } from '../gpu/ops/kernel-plan.js';
+import type { BindingLimits } from '../gpu/ops/pieces.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import type { Constant, Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
@@ -40,6 +41,25 @@ export interface PlanOptions extends ConvPlanOptions {
    * reader and the copy fits a buffer; default true.
    */
   readonly im2col?: boolean;
+  /**
+   * Plan as if the adapter's limits were these, by WebGPU limit name (e.g.
+   * maxStorageBufferBindingSize): a smaller adapter's, to see how a model runs
+   * there, or tests of folded grids and pieces. Only ever tighter than the
+   * adapter's own: a `max...` limit above the adapter's, or a `min...`
+   * alignment below it, is ignored.
+   */
+  readonly limits?: Readonly<Record<string, number>>;
+}
+
+/** The facts with the limits in `limits` tightened to them (PlanOptions.limits), never loosened. */
+export function withTighterLimits<F extends PlanFacts>(facts: F, limits: Readonly<Record<string, number>> | undefined): F {
+  if (limits === undefined) return facts;
+  const tight: Record<string, number> = { ...facts.limits };
+  for (const [name, value] of Object.entries(limits)) {
+    const own = facts.limits[name];
+    tight[name] = own === undefined ? value : name.startsWith('min') ? Math.max(value, own) : Math.min(value, own);
+  }
+  return { ...facts, limits: tight };
 }
 
 /** What validation may read: the adapter, the plan options, and each tensor's parameters and rank. */
@@ -58,8 +78,12 @@ export interface PlanContext extends ValidateContext {
   /** `layer 'name' (op)`, for messages. */
   readonly where: string;
   readonly maxWorkgroups: number;
-  /** The largest tensor the adapter binds. */
-  readonly maxTensorBytes: number;
+  /**
+   * The most of a tensor a step binds, and the alignment of a range's offset:
+   * a layer whose tensors are larger runs in pieces where it can (pieces.ts),
+   * each binding a range; elsewhere the builder refuses it, the limit named.
+   */
+  readonly binding: BindingLimits;
   /** Values of the symbolic dimensions (N = the batch). */
   readonly bindings: ReadonlyMap<string, number>;
   /** Cross-layer folds decided before planning (boundary-fusion.ts). */

@@ -12,9 +12,9 @@ import { intMatmulLayer } from '../cpu/golden/int-conv.js';
 import { goldenBinary, goldenConcat, goldenDequantize, goldenLut, goldenMove, goldenQuantize } from '../cpu/golden/int-ops.js';
 import { isClampActivation } from '../quant/prepare.js';
 import { concatKernel, concatProblems, planConcat } from '../gpu/ops/concat.js';
-import { convKernelPlan, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
-import { depthwiseKernel, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
-import { binaryKernel, planBinary } from '../gpu/ops/elementwise.js';
+import { convKernelPlan, convPieces, convProblems, igemmKernel, planConv } from '../gpu/ops/conv.js';
+import { depthwiseKernel, depthwisePieces, isDepthwise, planDepthwise } from '../gpu/ops/depthwise.js';
+import { binaryKernel, binaryPieces, planBinary } from '../gpu/ops/elementwise.js';
 import { floatCopyKernel, planFloatConcat } from '../gpu/ops/float-concat.js';
 import { floatConvKernel, planFloatConv } from '../gpu/ops/float-conv.js';
 import { floatBinaryKernel, planFloatBinary } from '../gpu/ops/float-elementwise.js';
@@ -22,16 +22,17 @@ import { floatPoolKernel, planFloatPool } from '../gpu/ops/float-pool.js';
 import { floatSoftmaxKernel, planFloatSoftmax } from '../gpu/ops/float-softmax.js';
 import { im2colConv } from '../gpu/ops/im2col.js';
 import { lutKernel, lutProblems, planLut } from '../gpu/ops/lut.js';
+import { flatRuns, proportionalShares } from '../gpu/ops/pieces.js';
 import { floatPermuteKernel, padMap, permuteKernel, planFloatPermute, planPermute, reshapeMap, transposeMap } from '../gpu/ops/permute.js';
-import { planPool, poolKernel, poolProblems } from '../gpu/ops/pool.js';
-import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, type InputStrides } from '../gpu/ops/quantize.js';
+import { planPool, poolKernel, poolPieces, poolProblems } from '../gpu/ops/pool.js';
+import { dequantizeKernel, planDequantize, planQuantize, quantizeKernel, quantizePieces, type InputStrides } from '../gpu/ops/quantize.js';
 import type { KernelSource, KernelVariant } from '../gpu/pipeline-cache.js';
 import { inferLayerShapes } from '../ir/infer-shapes.js';
 import type { Graph } from '../ir/graph.js';
 import type { Layer } from '../ir/layers.js';
 import { layerMacs } from '../ir/summary.js';
 import { broadcastShapes, numel, stridesOf } from '../ir/shape.js';
-import { actShape, laneFitProblems, laneOffset, packedWords } from '../quant/lanes.js';
+import { actShape, laneFitProblems, laneOffset, packedWords, type ActShape } from '../quant/lanes.js';
 import type { QParams } from '../quant/qparams.js';
 import type { QLayer, QMoveLayer, QPoolLayer } from '../quant/quantized-graph.js';
 import { step, type FloatOperator, type IntegerOperator, type OpPlan, type PlanContext, type ValidateContext } from './operator.js';
@@ -43,6 +44,11 @@ const k = <V extends KernelVariant>(source: KernelSource<V>): KernelSource<never
 /** Bytes of a packed integer tensor of an NCHW shape (rank 2 to 4). */
 export function intBytes(shape: readonly number[], where: string): number {
   return packedWords(actShape(shape, where)) * 4;
+}
+
+/** `words` words of whole positions of a packed tensor of `s`'s channels, as a shape: a flat run's (pieces.ts, flatRuns). */
+function positionsOf(s: ActShape, words: number): ActShape {
+  return { n: 1, c: s.c, h: 1, w: words / Math.ceil(s.c / 4) };
 }
 
 /**
@@ -84,12 +90,15 @@ const quantizeOp: IntegerOperator<Extract<QLayer, { kind: 'quantize' }>> = {
     const reader = ctx.fusions.im2col.get(target);
     // The copy holds each input value up to kH * kW times: where it would not fit a buffer, the plain boundary does.
     let im = reader === undefined ? undefined : im2colConv(reader, view);
-    if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.maxTensorBytes) im = undefined;
-    const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), actShape(view, ctx.where), ctx.maxWorkgroups, im?.window, strides);
+    if (im !== undefined && intBytes(im.shape, ctx.where) > ctx.binding.maxBytes) im = undefined;
+    const s = actShape(view, ctx.where);
+    const plan = planQuantize({ real: layer.inputs[0]!, lanes: target }, ctx.params(out), s, ctx.maxWorkgroups, im?.window, strides);
     if (im !== undefined) ctx.windows.set(target, im);
     const shape = im?.shape ?? view;
     const op = ['quantize', ...(perm === undefined ? [] : ['transpose']), ...(im === undefined ? [] : [`im2col ${im.window.kH}x${im.window.kW}`])].join('+');
-    return { outputs: [{ name: target, shape, bytes: intBytes(shape, ctx.where) }], steps: [step(op, quantizeKernel, plan, abits(ctx, out))] };
+    // The plain boundary of a one-channel input in pieces where it passes a binding (a window or a transpose: whole).
+    const plans = im === undefined && perm === undefined ? quantizePieces(plan, s, ctx.binding, ctx.maxWorkgroups) : [plan];
+    return { outputs: [{ name: target, shape, bytes: intBytes(shape, ctx.where) }], steps: plans.map((p) => step(op, quantizeKernel, p, abits(ctx, out))) };
   },
   golden: (layer, [x], ctx) => goldenQuantize(x!, ctx.params(layer.outputs[0]!)),
 };
@@ -129,17 +138,25 @@ const matmulOp: IntegerOperator<QMatmul> = {
     const geometry = `${kh}x${kw}${stride}`;
     const macsOf = (out: readonly number[]): number => (layerMacs(layer.layer, [x!.shape, layer.weightShape], [out]) ?? 0) * out[0]!;
     if (isDepthwise(layer)) {
-      const plan = planDepthwise(layer, inP, outP, actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+      const inShape = actShape(x!.shape, ctx.where);
+      const plan = planDepthwise(layer, inP, outP, inShape, ctx.maxWorkgroups);
       const shape = [plan.outShape.n, plan.outShape.c, plan.outShape.h, plan.outShape.w];
-      return { outputs: intOutput(layer, shape, ctx), steps: [step(`dwconv ${geometry}`, depthwiseKernel, plan, bits, macsOf(shape))] };
+      const plans = depthwisePieces(plan, inShape, ctx.binding, ctx.maxWorkgroups);
+      // Each piece its share of the MACs, by its invocations.
+      const macs = proportionalShares(macsOf(shape), plans.map((p) => (p.uniforms['params'] as Readonly<Record<string, number>>)['invocations']!));
+      return { outputs: intOutput(layer, shape, ctx), steps: plans.map((p, i) => step(`dwconv ${geometry}`, depthwiseKernel, p, bits, macs[i])) };
     }
-    const { autotune: _autotune, im2col: _im2col, ...tile } = ctx.options;
+    const { autotune: _autotune, im2col: _im2col, limits: _limits, ...tile } = ctx.options;
     // An im2col input (the quantize record): the layer as a 1x1 reduction over it.
     const im = ctx.windows.get(layer.inputs[0]!);
     const cp = planConv(im?.layer ?? layer, inP, outP, x!.shape, ctx.facts, tile);
-    const plan = convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!);
     const op = layer.kind === 'conv' ? `conv ${geometry}${im === undefined ? '' : ' im2col'}` : 'dense';
-    return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps: [step(op, igemmKernel, plan, bits, macsOf(cp.outputShape))] };
+    // Beyond a binding: pieces of output positions, each its share of the MACs.
+    const pieces = convPieces(cp, ctx.binding, ctx.maxWorkgroups, ctx.where);
+    const plans = pieces === undefined ? [convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!)] : pieces.map((p) => convKernelPlan(cp, layer.inputs[0]!, layer.outputs[0]!, p));
+    const macs = proportionalShares(macsOf(cp.outputShape), pieces?.map((p) => (p.end - p.first) * (p.cwEnd - p.cwFirst)) ?? [1]);
+    const steps = plans.map((plan, i) => step(op, igemmKernel, plan, bits, macs[i]));
+    return { outputs: intOutput(layer, cp.outputShape, ctx, cp.outputWords * 4), steps };
   },
   golden: (layer, [x], ctx) => intMatmulLayer(layer, x!, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)),
 };
@@ -150,8 +167,10 @@ const lutOp: IntegerOperator<Extract<QLayer, { kind: 'lut' }>> = {
   kernels: kernels({ lut: k(lutKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...lutProblems(layer, ctx.params(layer.inputs[0]!))],
   plan(layer, [x], ctx) {
-    const plan = planLut(layer, ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
-    return { outputs: intOutput(layer, x!.shape, ctx), steps: [step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    const [inP, outP] = [ctx.params(layer.inputs[0]!), ctx.params(layer.outputs[0]!)];
+    const s = actShape(x!.shape, ctx.where);
+    const plans = flatRuns(packedWords(s), Math.ceil(s.c / 4), ctx.binding, ['x', 'y'], (start, end) => planLut(layer, inP, outP, start === 0 && end === packedWords(s) ? s : positionsOf(s, end - start), ctx.maxWorkgroups));
+    return { outputs: intOutput(layer, x!.shape, ctx), steps: plans.map((plan) => step('lut', lutKernel, plan, abits(ctx, layer.outputs[0]!))) };
   },
   golden: (layer, [x], ctx) => goldenLut(layer, x!, ctx.params(layer.inputs[0]!)),
 };
@@ -172,9 +191,11 @@ const binaryOp: IntegerOperator<Extract<QLayer, { kind: 'add' | 'sub' | 'mul' }>
     const [a, b] = layer.inputs as [string, string];
     // Validation checks the ranks where the graph knows them; shapes bound at run time are checked here.
     if (x!.shape.length !== y!.shape.length) throw new GpuUnsupportedError(`${ctx.where}: inputs of ranks ${x!.shape.length} and ${y!.shape.length}; the integer kernel broadcasts equal ranks only`);
-    const plan = planBinary(layer, ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!), actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where), ctx.maxWorkgroups);
+    const [pa, pb, po] = [ctx.params(a), ctx.params(b), ctx.params(layer.outputs[0]!)];
+    const [sa, sb] = [actShape(x!.shape, ctx.where), actShape(y!.shape, ctx.where)];
+    const plans = binaryPieces(planBinary(layer, pa, pb, po, sa, sb, ctx.maxWorkgroups), sa, sb, ctx.binding, ctx.maxWorkgroups);
     const shape = broadcastShapes(x!.shape, y!.shape, ctx.where) as number[];
-    return { outputs: intOutput(layer, shape, ctx), steps: [step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    return { outputs: intOutput(layer, shape, ctx), steps: plans.map((plan) => step(layer.kind, binaryKernel, plan, abits(ctx, layer.outputs[0]!))) };
   },
   golden: (layer, [a, b], ctx) => goldenBinary(layer, a!, b!, ctx.params(layer.inputs[0]!), ctx.params(layer.inputs[1]!), ctx.params(layer.outputs[0]!)),
 };
@@ -200,9 +221,11 @@ const poolOp: IntegerOperator<QPoolLayer> = {
   kernels: kernels({ pool: k(poolKernel) }),
   validate: (layer, ctx) => [...laneProblems(ctx.params(layer.outputs[0]!)), ...rankProblems(ctx, layer.inputs[0]!), ...poolProblems(layer)],
   plan(layer, [x], ctx) {
-    const plan = planPool(layer, ctx.params(layer.inputs[0]!), actShape(x!.shape, ctx.where), ctx.maxWorkgroups);
+    const inShape = actShape(x!.shape, ctx.where);
+    const plan = planPool(layer, ctx.params(layer.inputs[0]!), inShape, ctx.maxWorkgroups);
     const s = plan.outShape;
-    return { outputs: intOutput(layer, x!.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x!.shape, ctx), steps: [step(layer.kind, poolKernel, plan, abits(ctx, layer.outputs[0]!))] };
+    const steps = poolPieces(plan, inShape, ctx.binding, ctx.maxWorkgroups).map((p) => step(layer.kind, poolKernel, p, abits(ctx, layer.outputs[0]!)));
+    return { outputs: intOutput(layer, x!.shape.length === 4 ? [s.n, s.c, s.h, s.w] : x!.shape, ctx), steps };
   },
   golden(layer, [x], ctx) {
     const o = ctx.params(layer.outputs[0]!);
@@ -362,8 +385,15 @@ const floatBinary: FloatOperator = {
   kernels: kernels({ fbinary: k(floatBinaryKernel) }),
   validate: (layer, ctx) => [...rankProblems(ctx, layer.outputs[0]!, 0, 4)],
   plan(layer, xs, ctx) {
-    const plan = planFloatBinary(layer as Parameters<typeof planFloatBinary>[0], xs[0]!.shape, layer.op === 'activation' ? undefined : xs[1]!.shape, ctx.maxWorkgroups);
-    return { outputs: floatOut(layer, plan.outShape), steps: [floatStep(layer, k(floatBinaryKernel), plan)] };
+    const l = layer as Parameters<typeof planFloatBinary>[0];
+    const unary = layer.op === 'activation';
+    const [a, b] = [xs[0]!.shape, unary ? undefined : xs[1]!.shape];
+    const whole = planFloatBinary(l, a, b, ctx.maxWorkgroups);
+    // An activation, or inputs of one shape: element i reads element i, in flat runs where they pass a binding.
+    const flat = b === undefined || (b.length === a.length && b.every((d, i) => d === a[i]));
+    const count = numel(whole.outShape);
+    const plans = flat ? flatRuns(count, 1, ctx.binding, ['a', 'b', 'y'], (start, end) => (start === 0 && end === count ? whole : planFloatBinary(l, [end - start], b === undefined ? undefined : [end - start], ctx.maxWorkgroups))) : [whole];
+    return { outputs: floatOut(layer, whole.outShape), steps: plans.map((plan) => floatStep(layer, k(floatBinaryKernel), plan)) };
   },
 };
 

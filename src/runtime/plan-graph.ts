@@ -12,6 +12,7 @@ import type { Layer } from '../ir/layers.js';
 import { numel } from '../ir/shape.js';
 import type { QParams } from '../quant/qparams.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import { bindingLimits, type BindingLimits } from '../gpu/ops/pieces.js';
 import { boundaryFusions } from './boundary-fusion.js';
 import type { OpPlan, PlanContext, PlanFacts, PlanOptions } from './operator.js';
 import { FLOAT_OPERATORS, integerOpName, integerOperator } from './operators.js';
@@ -34,18 +35,41 @@ class Builder {
     return this.facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
   }
 
-  /** The largest tensor the adapter binds. */
-  get maxTensorBytes(): number {
-    return Math.min(this.facts.limits.maxStorageBufferBindingSize ?? 134217728, this.facts.limits.maxBufferSize ?? 268435456);
+  /** The largest buffer the adapter makes: a tensor's bound, whoever reads it. */
+  get maxBufferBytes(): number {
+    return this.facts.limits.maxBufferSize ?? 268435456;
+  }
+
+  /** The largest range a step binds (within a buffer), and the alignment of a range's offset. */
+  get binding(): BindingLimits {
+    const b = bindingLimits(this.facts.limits);
+    return { ...b, maxBytes: Math.min(b.maxBytes, this.maxBufferBytes) };
   }
 
   define(spec: TensorSpec): void {
-    const limit = this.maxTensorBytes;
+    const limit = this.maxBufferBytes;
     if (spec.aliasOf === undefined && spec.bytes > limit) {
-      const which = (this.facts.limits.maxStorageBufferBindingSize ?? Infinity) <= (this.facts.limits.maxBufferSize ?? Infinity) ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-      throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's ${which} of ${limit} (a session runs a larger batch in pieces, but one item must fit)`, which);
+      throw new ResourceLimitError(`tensor '${spec.key.slice(2)}' [${spec.shape.join(', ')}] needs ${spec.bytes} bytes, above the adapter's maxBufferSize of ${limit} (a session runs a larger batch in pieces, but one item must fit)`, 'maxBufferSize');
     }
     this.tensors.set(spec.key, spec);
+  }
+
+  /**
+   * Refuses a step that binds more of a tensor than the adapter binds at
+   * once: a tensor bound whole (its layer does not run in pieces, src/gpu/ops/pieces.ts),
+   * or a range too large (a bug in a layer's pieces).
+   */
+  checkBindings(step: Step): void {
+    const limit = this.binding.maxBytes;
+    for (const role of Object.values(step.plan.buffers)) {
+      if (role.role === 'constant') continue;
+      const t = this.tensors.get(role.tensor);
+      const bytes = role.range?.bytes ?? t?.bytes ?? 0;
+      if (bytes <= limit) continue;
+      const what = `tensor '${role.tensor.slice(2)}' [${t?.shape.join(', ') ?? ''}]`;
+      const why = role.range === undefined ? 'and this layer binds it whole (it does not run in pieces)' : `in the range it binds at ${role.range.offset}`;
+      throw new ResourceLimitError(`layer '${step.layer}' (${step.op}): ${what} needs ${bytes} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}, ${why}`, 'maxStorageBufferBindingSize');
+    }
   }
 
   /** The spec of a tensor key; a float constant read as a tensor is defined on first use. */
@@ -69,14 +93,17 @@ class Builder {
       const spec = t.alias === true && first !== undefined ? { key, shape: t.shape, bytes: first.bytes, aliasOf: first.aliasOf ?? first.key } : { key, shape: t.shape, bytes: t.bytes };
       this.define(p === undefined ? spec : { ...spec, params: p });
     }
-    const limit = this.facts.limits.maxStorageBufferBindingSize ?? 134217728;
+    const limit = this.binding.maxBytes;
     for (const s of plan.steps) {
       for (const [name, role] of Object.entries(s.plan.buffers)) {
-        if (role.role === 'constant' && role.data.byteLength > limit) {
-          throw new ResourceLimitError(`layer '${layer}': its ${name} need ${role.data.byteLength} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
+        const bytes = role.role === 'constant' ? (role.range?.bytes ?? role.data.byteLength) : 0;
+        if (bytes > limit) {
+          throw new ResourceLimitError(`layer '${layer}': its ${name} need ${bytes} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
         }
       }
-      this.steps.push({ layer, op: s.op, kernel: s.kernel, plan: keyed(s.plan, input, output), macs: s.macs, bits: s.bits });
+      const keyedStep: Step = { layer, op: s.op, kernel: s.kernel, plan: keyed(s.plan, input, output), macs: s.macs, bits: s.bits };
+      this.checkBindings(keyedStep);
+      this.steps.push(keyedStep);
     }
   }
 }
@@ -97,7 +124,7 @@ export function planFloatGraph(graph: Graph, inputShapes: Readonly<Record<string
   const base = {
     ...floatValidateContext(graph, facts),
     maxWorkgroups: b.maxWorkgroups,
-    maxTensorBytes: b.maxTensorBytes,
+    binding: b.binding,
     bindings,
     fusions: { transposes: new Map(), im2col: new Map() },
     windows: new Map(),
@@ -119,7 +146,7 @@ export function planQuantizedGraph(qg: QuantizedGraph, inputShapes: Readonly<Rec
   const { inputs, bindings } = bindInputs(qg.inputs, inputShapes);
   const b = new Builder(facts, qg.constants, bindings);
   for (const io of inputs) b.define({ key: io.key, shape: io.shape, bytes: numel(io.shape) * 4 });
-  const base = { ...validateContext(qg, facts, options), maxWorkgroups: b.maxWorkgroups, maxTensorBytes: b.maxTensorBytes, bindings, fusions: boundaryFusions(qg, options), windows: new Map() };
+  const base = { ...validateContext(qg, facts, options), maxWorkgroups: b.maxWorkgroups, binding: b.binding, bindings, fusions: boundaryFusions(qg, options), windows: new Map() };
   for (const layer of qg.layers) {
     if (layer.kind === 'float') {
       planFloatInto(b, layer.layer, { ...base, where: `layer '${layer.name}' (${layer.layer.op})` });

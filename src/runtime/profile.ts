@@ -46,12 +46,12 @@ export interface SessionProfile {
   readonly pieces?: BatchPieces;
 }
 
-/** Bytes a step moves: every tensor it binds (read or written) and its constants. */
+/** Bytes a step moves: every tensor it binds (read or written; of a tensor bound in a range, the range) and its constants. */
 export function stepBytes(step: Step, graph: CommandGraph): number {
   let bytes = 0;
   for (const role of Object.values(step.plan.buffers)) {
-    if (role.role === 'constant') bytes += role.data.byteLength;
-    else bytes += role.role === 'output' ? role.bytes : (graph.tensors.get(role.tensor)?.bytes ?? 0);
+    if (role.role === 'constant') bytes += role.range?.bytes ?? role.data.byteLength;
+    else bytes += role.range?.bytes ?? (role.role === 'output' ? role.bytes : (graph.tensors.get(role.tensor)?.bytes ?? 0));
   }
   return bytes;
 }

@@ -21,13 +21,14 @@ import { BufferTracker } from '../gpu/buffer-tracker.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from '../gpu/device.js';
 import { BufferUsage, MapMode } from '../gpu/flags.js';
 import { actShape, laneOffset, unpackActivations } from '../quant/lanes.js';
-import { prepareKernel, type PreparedKernel } from '../gpu/ops/kernel-plan.js';
+import { prepareKernel, type ConstantBuffers, type PreparedKernel } from '../gpu/ops/kernel-plan.js';
 import { PipelineCache } from '../gpu/pipeline-cache.js';
 import type { Graph } from '../ir/graph.js';
 import { requireFinite, type Tensor } from '../cpu/tensor.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { planMemory, rootOf, type MemoryPlan } from './memory-plan.js';
 import { planFloatGraph, planQuantizedGraph, type PlanOptions } from './plan-graph.js';
+import { withTighterLimits } from './operator.js';
 import { validateForGpu } from './validate.js';
 import { batchOf, isTensor, joinPieces, largestPiece, sliceBatch, splittableBatch, type BatchPieces, type Inputs } from './batch-pieces.js';
 import { median } from '../gpu/time-kernels.js';
@@ -374,7 +375,7 @@ export class Session {
   }
 
   async #build(shapes: Record<string, readonly number[]>): Promise<Prepared> {
-    const facts = this.facts;
+    const facts = withTighterLimits(this.facts, this.#options.limits);
     const graph = 'tensors' in this.#model ? planQuantizedGraph(this.#model, shapes, facts, await this.#planOptions()) : planFloatGraph(this.#model, shapes, facts);
     const memory = planMemory(graph);
     const kernels = await Promise.all(graph.steps.map((s) => this.#cache.get(s.kernel, s.plan.variant)));
@@ -398,7 +399,8 @@ export class Session {
         owned.push(b);
         return b;
       });
-      const buffers: Record<string, GPUBuffer> = {};
+      // A tensor is bound as the part of its slot it fills: a slot may be larger than the adapter binds at once (src/gpu/ops/pieces.ts).
+      const buffers: Record<string, GPUBufferBinding> = {};
       for (const t of graph.tensors.values()) {
         const root = rootOf(graph, t.key);
         const c = graph.tensors.get(root)?.constant;
@@ -406,21 +408,27 @@ export class Session {
           if (buffers[root] === undefined) {
             const b = this.#tracker.createWithData(`const:${root}`, BufferUsage.STORAGE, c);
             owned.push(b);
-            buffers[root] = b;
+            buffers[root] = { buffer: b };
             constantBytes += b.size;
           }
           buffers[t.key] = buffers[root];
         } else {
           const slot = memory.slotOf.get(t.key);
-          if (slot !== undefined) buffers[t.key] = slots[slot]!;
+          if (slot !== undefined) buffers[t.key] = { buffer: slots[slot]!, size: Math.max(4, graph.tensors.get(rootOf(graph, t.key))!.bytes) };
         }
       }
-      graph.steps.forEach((s, i) => {
-        const op = prepareKernel(this.#tracker, kernels[i]!, s.plan, buffers);
-        ops.push(op);
-      });
-      for (const s of graph.steps) {
-        for (const role of Object.values(s.plan.buffers)) if (role.role === 'constant') constantBytes += role.data.byteLength;
+      // The pieces of one layer share its weights and tables: one buffer each.
+      const constants: ConstantBuffers = new Map();
+      try {
+        graph.steps.forEach((s, i) => {
+          const op = prepareKernel(this.#tracker, kernels[i]!, s.plan, buffers, constants);
+          ops.push(op);
+        });
+      } finally {
+        for (const [data, b] of constants) {
+          owned.push(b);
+          constantBytes += data.byteLength;
+        }
       }
       const readbacks: Readback[] = [];
       let offset = 0;

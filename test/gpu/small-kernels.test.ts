@@ -348,7 +348,7 @@ function tableStep(layer: QMoveLayer, shapes: readonly (readonly number[])[], pa
     constant: () => undefined,
     where: `layer '${layer.name}'`,
     maxWorkgroups: MAX_WG,
-    maxTensorBytes: 1 << 27,
+    binding: { maxBytes: 1 << 27, alignment: 256 },
     bindings: new Map(),
     fusions: { transposes: new Map(), im2col: new Map() },
     windows: new Map(),

@@ -95,14 +95,15 @@ describe('batches beyond lowered adapter limits (Node)', () => {
   /** The device as it is, with facts that claim lower limits: the planner plans for those. */
   const lowered = (limits: Record<string, number>): Gpu => ({ device: gpu.device, facts: { ...gpu.facts, limits: { ...gpu.facts.limits, ...limits } }, destroy: () => {} });
 
-  const cases: ReadonlyArray<{ limit: string; value: number }> = [
-    // Batch 8's im2col input is 6144 bytes, batch 2's 1536: pieces of 2.
-    { limit: 'maxStorageBufferBindingSize', value: 2000 },
-    { limit: 'maxBufferSize', value: 2000 },
-    // Batch 8's first convolution dispatches 1x16 workgroups, batch 2's 1x4: pieces of 2.
-    { limit: 'maxComputeWorkgroupsPerDimension', value: 6 },
+  const cases: ReadonlyArray<{ limit: string; value: number; piece: number }> = [
+    // Batch 8's input is 2048 bytes and its dequantized output 6144 (bound whole), batch 2's 512 and 1536: pieces of 2.
+    { limit: 'maxStorageBufferBindingSize', value: 2000, piece: 2 },
+    { limit: 'maxBufferSize', value: 2000, piece: 2 },
+    // Grids fold past the limit (a convolution's row blocks into z, a grid kernel's into y): batch 8's
+    // quantize step needs 24 workgroups, more than 4^2 even folded, batch 4's 12: pieces of 4.
+    { limit: 'maxComputeWorkgroupsPerDimension', value: 4, piece: 4 },
   ];
-  for (const { limit, value } of cases) {
+  for (const { limit, value, piece } of cases) {
     it(`${limit} ${value}: the planner refuses batch 8, the session runs 8 and 7 in pieces, equal to the golden model`, async () => {
       const facts = lowered({ [limit]: value }).facts;
       const refusal = (() => {
@@ -124,19 +125,16 @@ describe('batches beyond lowered adapter limits (Node)', () => {
           expectWhole(await session.run(x), x, await reference.run(x));
         }
         // profile and memory report one piece of the cut that run uses, and say so; a batch that fits reports no pieces.
-        // (With the session's kernel choice, batch 8's dispatches fit 6 workgroups: only the byte limits cut it.)
-        if (limit !== 'maxComputeWorkgroupsPerDimension') {
-          const x8 = tinyInput(8, 8);
-          const profile = await session.profile(x8, { warmup: 0, repeats: 1 });
-          expect(profile.pieces).toEqual({ size: 2, count: 4 });
-          expect(profile.batch).toBe(2);
-          expect(formatProfile(profile)).toContain('the batch runs in 4 pieces of at most 2');
-          const memory = await session.memory(x8);
-          expect(memory.pieces).toEqual({ size: 2, count: 4 });
-          expect(memory.plannedBytes).toBe((await reference.memory(tinyInput(2, 1))).plannedBytes);
-          expect((await reference.profile(x8, { warmup: 0, repeats: 1 })).pieces).toBeUndefined();
-          expect((await reference.memory(x8)).pieces).toBeUndefined();
-        }
+        const x8 = tinyInput(8, 8);
+        const profile = await session.profile(x8, { warmup: 0, repeats: 1 });
+        expect(profile.pieces).toEqual({ size: piece, count: 8 / piece });
+        expect(profile.batch).toBe(piece);
+        expect(formatProfile(profile)).toContain(`the batch runs in ${8 / piece} pieces of at most ${piece}`);
+        const memory = await session.memory(x8);
+        expect(memory.pieces).toEqual({ size: piece, count: 8 / piece });
+        expect(memory.plannedBytes).toBe((await reference.memory(tinyInput(piece, 1))).plannedBytes);
+        expect((await reference.profile(x8, { warmup: 0, repeats: 1 })).pieces).toBeUndefined();
+        expect((await reference.memory(x8)).pieces).toBeUndefined();
       } finally {
         session.dispose();
         reference.dispose();
@@ -146,13 +144,14 @@ describe('batches beyond lowered adapter limits (Node)', () => {
   }
 
   it('one item beyond the limit is refused with the limit and the tensor named, nothing allocated', async () => {
-    // One item's im2col input is 768 bytes.
+    // One item's im2col input would be 768 bytes (not made: the quantize step writes the plain input), and its
+    // dequantized output is 768 bytes, which the dequantize step binds whole (it does not run in pieces).
     const session = await createSession(qg, { ...PLAN, gpu: lowered({ maxStorageBufferBindingSize: 700 }) });
     try {
       const e = await session.run(tinyInput(4)).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(ResourceLimitError);
       expect((e as ResourceLimitError).limit).toBe('maxStorageBufferBindingSize');
-      expect((e as Error).message).toMatch(/^tensor '\w+' \[1, [\d, ]+\] needs 768 bytes, above the adapter's maxStorageBufferBindingSize of 700 /);
+      expect((e as Error).message).toMatch(/^layer 'dequantize:y' \(dequantize\): tensor 'y' \[1, 3, 8, 8\] needs 768 bytes, above the adapter's maxStorageBufferBindingSize of 700, and this layer binds it whole/);
       expect(session.liveBuffers()).toEqual([]);
     } finally {
       session.dispose();

@@ -177,6 +177,25 @@ struct Params {
   lo_out: i32,
   hi_out: i32,
   off_out: i32,
+  // The output positions this dispatch computes, [row_first, rows): a layer
+  // whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/conv.ts, convPieces), each binding a range of the
+  // activations from word in_base of the tensor and of the outputs from word
+  // out_base; indices stay the tensor's and have the base subtracted. A layer
+  // in one piece: 0, all positions, 0, 0.
+  row_first: u32,
+  in_base: u32,
+  out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -186,6 +205,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> m0: array<i32>;
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
 
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
@@ -220,7 +246,7 @@ fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
   let ix = r.ix0 + i32(kx * params.dil_w);
   let outside = (iy < 0) | (iy >= i32(params.in_h)) | (ix < 0) | (ix >= i32(params.in_w));
   // In the padding the index wraps to garbage; select drops it.
-  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u - params.in_base);
   return select(index, -1, outside);
 }
 
@@ -258,7 +284,7 @@ fn write_out(row: u32, cw: u32, acc: vec4<i32>, q: OutParams) {
   // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
   let word = out_lane(acc.x, c, q.bias.x, q.m0.x, q.shift.x) | (out_lane(acc.y, c + 1u, q.bias.y, q.m0.y, q.shift.y) << 8u) |
     (out_lane(acc.z, c + 2u, q.bias.z, q.m0.z, q.shift.z) << 16u) | (out_lane(acc.w, c + 3u, q.bias.w, q.m0.w, q.shift.w) << 24u);
-  outputs[row * params.out_words + cw] = word;
+  outputs[row * params.out_words + cw - params.out_base] = word;
 }
 
 // The folded bias, multiplier and shift of the 4 channels of output word cw
@@ -271,7 +297,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 
@@ -335,6 +361,13 @@ struct DepthwiseParams {
   out_lo: i32,
   out_hi: i32,
   out_off: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces of
+  // whole output rows (src/gpu/ops/depthwise.ts, depthwisePieces): this
+  // dispatch's items are first .. first + invocations - 1, and x and y are
+  // bound from their words in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: DepthwiseParams;
@@ -347,13 +380,13 @@ struct DepthwiseParams {
 
 // Lane \`ci % 4\` of the word holding input channel ci at pixel \`pixel\`, sign-extended.
 fn input_lane(pixel: u32, c4_in: u32, ci: u32) -> i32 {
-  return i32(x[pixel * c4_in + ci / 4u] << (24u - 8u * (ci % 4u))) >> 24u;
+  return i32(x[pixel * c4_in + ci / 4u - params.in_base] << (24u - 8u * (ci % 4u))) >> 24u;
 }
 
 // The 4 input lanes that output word cw reads at input pixel p.
 fn input_lanes(p: u32, c4_in: u32, cw: u32, ci: vec4<u32>) -> vec4<i32> {
   if (MULT1) {
-    return lanes_of_word(x[p * c4_in + cw]);
+    return lanes_of_word(x[p * c4_in + cw - params.in_base]);
   }
   return vec4<i32>(input_lane(p, c4_in, ci.x), input_lane(p, c4_in, ci.y), input_lane(p, c4_in, ci.z), input_lane(p, c4_in, ci.w));
 }
@@ -378,15 +411,16 @@ fn out_lane(acc: i32, co: u32) -> u32 {
 // Output word cw of pixel \`pixel\` from its 4 accumulators.
 fn write_word(pixel: u32, c4_out: u32, cw: u32, acc: vec4<i32>) {
   let c = cw * 4u;
-  y[pixel * c4_out + cw] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
+  y[pixel * c4_out + cw - params.out_base] = out_lane(acc.x, c) | (out_lane(acc.y, c + 1u) << 8u) | (out_lane(acc.z, c + 2u) << 16u) | (out_lane(acc.w, c + 3u) << 24u);
 }
 
 fn item_count() -> u32 {
   return params.invocations;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first item.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4_out = (params.c_out + 3u) / 4u;
   let c4_in = (params.c_in + 3u) / 4u;
   let ow_blocks = (params.ow + COLS - 1u) / COLS;
@@ -518,6 +552,15 @@ struct BinaryParams {
   out_lo: i32,
   out_hi: i32,
   out_off: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in runs of
+  // output words (src/runtime/operators.ts, with pieces.ts flatRuns): this
+  // dispatch's items are words first .. first + words - 1; an input of the
+  // output's shape and the output are bound from their words a_base, b_base
+  // and out_base (a broadcast input whole, base 0). Whole: all 0.
+  first: u32,
+  a_base: u32,
+  b_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: BinaryParams;
@@ -532,9 +575,9 @@ fn read_lane(t: u32, p: vec4<u32>, s: vec4<u32>) -> i32 {
   let index = ((q.x * s.z + q.z) * s.w + q.w) * c4 + q.y / 4u;
   var word: u32;
   if (t == 0u) {
-    word = a[index];
+    word = a[index - params.a_base];
   } else {
-    word = b[index];
+    word = b[index - params.b_base];
   }
   return i32(word << (24u - 8u * (q.y % 4u))) >> 24u;
 }
@@ -543,8 +586,9 @@ fn item_count() -> u32 {
   return params.words;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the run's first word.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4 = (params.c + 3u) / 4u;
   let pixel = i / c4;
   let px = pixel % params.w;
@@ -569,7 +613,7 @@ fn item(i: u32) {
     }
     v[l] = requantize(acc, params.out_m0, params.out_shift, params.out_zero_point, params.out_lo, params.out_hi) - params.out_off;
   }
-  y[i] = pack_a8(v);
+  y[i - params.out_base] = pack_a8(v);
 }
 `,
   "fbinary.wgsl": `// Float32 Add, Sub, Mul and Div of two NCHW tensors with broadcasting (each
@@ -1015,7 +1059,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
 // (one output word, so no two invocations write the same word) in named
-// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// registers; a workgroup is WG_X output words x WG_Y row blocks (the grid's
+// row blocks in y, folded into z past the adapter's limit). The
 // reduction loops are nested (taps, then words) so that no index is divided
 // in the inner loop, each activation word is unpacked once for 4 channels and
 // each weight word once for ROWS positions. Accumulation is i32 and wraps,
@@ -1043,16 +1088,17 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cw = gid.x;
-  let row0 = gid.y * ROWS;
-  if (cw >= params.out_words || row0 >= params.rows) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let cw = params.cw_first + wg.x * WG_X + lid.x;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
+  let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
+  if (cw >= params.cw_end || row0 >= params.rows) {
     return;
   }
   // Channels past the last are clamped onto it: computed, never written.
-  let last = params.out_channels - 1u;
+  let last = params.c_end - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  let w_row = c * params.w_words_per_row;
+  let w_row = c * params.w_words_per_row - vec4<u32>(params.w_base);
   // Reduction words per weight word: 1, 2 or 4.
   let per_word = 8u / W_LANE_BITS;
   // Positions past the last are clamped onto it, like channels.
@@ -1159,22 +1205,24 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
-  let ch_base = wg.x * 4u * WG;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = params.row_first + row_block(wg, groups) * WG * ROWS;
+  let ch_base = (params.cw_first + wg.x * WG) * 4u;
   let last_row = params.rows - 1u;
-  let last_ch = params.out_channels - 1u;
+  let last_ch = params.c_end - 1u;
   // The rows and channels this invocation stages (clamped: computed, never written).
   let s0 = a_row(min(row_base + y, last_row));
   let s1 = a_row(min(row_base + y + WG, last_row));
   let s2 = a_row(min(row_base + y + 2u * WG, last_row));
   let s3 = a_row(min(row_base + y + 3u * WG, last_row));
-  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
-  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
-  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
-  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row - params.w_base;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row - params.w_base;
   let all = vec4<bool>(true);
   var acc0 = vec4<i32>(0);
   var acc1 = vec4<i32>(0);
@@ -1224,8 +1272,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
     }
   }
-  let cw = wg.x * WG + x;
-  if (cw >= params.out_words) {
+  let cw = params.cw_first + wg.x * WG + x;
+  if (cw >= params.cw_end) {
     return;
   }
   let q = out_params(cw);
@@ -1474,6 +1522,13 @@ struct PoolParams {
   count_include_pad: u32,
   off: i32,
   zero_point: i32,
+  // A layer whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/pool.ts, poolPieces): this dispatch's items are output words
+  // first .. first + words - 1, and x and y are bound from their words in_base
+  // and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
@@ -1490,8 +1545,9 @@ fn item_count() -> u32 {
   return params.words;
 }
 
-// One item: the body of grid_main.wgsl's entry point.
-fn item(i: u32) {
+// One item: the body of grid_main.wgsl's entry point; i counts from the piece's first word.
+fn item(local: u32) {
+  let i = params.first + local;
   let c4 = (params.c + 3u) / 4u;
   let cw = i % c4;
   let pixel = i / c4;
@@ -1513,7 +1569,7 @@ fn item(i: u32) {
       if (ix < 0 || ix >= params.w) {
         continue;
       }
-      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw]);
+      let a = unpack_a8(x[u32((b * params.h + iy) * params.w + ix) * c4 + cw - params.in_base]);
       best = max(best, a);
       sum += a;
       count += 1;
@@ -1542,7 +1598,7 @@ fn item(i: u32) {
       v[l] = 0;
     }
   }
-  y[i] = pack_a8(v);
+  y[i - params.out_base] = pack_a8(v);
 }
 
 `,
@@ -1597,6 +1653,13 @@ struct QuantizeParams {
   off: i32,
   lo: i32,
   hi: i32,
+  // A boundary whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/quantize.ts, quantizePieces): this dispatch writes output
+  // words first .. first + words - 1, and real_in and lanes_out are bound from
+  // their elements in_base and out_base. Whole: 0, 0, 0.
+  first: u32,
+  in_base: u32,
+  out_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> qp: QuantizeParams;
@@ -1605,10 +1668,11 @@ struct QuantizeParams {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(id, groups, WORKGROUP_SIZE);
-  if (i >= qp.words) {
+  let local = flat_index(id, groups, WORKGROUP_SIZE);
+  if (local >= qp.words) {
     return;
   }
+  let i = qp.first + local;
   let words_per_position = (qp.lanes + 3u) / 4u;
   let position = i / words_per_position;
   let ox = position % qp.out_w;
@@ -1628,13 +1692,13 @@ fn quantize_main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     if (k < qp.lanes) {
       v[l] = qp.zero_point - qp.off;
       if (iy >= 0 && iy < i32(qp.h) && ix >= 0 && ix < i32(qp.w)) {
-        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x];
+        let x = real_in[b * qp.stride_n + ch * qp.stride_c + u32(iy) * qp.stride_y + u32(ix) * qp.stride_x - qp.in_base];
         let t = clamp(round_quotient(x, qp.scale), f32(qp.lo - qp.zero_point), f32(qp.hi - qp.zero_point));
         v[l] = i32(t) + qp.zero_point - qp.off;
       }
     }
   }
-  lanes_out[i] = pack_a8(v);
+  lanes_out[i - qp.out_base] = pack_a8(v);
 }
 
 struct DequantizeParams {

@@ -15,7 +15,9 @@ import { resolveWindow2d } from '../../ir/window.js';
 import { laneBits, laneFitProblems, laneOffset, packConvWeights, refuse } from '../../quant/lanes.js';
 import type { QParams } from '../../quant/qparams.js';
 import type { QMatmulLayer } from '../../quant/quantized-graph.js';
+import { foldGroups } from './dispatch.js';
 import type { KernelPlan } from './kernel-plan.js';
+import { windowPieces, withRanges, wordRange, type BindingLimits, type WindowGeometry, type WindowPiece } from './pieces.js';
 
 /** What changes the igemm shader; shapes never do (they are uniforms). */
 export interface IgemmVariant {
@@ -50,7 +52,7 @@ export type IgemmUniforms = Readonly<Record<string, number>>;
 
 export interface ConvPlan {
   readonly variant: IgemmVariant;
-  /** Workgroups in x (output words) and y (row blocks). */
+  /** Workgroups in x (output words) and y (row blocks), folded into z past the adapter's limit. */
   readonly dispatch: readonly [number, number, number];
   readonly uniforms: IgemmUniforms;
   readonly buffers: {
@@ -180,10 +182,17 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     lo_out: outP.lo,
     hi_out: outP.hi,
     off_out: offOut,
+    // All positions in one piece (convPieces cuts a layer beyond a binding).
+    row_first: 0,
+    in_base: 0,
+    out_base: 0,
+    cw_first: 0,
+    cw_end: outWords,
+    c_end: m,
+    w_base: 0,
+    c_base: 0,
   };
-  const dispatch: [number, number, number] = [Math.ceil(outWords / workgroupX), Math.ceil(Math.ceil(positions / rows) / workgroupY), 1];
-  const maxGroups = facts.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  if (dispatch[0] > maxGroups || dispatch[1] > maxGroups) throw new ResourceLimitError(`${where}: dispatch ${dispatch.join('x')} exceeds maxComputeWorkgroupsPerDimension ${maxGroups}`, 'maxComputeWorkgroupsPerDimension');
+  const dispatch = igemmDispatch(outWords, positions, variant, facts.limits.maxComputeWorkgroupsPerDimension ?? 65535, where);
   const outputNchw: [number, number, number, number] = [n, m, outH, outW];
   return {
     variant,
@@ -196,6 +205,19 @@ export function planConv(q: QMatmulLayer, inP: QParams, outP: QParams, inputShap
     inputWords: n * inH * inW * Math.ceil(cIn / 4),
     outputWords: positions * outWords,
   };
+}
+
+/**
+ * The igemm grid: output words in x, row blocks (ROWS positions each) in y,
+ * folded into z past the per-dimension limit (conv_io.wgsl, row_block). Only
+ * the output words cannot fold: more than the limit of them (some 2^18
+ * channels at the default) is refused, the limit named.
+ */
+export function igemmDispatch(outWords: number, positions: number, v: Pick<IgemmVariant, 'rows' | 'workgroupX' | 'workgroupY'>, maxPerDimension: number, where: string): [number, number, number] {
+  const x = Math.ceil(outWords / v.workgroupX);
+  if (x > maxPerDimension) throw new ResourceLimitError(`${where}: ${outWords} output words need ${x} workgroups across, above maxComputeWorkgroupsPerDimension ${maxPerDimension} (output channels do not fold)`, 'maxComputeWorkgroupsPerDimension');
+  const [y, z] = foldGroups(Math.ceil(Math.ceil(positions / v.rows) / v.workgroupY), maxPerDimension, `${where}: ${positions} output positions`);
+  return [x, y, z];
 }
 
 /**
@@ -225,8 +247,97 @@ export function asNchw(shape: readonly number[], dense: boolean): [number, numbe
   return shape as [number, number, number, number];
 }
 
-/** The plan in the form of every operator's step (kernel-plan.ts): the weights, bias and requantization as constants, `input` and `output` as tensors. */
-export function convKernelPlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
+/**
+ * One dispatch of a layer run in pieces: its output positions and the
+ * ranges of its input and output (pieces.ts, windowPieces), its output words
+ * [cwFirst, cwEnd) and the ranges of their weights and per-channel
+ * parameters, and its dispatch.
+ */
+export interface ConvPiece extends WindowPiece {
+  readonly cwFirst: number;
+  readonly cwEnd: number;
+  readonly weights: ReturnType<typeof wordRange>;
+  readonly channels: ReturnType<typeof wordRange>;
+  readonly dispatch: readonly [number, number, number];
+}
+
+/** The uniforms that place a layer's windows, by name (every plan has them: planConv writes each). */
+export type ConvGeometry = Readonly<Record<'rows' | 'out_channels' | 'w_words_per_row' | 'out_h' | 'out_w' | 'out_words' | 'in_h' | 'in_w' | 'in_words' | 'k_h' | 'k_w' | 'stride_h' | 'stride_w' | 'dil_h' | 'dil_w' | 'pad_top' | 'pad_left', number>>;
+
+export function convGeometry(plan: ConvPlan): ConvGeometry {
+  return plan.uniforms as ConvGeometry;
+}
+
+/** Where the layer's output positions read their input (pieces.ts). */
+export function convWindow(plan: ConvPlan): WindowGeometry {
+  const u = convGeometry(plan);
+  return { positions: u.rows, outH: u.out_h, outW: u.out_w, outWords: u.out_words, inH: u.in_h, inW: u.in_w, inWords: u.in_words, kH: u.k_h, strideH: u.stride_h, dilH: u.dil_h, padTop: u.pad_top };
+}
+
+/**
+ * A layer whose input, output or weights pass the adapter's binding limit,
+ * in pieces: of output positions where its input or output do
+ * (windowPieces), times runs of output words where its weights do (as many
+ * channels as a binding holds the weight rows of); undefined where it runs
+ * whole, or where not even one position or one output word fits (the whole
+ * plan then, which the builder refuses with the limit named).
+ */
+export function convPieces(plan: ConvPlan, limits: BindingLimits, maxPerDimension: number, where: string): ConvPiece[] | undefined {
+  const u = convGeometry(plan);
+  const window = convWindow(plan);
+  const tensorsFit = plan.inputWords * 4 <= limits.maxBytes && plan.outputWords * 4 <= limits.maxBytes;
+  const weightsFit = plan.buffers.weights.byteLength <= limits.maxBytes && u.out_channels * 4 <= limits.maxBytes;
+  if (tensorsFit && weightsFit) return undefined;
+  const rows = tensorsFit ? [{ first: 0, end: u.rows, input: wordRange(0, plan.inputWords, limits.alignment), output: wordRange(0, plan.outputWords, limits.alignment) }] : windowPieces(window, limits);
+  // Output words per run: their weight rows and parameters within a binding, whatever the alignment takes before the first.
+  const perRun = weightsFit ? u.out_words : Math.floor((limits.maxBytes - limits.alignment + 4) / (16 * Math.max(1, u.w_words_per_row)));
+  if (rows === undefined || perRun < 1) return undefined;
+  const pieces: ConvPiece[] = [];
+  for (const r of rows) {
+    for (let cwFirst = 0; cwFirst < u.out_words; cwFirst += perRun) {
+      const cwEnd = Math.min(u.out_words, cwFirst + perRun);
+      const [c0, c1] = [4 * cwFirst, Math.min(4 * cwEnd, u.out_channels)];
+      pieces.push({
+        ...r,
+        cwFirst,
+        cwEnd,
+        weights: wordRange(c0 * u.w_words_per_row, c1 * u.w_words_per_row, limits.alignment),
+        channels: wordRange(c0, c1, limits.alignment),
+        dispatch: igemmDispatch(cwEnd - cwFirst, r.end - r.first, plan.variant, maxPerDimension, where),
+      });
+    }
+  }
+  return pieces;
+}
+
+/**
+ * The plan in the form of every operator's step (kernel-plan.ts): the
+ * weights, bias and requantization as constants, `input` and `output` as
+ * tensors; of a piece (convPieces), the piece's positions, dispatch and
+ * ranges (the constants the same arrays for every piece, so a session keeps
+ * one buffer of each).
+ */
+export function convKernelPlan(plan: ConvPlan, input: string, output: string, piece?: ConvPiece): KernelPlan<IgemmVariant> {
+  const whole = convWholePlan(plan, input, output);
+  if (piece === undefined) return whole;
+  const u = convGeometry(plan);
+  const uniforms = {
+    ...plan.uniforms,
+    row_first: piece.first,
+    rows: piece.end,
+    in_base: piece.input.base,
+    out_base: piece.output.base,
+    cw_first: piece.cwFirst,
+    cw_end: piece.cwEnd,
+    c_end: Math.min(4 * piece.cwEnd, u.out_channels),
+    w_base: piece.weights.base,
+    c_base: piece.channels.base,
+  };
+  const channels = piece.channels.range;
+  return withRanges({ ...whole, dispatch: piece.dispatch, uniforms: { params: uniforms } }, { activations: piece.input.range, outputs: piece.output.range, weights: piece.weights.range, bias: channels, m0: channels, shift: channels });
+}
+
+function convWholePlan(plan: ConvPlan, input: string, output: string): KernelPlan<IgemmVariant> {
   return {
     variant: plan.variant,
     dispatch: plan.dispatch,

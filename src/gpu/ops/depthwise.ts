@@ -13,6 +13,7 @@ import type { KernelSource } from '../pipeline-cache.js';
 import { laneFitProblems, laneOffset, packDepthwiseWeights, packedWords, refuse, type ActShape } from '../../quant/lanes.js';
 import { convProblems } from './conv.js';
 import { dispatch1d } from './dispatch.js';
+import { windowPieces, withRanges, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface DepthwiseVariant {
@@ -64,6 +65,7 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
         kh, kw, sh, sw, dh, dw, pad_top: pt, pad_left: pl, w_words_per_row: packed.wordsPerRow,
         in_off: laneOffset(inP), in_zero_point: inP.zeroPoint,
         out_zero_point: outP.zeroPoint, out_lo: outP.lo, out_hi: outP.hi, out_off: laneOffset(outP),
+        first: 0, in_base: 0, out_base: 0,
       },
     },
     buffers: {
@@ -76,4 +78,26 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
     },
     outShape,
   };
+}
+
+/**
+ * The layer in pieces of whole output rows (an invocation computes up to 4
+ * pixels of a row) where its input or output passes a binding, each binding
+ * the input rows its windows read (pieces.ts, windowPieces); the whole plan
+ * where they fit, or where not even one row does (the builder refuses it,
+ * the limit named).
+ */
+export function depthwisePieces(plan: DepthwisePlan, s: ActShape, limits: BindingLimits, maxWorkgroups: number): DepthwisePlan[] {
+  const u = plan.uniforms['params'] as Readonly<Record<'oh' | 'ow' | 'kh' | 'sh' | 'dh' | 'pad_top', number>>;
+  const [c4In, c4Out] = [Math.ceil(s.c / 4), Math.ceil(plan.outShape.c / 4)];
+  const geometry = { positions: s.n * u.oh * u.ow, outH: u.oh, outW: u.ow, outWords: c4Out, inH: s.h, inW: s.w, inWords: c4In, kH: u.kh, strideH: u.sh, dilH: u.dh, padTop: u.pad_top };
+  const pieces = windowPieces(geometry, limits, true);
+  if (pieces === undefined) return [plan];
+  const itemsPerRow = Math.ceil(u.ow / plan.variant.cols) * c4Out;
+  return pieces.map((p) => {
+    const [row0, row1] = [p.first / u.ow, p.end / u.ow];
+    const invocations = (row1 - row0) * itemsPerRow;
+    const params = { ...plan.uniforms['params'], invocations, first: row0 * itemsPerRow, in_base: p.input.base, out_base: p.output.base };
+    return withRanges({ ...plan, dispatch: dispatch1d(invocations, maxWorkgroups), uniforms: { params } }, { x: p.input.range, y: p.output.range });
+  });
 }

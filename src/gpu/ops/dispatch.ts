@@ -1,7 +1,10 @@
 /**
- * The dispatch arithmetic every grid kernel shares (grid.wgsl): a fixed
- * workgroup size, and a 1-D grid folded into two dimensions past the
- * adapter's per-dimension limit. Activation layouts are in src/quant/lanes.ts.
+ * The dispatch arithmetic the kernels share: a fixed workgroup size for the
+ * grid kernels (grid.wgsl), and grids folded into a further dimension past
+ * the adapter's per-dimension limit (maxComputeWorkgroupsPerDimension): a
+ * 1-D grid of the grid kernels wraps into y, the row blocks of the igemm
+ * cores (conv_io.wgsl, row_block) into z. Activation layouts are in
+ * src/quant/lanes.ts.
  */
 import { ResourceLimitError } from '../../errors.js';
 
@@ -9,14 +12,26 @@ import { ResourceLimitError } from '../../errors.js';
 export const WORKGROUP_SIZE = 64;
 
 /**
+ * `groups` workgroups of one dimension laid out over two, [a, b] with
+ * a * b >= groups and neither above `maxPerDimension` (b = 1 where they fit
+ * one); the shader recovers the index as `first + second * a` and the
+ * surplus of the last row does nothing. Refused, with the limit named, where
+ * even the square of the limit is too few: `what` says what needed them.
+ */
+export function foldGroups(groups: number, maxPerDimension: number, what: string): [number, number] {
+  const n = Math.max(1, groups);
+  if (n <= maxPerDimension) return [n, 1];
+  const b = Math.ceil(n / maxPerDimension);
+  if (b > maxPerDimension) throw new ResourceLimitError(`${what} need ${n} workgroups, more than ${maxPerDimension}^2 even folded over two dimensions (maxComputeWorkgroupsPerDimension ${maxPerDimension})`, 'maxComputeWorkgroupsPerDimension');
+  return [Math.ceil(n / b), b];
+}
+
+/**
  * Workgroups for `invocations` threads of WORKGROUP_SIZE, as [x, y, 1]: past
  * maxComputeWorkgroupsPerDimension the grid wraps into y, and the shaders
  * flatten it back (grid.wgsl, flat_index); surplus threads return early.
  */
 export function dispatch1d(invocations: number, maxPerDimension: number): [number, number, number] {
-  const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
-  if (groups <= maxPerDimension) return [groups, 1, 1];
-  const y = Math.ceil(groups / maxPerDimension);
-  if (y > maxPerDimension) throw new ResourceLimitError(`${invocations} invocations need more than ${maxPerDimension}^2 workgroups (maxComputeWorkgroupsPerDimension)`, 'maxComputeWorkgroupsPerDimension');
-  return [Math.ceil(groups / y), y, 1];
+  const [x, y] = foldGroups(Math.ceil(invocations / WORKGROUP_SIZE), maxPerDimension, `${invocations} invocations`);
+  return [x, y, 1];
 }

@@ -9,6 +9,7 @@ import type { QBinaryLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { laneOffset, packedWords, type ActShape } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
+import { flatRuns, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface BinaryVariant {
@@ -54,6 +55,7 @@ export function planBinary(layer: QBinaryLayer, pa: QParams, pb: QParams, po: QP
         b_m0: rb.m0[0]!, b_shift: rb.shift[0]!,
         out_m0: ro.m0[0]!, out_shift: ro.shift[0]!,
         out_zero_point: po.zeroPoint, out_lo: po.lo, out_hi: po.hi, out_off: laneOffset(po),
+        first: 0, a_base: 0, b_base: 0, out_base: 0,
       },
     },
     buffers: {
@@ -63,4 +65,23 @@ export function planBinary(layer: QBinaryLayer, pa: QParams, pb: QParams, po: QP
     },
     outShape: out,
   };
+}
+
+/**
+ * The layer in runs of output words where a tensor passes a binding
+ * (pieces.ts, flatRuns): the output and each input of the output's shape
+ * bound in the run's range, a broadcast input whole (the builder refuses it
+ * past the limit, naming it); the whole plan where everything fits.
+ */
+export function binaryPieces(plan: BinaryPlan, sa: ActShape, sb: ActShape, limits: BindingLimits, maxWorkgroups: number): BinaryPlan[] {
+  const out = plan.outShape;
+  const full = (s: ActShape): boolean => s.n === out.n && s.c === out.c && s.h === out.h && s.w === out.w;
+  const [fa, fb] = [full(sa), full(sb)];
+  const bindings = ['y', ...(fa ? ['a'] : []), ...(fb ? ['b'] : [])];
+  const words = packedWords(out);
+  return flatRuns(words, 1, limits, bindings, (start, end) => {
+    if (start === 0 && end === words) return plan;
+    const params = { ...plan.uniforms['params'], words: end - start, first: start, a_base: fa ? start : 0, b_base: fb ? start : 0, out_base: start };
+    return { ...plan, dispatch: dispatch1d(end - start, maxWorkgroups), uniforms: { params } };
+  });
 }

@@ -13,11 +13,27 @@ import { writeUniforms, type UniformValues } from '../reflect.js';
 import { composeShader, type ShaderFile } from '../shader-parts.js';
 import { WORKGROUP_SIZE } from './dispatch.js';
 
-/** What a binding holds: a tensor of the graph (read or written), or constant data made at plan time. */
+/**
+ * Bytes [offset, offset + bytes) of a tensor: what a step binds of a tensor
+ * larger than the adapter binds at once (src/gpu/ops/pieces.ts), the offset a
+ * multiple of minStorageBufferOffsetAlignment.
+ */
+export interface ByteRange {
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+/**
+ * What a binding holds: a tensor of the graph (read or written; the whole of
+ * it, or a range), or constant data made at plan time.
+ */
 export type BufferRole =
-  | { readonly role: 'input'; readonly tensor: string }
-  | { readonly role: 'output'; readonly tensor: string; readonly bytes: number }
-  | { readonly role: 'constant'; readonly data: Int32Array | Uint32Array | Float32Array };
+  | { readonly role: 'input'; readonly tensor: string; readonly range?: ByteRange }
+  | { readonly role: 'output'; readonly tensor: string; readonly bytes: number; readonly range?: ByteRange }
+  | { readonly role: 'constant'; readonly data: Int32Array | Uint32Array | Float32Array; readonly range?: ByteRange };
+
+/** Constant buffers by their data: steps that share an array (the pieces of one layer) share its buffer. */
+export type ConstantBuffers = Map<Int32Array | Uint32Array | Float32Array, GPUBuffer>;
 
 export interface KernelPlan<V extends KernelVariant = KernelVariant> {
   readonly variant: V;
@@ -52,12 +68,16 @@ export interface PreparedKernel {
 
 /**
  * Uniform and constant buffers (through `tracker`) and the bind group of one
- * planned op; `tensors` gives the buffer of each tensor the plan names.
+ * planned op; `tensors` gives the buffer of each tensor the plan names (a
+ * whole buffer, or the part of one that holds the tensor), of which a role
+ * with a range binds that range. Constant buffers found in `shared` are
+ * reused, and those made are put there, owned by its keeper rather than by
+ * the op; without it, each op owns its own.
  */
-export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, plan: KernelPlan, tensors: Readonly<Record<string, GPUBuffer>>): PreparedKernel {
+export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, plan: KernelPlan, tensors: Readonly<Record<string, GPUBuffer | GPUBufferBinding>>, shared?: ConstantBuffers): PreparedKernel {
   const made: GPUBuffer[] = [];
   try {
-    const resources: Record<string, GPUBuffer> = {};
+    const resources: Record<string, GPUBuffer | GPUBufferBinding> = {};
     for (const [name, values] of Object.entries(plan.uniforms)) {
       const layout = kernel.reflection.uniforms[name];
       if (layout === undefined) throw new Error(`${kernel.label}: no uniform '${name}'`);
@@ -67,13 +87,17 @@ export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, pl
     }
     for (const [name, role] of Object.entries(plan.buffers)) {
       if (role.role === 'constant') {
-        const buffer = tracker.createWithData(`${kernel.label}:${name}`, BufferUsage.STORAGE, role.data);
-        made.push(buffer);
-        resources[name] = buffer;
+        let buffer = shared?.get(role.data);
+        if (buffer === undefined) {
+          buffer = tracker.createWithData(`${kernel.label}:${name}`, BufferUsage.STORAGE, role.data);
+          if (shared !== undefined) shared.set(role.data, buffer);
+          else made.push(buffer);
+        }
+        resources[name] = role.range === undefined ? buffer : rangeOf(buffer, role.range);
       } else {
         const buffer = tensors[role.tensor];
         if (buffer === undefined) throw new Error(`${kernel.label}: binding '${name}' needs tensor '${role.tensor}', which has no buffer`);
-        resources[name] = buffer;
+        resources[name] = role.range === undefined ? buffer : rangeOf(buffer, role.range);
       }
     }
     const bindGroup = createBindGroup(tracker.device, kernel, 0, resources);
@@ -91,4 +115,10 @@ export function prepareKernel(tracker: BufferTracker, kernel: CompiledKernel, pl
     for (const b of made) b.destroy();
     throw e;
   }
+}
+
+/** The part `range` of a tensor's binding (a whole buffer, or the part of one holding the tensor). */
+function rangeOf(tensor: GPUBuffer | GPUBufferBinding, range: ByteRange): GPUBufferBinding {
+  const [buffer, offset] = 'buffer' in tensor ? [tensor.buffer, tensor.offset ?? 0] : [tensor, 0];
+  return { buffer, offset: offset + range.offset, size: range.bytes };
 }

@@ -11,6 +11,7 @@ import type { QPoolLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
+import { windowPieces, withRanges, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface PoolVariant {
@@ -48,8 +49,26 @@ export function planPool(layer: QPoolLayer, p: QParams, s: ActShape, maxWorkgrou
   return {
     variant: { kernel: 'pool', mode },
     dispatch: dispatch1d(words, maxWorkgroups),
-    uniforms: { params: { words, c: s.c, h: s.h, w: s.w, ...g, off: laneOffset(p), zero_point: p.zeroPoint } },
+    uniforms: { params: { words, c: s.c, h: s.h, w: s.w, ...g, off: laneOffset(p), zero_point: p.zeroPoint, first: 0, in_base: 0, out_base: 0 } },
     buffers: { x: { role: 'input', tensor: layer.inputs[0]! }, y: { role: 'output', tensor: layer.outputs[0]!, bytes: words * 4 } },
     outShape,
   };
+}
+
+/**
+ * The pool in pieces of output positions where its input or output passes a
+ * binding (pieces.ts, windowPieces: each piece binds the input rows its
+ * windows read); the whole plan where they fit, or where not even one window
+ * does (the builder refuses it, the limit named).
+ */
+export function poolPieces(plan: PoolPlan, s: ActShape, limits: BindingLimits, maxWorkgroups: number): PoolPlan[] {
+  const u = plan.uniforms['params'] as Readonly<Record<'oh' | 'ow' | 'kh' | 'sh' | 'dh' | 'pad_top', number>>;
+  const c4 = Math.ceil(s.c / 4);
+  const pieces = windowPieces({ positions: s.n * u.oh * u.ow, outH: u.oh, outW: u.ow, outWords: c4, inH: s.h, inW: s.w, inWords: c4, kH: u.kh, strideH: u.sh, dilH: u.dh, padTop: u.pad_top }, limits);
+  if (pieces === undefined) return [plan];
+  return pieces.map((p) => {
+    const words = (p.end - p.first) * c4;
+    const params = { ...plan.uniforms['params'], words, first: p.first * c4, in_base: p.input.base, out_base: p.output.base };
+    return withRanges({ ...plan, dispatch: dispatch1d(words, maxWorkgroups), uniforms: { params } }, { x: p.input.range, y: p.output.range });
+  });
 }

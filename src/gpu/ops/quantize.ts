@@ -8,6 +8,7 @@ import type { QParams } from '../../quant/qparams.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { laneFitProblems, laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
+import { windowPieces, withRanges, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface QuantizeVariant {
@@ -94,6 +95,9 @@ export function planQuantize(
         off: laneOffset(p),
         lo: p.lo,
         hi: p.hi,
+        first: 0,
+        in_base: 0,
+        out_base: 0,
       },
     },
     buffers: { real_in: { role: 'input', tensor: t.real }, lanes_out: { role: 'output', tensor: t.lanes, bytes: words * 4 } },
@@ -109,4 +113,22 @@ export function planDequantize(t: BoundaryTensors, p: QParams, s: ActShape, maxW
     uniforms: { dp: { ...s, words, scale: Math.fround(p.scale), zero_point: p.zeroPoint, off: laneOffset(p) } },
     buffers: { lanes_in: { role: 'input', tensor: t.lanes }, real_out: { role: 'output', tensor: t.real, bytes: s.n * s.c * s.h * s.w * 4 } },
   };
+}
+
+/**
+ * A plain quantize step (no window, no strides) of a one-channel tensor in
+ * pieces of positions where its input or output passes a binding: there each
+ * output word holds one input element, so a run of positions reads a run of
+ * elements (pieces.ts). Other quantize steps read each position's channels
+ * from planes apart: the whole plan, which the builder refuses past the
+ * limit, naming it.
+ */
+export function quantizePieces(plan: KernelPlan<QuantizeVariant>, s: ActShape, limits: BindingLimits, maxWorkgroups: number): KernelPlan<QuantizeVariant>[] {
+  if (s.c !== 1) return [plan];
+  const pieces = windowPieces({ positions: s.n * s.h * s.w, outH: s.h, outW: s.w, outWords: 1, inH: s.h, inW: s.w, inWords: 1, kH: 1, strideH: 1, dilH: 1, padTop: 0 }, limits);
+  if (pieces === undefined) return [plan];
+  return pieces.map((p) => {
+    const qp = { ...plan.uniforms['qp'], words: p.end - p.first, first: p.first, in_base: p.input.base, out_base: p.output.base };
+    return withRanges({ ...plan, dispatch: dispatch1d(p.end - p.first, maxWorkgroups), uniforms: { qp } }, { real_in: p.input.range, lanes_out: p.output.range });
+  });
 }

@@ -190,6 +190,25 @@ struct Params {
   lo_out: i32,
   hi_out: i32,
   off_out: i32,
+  // The output positions this dispatch computes, [row_first, rows): a layer
+  // whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/conv.ts, convPieces), each binding a range of the
+  // activations from word in_base of the tensor and of the outputs from word
+  // out_base; indices stay the tensor's and have the base subtracted. A layer
+  // in one piece: 0, all positions, 0, 0.
+  row_first: u32,
+  in_base: u32,
+  out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -199,6 +218,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> m0: array<i32>;
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
 
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
@@ -233,7 +259,7 @@ fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
   let ix = r.ix0 + i32(kx * params.dil_w);
   let outside = (iy < 0) | (iy >= i32(params.in_h)) | (ix < 0) | (ix >= i32(params.in_w));
   // In the padding the index wraps to garbage; select drops it.
-  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u - params.in_base);
   return select(index, -1, outside);
 }
 
@@ -271,7 +297,7 @@ fn write_out(row: u32, cw: u32, acc: vec4<i32>, q: OutParams) {
   // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
   let word = out_lane(acc.x, c, q.bias.x, q.m0.x, q.shift.x) | (out_lane(acc.y, c + 1u, q.bias.y, q.m0.y, q.shift.y) << 8u) |
     (out_lane(acc.z, c + 2u, q.bias.z, q.m0.z, q.shift.z) << 16u) | (out_lane(acc.w, c + 3u, q.bias.w, q.m0.w, q.shift.w) << 24u);
-  outputs[row * params.out_words + cw] = word;
+  outputs[row * params.out_words + cw - params.out_base] = word;
 }
 
 // The folded bias, multiplier and shift of the 4 channels of output word cw
@@ -284,7 +310,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 
@@ -344,22 +370,24 @@ fn stage_b(j: u32, y: u32, x: u32, w_row: u32, t: u32, k0: u32) {
 }
 
 @compute @workgroup_size(WG, WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let x = lid.x;
   let y = lid.y;
-  let row_base = wg.y * WG * ROWS;
-  let ch_base = wg.x * 4u * WG;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block);
+  // a surplus workgroup's rows are all clamped: it computes, never writes.
+  let row_base = params.row_first + row_block(wg, groups) * WG * ROWS;
+  let ch_base = (params.cw_first + wg.x * WG) * 4u;
   let last_row = params.rows - 1u;
-  let last_ch = params.out_channels - 1u;
+  let last_ch = params.c_end - 1u;
   // The rows and channels this invocation stages (clamped: computed, never written).
   let s0 = a_row(min(row_base + y, last_row));
   let s1 = a_row(min(row_base + y + WG, last_row));
   let s2 = a_row(min(row_base + y + 2u * WG, last_row));
   let s3 = a_row(min(row_base + y + 3u * WG, last_row));
-  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row;
-  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row;
-  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row;
-  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row;
+  let w0 = min(ch_base + y, last_ch) * params.w_words_per_row - params.w_base;
+  let w1 = min(ch_base + y + WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w2 = min(ch_base + y + 2u * WG, last_ch) * params.w_words_per_row - params.w_base;
+  let w3 = min(ch_base + y + 3u * WG, last_ch) * params.w_words_per_row - params.w_base;
   let all = vec4<bool>(true);
   var acc0 = vec4<i32>(0);
   var acc1 = vec4<i32>(0);
@@ -409,8 +437,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
     }
   }
-  let cw = wg.x * WG + x;
-  if (cw >= params.out_words) {
+  let cw = params.cw_first + wg.x * WG + x;
+  if (cw >= params.cw_end) {
     return;
   }
   let q = out_params(cw);

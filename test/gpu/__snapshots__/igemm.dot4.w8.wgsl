@@ -190,6 +190,25 @@ struct Params {
   lo_out: i32,
   hi_out: i32,
   off_out: i32,
+  // The output positions this dispatch computes, [row_first, rows): a layer
+  // whose tensors pass the adapter's binding limit runs in pieces
+  // (src/gpu/ops/conv.ts, convPieces), each binding a range of the
+  // activations from word in_base of the tensor and of the outputs from word
+  // out_base; indices stay the tensor's and have the base subtracted. A layer
+  // in one piece: 0, all positions, 0, 0.
+  row_first: u32,
+  in_base: u32,
+  out_base: u32,
+  // The output words this dispatch computes, [cw_first, cw_end), and its
+  // channels' end, c_end = min(4 * cw_end, out_channels): a layer whose
+  // weights pass the binding limit runs in pieces of output channels too,
+  // binding its weights from word w_base and its bias, m0 and shift from
+  // channel c_base. A layer in one piece: 0, out_words, out_channels, 0, 0.
+  cw_first: u32,
+  cw_end: u32,
+  c_end: u32,
+  w_base: u32,
+  c_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -199,6 +218,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> m0: array<i32>;
 @group(0) @binding(5) var<storage, read> shift: array<i32>;
 @group(0) @binding(6) var<storage, read_write> outputs: array<u32>;
+
+// The row block a workgroup computes: the grid's y, folded into z where there
+// are more row blocks than maxComputeWorkgroupsPerDimension
+// (src/gpu/ops/conv.ts, igemmDispatch). Blocks past the last are surplus.
+fn row_block(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wg.y + wg.z * groups.y;
+}
 
 // The group of output channel c.
 fn group_of(c: u32) -> u32 {
@@ -233,7 +259,7 @@ fn a_tap(r: ARow, g: u32, ky: u32, kx: u32) -> i32 {
   let ix = r.ix0 + i32(kx * params.dil_w);
   let outside = (iy < 0) | (iy >= i32(params.in_h)) | (ix < 0) | (ix >= i32(params.in_w));
   // In the padding the index wraps to garbage; select drops it.
-  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u);
+  let index = i32(((r.n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_words + (g * params.cg) / 4u - params.in_base);
   return select(index, -1, outside);
 }
 
@@ -271,7 +297,7 @@ fn write_out(row: u32, cw: u32, acc: vec4<i32>, q: OutParams) {
   // Channel by channel, unrolled: an indexed vector in a loop may live in memory.
   let word = out_lane(acc.x, c, q.bias.x, q.m0.x, q.shift.x) | (out_lane(acc.y, c + 1u, q.bias.y, q.m0.y, q.shift.y) << 8u) |
     (out_lane(acc.z, c + 2u, q.bias.z, q.m0.z, q.shift.z) << 16u) | (out_lane(acc.w, c + 3u, q.bias.w, q.m0.w, q.shift.w) << 24u);
-  outputs[row * params.out_words + cw] = word;
+  outputs[row * params.out_words + cw - params.out_base] = word;
 }
 
 // The folded bias, multiplier and shift of the 4 channels of output word cw
@@ -284,7 +310,7 @@ struct OutParams {
 }
 
 fn out_params(cw: u32) -> OutParams {
-  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.out_channels - 1u));
+  let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.c_end - 1u)) - vec4<u32>(params.c_base);
   return OutParams(vec4<i32>(bias[c.x], bias[c.y], bias[c.z], bias[c.w]), vec4<i32>(m0[c.x], m0[c.y], m0[c.z], m0[c.w]), vec4<i32>(shift[c.x], shift[c.y], shift[c.z], shift[c.w]));
 }
 
@@ -322,7 +348,8 @@ fn out_lane(acc: i32, c: u32, b: i32, m: i32, s: i32) -> u32 {
 //
 // Tiling: one invocation computes ROWS output positions x 4 output channels
 // (one output word, so no two invocations write the same word) in named
-// registers; a workgroup is WG_X output words x WG_Y row blocks. The
+// registers; a workgroup is WG_X output words x WG_Y row blocks (the grid's
+// row blocks in y, folded into z past the adapter's limit). The
 // reduction loops are nested (taps, then words) so that no index is divided
 // in the inner loop, each activation word is unpacked once for 4 channels and
 // each weight word once for ROWS positions. Accumulation is i32 and wraps,
@@ -350,16 +377,17 @@ fn a_word(base: i32, g: u32, w: u32) -> Lanes {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cw = gid.x;
-  let row0 = gid.y * ROWS;
-  if (cw >= params.out_words || row0 >= params.rows) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let cw = params.cw_first + wg.x * WG_X + lid.x;
+  // Row blocks past maxComputeWorkgroupsPerDimension fold into z (conv_io.wgsl, row_block).
+  let row0 = params.row_first + (row_block(wg, groups) * WG_Y + lid.y) * ROWS;
+  if (cw >= params.cw_end || row0 >= params.rows) {
     return;
   }
   // Channels past the last are clamped onto it: computed, never written.
-  let last = params.out_channels - 1u;
+  let last = params.c_end - 1u;
   let c = min(vec4<u32>(cw * 4u) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
-  let w_row = c * params.w_words_per_row;
+  let w_row = c * params.w_words_per_row - vec4<u32>(params.w_base);
   // Reduction words per weight word: 1, 2 or 4.
   let per_word = 8u / W_LANE_BITS;
   // Positions past the last are clamped onto it, like channels.

@@ -10,13 +10,15 @@ import type { BufferTracker } from '../../../src/gpu/buffer-tracker.js';
 import { BufferUsage } from '../../../src/gpu/flags.js';
 import type { KernelVariant } from '../../../src/gpu/pipeline-cache.js';
 import { readBuffer } from '../../../src/gpu/readback.js';
-import { prepareKernel, type BufferRole, type KernelPlan } from '../../../src/gpu/ops/kernel-plan.js';
+import { prepareKernel, type BufferRole, type ByteRange, type KernelPlan } from '../../../src/gpu/ops/kernel-plan.js';
 import { kernelByName } from '../../../src/runtime/operators.js';
 import { decodeInt32, encodeInt32 } from './codec.js';
 import { createPoisonedBuffer } from './poison.js';
 import type { ProgramContext } from './programs.js';
 
-type WireRole = { readonly role: 'input'; readonly tensor: string } | { readonly role: 'output'; readonly tensor: string; readonly bytes: number } | { readonly role: 'constant'; readonly data: string; readonly type: 'i32' | 'u32' | 'f32' };
+type WireRole =
+  | Exclude<BufferRole, { readonly role: 'constant' }>
+  | { readonly role: 'constant'; readonly data: string; readonly type: 'i32' | 'u32' | 'f32'; readonly range?: ByteRange };
 
 /** A plan as JSON: constant arrays as base64 of their 32-bit words. */
 export interface WirePlan {
@@ -32,7 +34,7 @@ export function encodePlan(plan: KernelPlan): WirePlan {
     if (r.role !== 'constant') buffers[name] = r;
     else {
       const type = r.data instanceof Float32Array ? 'f32' : r.data instanceof Uint32Array ? 'u32' : 'i32';
-      buffers[name] = { role: 'constant', type, data: encodeInt32(new Int32Array(r.data.buffer, r.data.byteOffset, r.data.length)) };
+      buffers[name] = { role: 'constant', type, data: encodeInt32(new Int32Array(r.data.buffer, r.data.byteOffset, r.data.length)), ...(r.range === undefined ? {} : { range: r.range }) };
     }
   }
   return { variant: plan.variant, dispatch: plan.dispatch, uniforms: plan.uniforms, buffers };
@@ -44,7 +46,7 @@ function decodePlan(wire: WirePlan): KernelPlan {
     if (r.role !== 'constant') buffers[name] = r;
     else {
       const words = decodeInt32(r.data);
-      buffers[name] = { role: 'constant', data: r.type === 'f32' ? new Float32Array(words.buffer) : r.type === 'u32' ? new Uint32Array(words.buffer) : words };
+      buffers[name] = { role: 'constant', data: r.type === 'f32' ? new Float32Array(words.buffer) : r.type === 'u32' ? new Uint32Array(words.buffer) : words, ...(r.range === undefined ? {} : { range: r.range }) };
     }
   }
   return { ...wire, buffers };
