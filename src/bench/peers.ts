@@ -222,6 +222,12 @@ export function searchedConfigs(path: string): Map<string, SearchedConfig> {
   return out;
 }
 
+/** bench/results/search.json of this repository (bench/search.bench.ts writes it), where it exists. */
+export function defaultSearchResults(): string | undefined {
+  const path = join(repoRoot(), 'bench', 'results', 'search.json');
+  return existsSync(path) ? path : undefined;
+}
+
 /** The quantized config each engine runs, or reads (ORT on our QDQ export of w8a8): a preset, or the model's searched config. */
 const PRESET_OF: Partial<Record<EngineName, 'w8a8' | 'w4a8'>> = { 'ort-webgpu-qdq': 'w8a8', 'quantgpu-w8a8': 'w8a8', 'quantgpu-w4a8': 'w4a8' };
 

@@ -155,14 +155,19 @@ export class Session {
     try {
       return await this.#runWhole(inputs);
     } catch (e) {
-      const batch = splittableBatch(e, this.#model.inputs, inputs);
-      if (batch === undefined) throw e;
-      const size = await largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
+      const size = await this.#pieceSizeAfter(e, inputs);
       const joined = await this.#runPieces(inputs, size);
       if (joined === undefined) throw e;
       this.#pieces.set(key, size);
       return joined;
     }
+  }
+
+  /** The largest piece of the batch that plans, after `error` refused the whole; that error itself where pieces cannot help. */
+  async #pieceSizeAfter(error: unknown, inputs: Inputs): Promise<number> {
+    const batch = splittableBatch(error, this.#model.inputs, inputs);
+    if (batch === undefined) throw error;
+    return largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
   }
 
   async #runPieces(inputs: Inputs, size: number): Promise<SessionResult | undefined> {
@@ -209,16 +214,19 @@ export class Session {
    * undefined when it fits; where one item alone does not fit, that refusal.
    */
   async #piecesOf(inputs: Inputs): Promise<BatchPieces | undefined> {
-    const known = this.#pieces.get(JSON.stringify(this.#shapes(inputs)));
-    let size = known;
+    const key = JSON.stringify(this.#shapes(inputs));
+    let size = this.#pieces.get(key);
     if (size === undefined) {
       try {
         await this.#prepare(inputs);
         return undefined;
       } catch (e) {
-        const batch = splittableBatch(e, this.#model.inputs, inputs);
-        if (batch === undefined) throw e;
-        size = await largestPiece(batch, (n) => this.#prepare(sliceBatch(inputs, 0, n)).then(() => undefined));
+        const piece = await this.#pieceSizeAfter(e, inputs);
+        // As in run: pieces only where every output's first dimension is the batch, so that pieces join.
+        const planned = await this.#prepare(sliceBatch(inputs, 0, piece));
+        if (!planned.graph.outputs.every((o) => o.shape[0] === piece)) throw e;
+        this.#pieces.set(key, piece);
+        size = piece;
       }
     }
     return { size, count: Math.ceil(batchOf(inputs)! / size) };

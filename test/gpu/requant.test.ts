@@ -7,6 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { formatAdapterFacts } from '../../src/gpu/adapter-info.js';
+import { roundHalfEven } from '../../src/quant/rounding.js';
 import { decodeInt32, encodeInt32 } from './harness/codec.js';
 import { describeOnHosts, expectClean } from './harness/on-hosts.js';
 import { edgeCases, golden, mismatches, randomCases } from './kernels/requant-cases.js';
@@ -19,6 +20,25 @@ const RANDOM_CASES = 4096;
 const CASES: Record<Primitive, { edge: Int32Array; random: Int32Array }> = Object.fromEntries(
   PRIMITIVES.map((p, i) => [p, { edge: edgeCases(p), random: randomCases(p, RANDOM_CASES, SEED + i) }]),
 ) as Record<Primitive, { edge: Int32Array; random: Int32Array }>;
+
+it('round_quotient_off cases are ones where trusting an off division would give another code (else its test proves nothing)', () => {
+  const cases = CASES.round_quotient_off.edge;
+  const expected = golden('round_quotient_off', cases);
+  const f32 = new Float32Array(1);
+  const i32 = new Int32Array(f32.buffer);
+  let differ = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const [xBits, sBits, off] = cases.subarray(i * ARGS_PER_CASE, i * ARGS_PER_CASE + 3) as unknown as [number, number, number];
+    i32[0] = xBits;
+    const x = f32[0]!;
+    i32[0] = sBits;
+    const s = f32[0]!;
+    f32[0] = x / s;
+    i32[0] = i32[0]! + off;
+    if (Math.max(-4096, Math.min(4096, roundHalfEven(f32[0]!))) !== expected[i]) differ++;
+  }
+  expect(differ).toBeGreaterThan(expected.length / 10);
+});
 
 describeOnHosts((host) => {
   it('reports the adapter facts', async () => {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { existsSync } from 'node:fs';
-import { benchModelNames, ENGINES, launchPeersRunner, readPeersDoc, runPeersBench, searchedConfigs, type EngineName } from '../../bench/peers.js';
+import { benchModelNames, defaultSearchResults, ENGINES, launchPeersRunner, readPeersDoc, runPeersBench, searchedConfigs, type EngineName } from '../../bench/peers.js';
 import { peersMarkdown } from '../../bench/peers-table.js';
 import { positiveInt } from '../options.js';
 import { checkWritable, printJson, writeFileAtomic } from '../output.js';
@@ -19,7 +18,7 @@ interface BenchOptions {
   searched?: string;
 }
 
-/** Where `quantgpu-searched` finds its configs unless --searched says otherwise (bench/search.bench.ts writes it). */
+/** Where `quantgpu-searched` finds its configs, in the repository, unless --searched says otherwise (bench/search.bench.ts writes it). */
 const SEARCH_RESULTS = 'bench/results/search.json';
 
 /** `--quick`: one small zoo model, batch 1, a short count: a check that every engine runs, not a measurement. */
@@ -59,8 +58,8 @@ export function registerBench(program: Command): void {
       const models = opts.models === undefined ? base.models : listOf(opts.models, '--models', known);
       const engines: EngineName[] = opts.engines === undefined ? [...ENGINES] : listOf(opts.engines, '--engines', ENGINES);
       const batches = opts.batch === undefined ? base.batches : opts.batch.split(',').map((b) => positiveInt(b.trim(), '--batch'));
-      const searchFile = opts.searched ?? (existsSync(SEARCH_RESULTS) ? SEARCH_RESULTS : undefined);
-      if (searchFile === undefined && opts.engines !== undefined && engines.includes('quantgpu-searched')) throw new InputError(`--engines quantgpu-searched: no ${SEARCH_RESULTS} here; give --searched FILE`);
+      const searchFile = opts.searched ?? defaultSearchResults();
+      if (searchFile === undefined && opts.engines !== undefined && engines.includes('quantgpu-searched')) throw new InputError(`--engines quantgpu-searched: no ${SEARCH_RESULTS} in the repository; give --searched FILE`);
       const searched = searchFile === undefined ? undefined : searchedConfigs(searchFile);
       checkWritable(opts.out, '--out');
       const { runner, files } = await launchPeersRunner();

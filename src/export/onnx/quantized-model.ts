@@ -26,6 +26,17 @@ export interface QuantizedFormat {
 /** The quantized graph as an ONNX model in `format`. */
 export function writeQuantizedGraph(qg: QuantizedGraph, format: QuantizedFormat): Uint8Array {
   const constants = new Map<string, (b: OnnxModelBuilder, name: string) => void>();
+  // A layer with no bias in the float model may have one in integers (a learned bias correction): it gets a bias input.
+  const biased = new Map<string, string>();
+  const floatConstants = new Map(qg.float.constants);
+  for (const l of qg.layers) {
+    if ((l.kind !== 'conv' && l.kind !== 'dense') || l.layer.inputs[2] !== undefined || l.bias.every((v) => v === 0)) continue;
+    let name = `${l.layer.name}/bias`;
+    while (floatConstants.has(name)) name += '_';
+    floatConstants.set(name, { shape: [l.weightShape[0]!], data: new Float32Array(l.weightShape[0]!) });
+    biased.set(l.layer.name, name);
+  }
+  const float = biased.size === 0 ? qg.float : { ...qg.float, constants: floatConstants, layers: qg.float.layers.map((x) => (biased.has(x.name) ? { ...x, inputs: [x.inputs[0]!, x.inputs[1]!, biased.get(x.name)!] } : x)) };
   for (const l of qg.layers) {
     if (l.kind !== 'conv' && l.kind !== 'dense') continue;
     const inP = qg.tensors.get(l.inputs[0]!)!;
@@ -34,11 +45,11 @@ export function writeQuantizedGraph(qg: QuantizedGraph, format: QuantizedFormat)
       if (c !== undefined && qg.float.layers.filter((x) => x.inputs.includes(c)).length > 1) throw new UnsupportedOperatorError(l.name, l.layer.op, `shares its constant '${c}' with another layer, which ${format.name} export does not write`);
     }
     constants.set(l.layer.inputs[1]!, (b, name) => format.weights(b, name, l));
-    // A layer without a bias keeps none: its integer bias is all zero.
-    const bias = l.layer.inputs[2];
+    // A layer with neither a float bias nor a learned one keeps none: its integer bias is all zero.
+    const bias = l.layer.inputs[2] ?? biased.get(l.layer.name);
     if (bias !== undefined) constants.set(bias, (b, name) => format.bias(b, name, l, inP));
   }
-  return writeGraph(qg.float, {
+  return writeGraph(float, {
     rewrite: (t) => {
       const p = qg.tensors.get(t);
       return p === undefined ? undefined : format.tensor(p, t);

@@ -16,7 +16,7 @@ import { collectStats } from '../../../src/quant/calibrate-graph.js';
 import { PRESETS, type LayerQuant } from '../../../src/quant/config.js';
 import { quantize } from '../../../src/quant/pipeline.js';
 import { prepareForQuantization } from '../../../src/quant/prepare.js';
-import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
+import type { QMatmulLayer, QuantizedGraph } from '../../../src/quant/quantized-graph.js';
 import { tinyGraph, tinyInput } from '../../helpers/tiny-model.js';
 
 async function tinyW4a4(): Promise<QuantizedGraph> {
@@ -79,6 +79,16 @@ describe('QONNX import', () => {
     expect(load((m) => (quantOf(m, 'h').input![1] = floats(m, 'scales_4', [1, 4, 1, 1], [0.1, 0.2, 0.3, 0.4])))).toThrow(/^node '.*': operator qonnx\.custom_op\.general\.Quant of the run-time tensor 'h\/raw' with 4 scales and 1 zero points \(per-channel activations\) is not supported; activations take one scale$/);
     expect(load((m) => (quantOf(m, 'h').input![3] = floats(m, 'bits_12', [], [12])))).toThrow(/^node '.*': operator qonnx\.custom_op\.general\.Quant with 12-bit codes of the run-time tensor 'h\/raw' is not supported \(quantgpu's integer activations take 2 to 8 bits\)$/);
     expect(load((m) => (quantOf(m, 'h').input![2] = floats(m, 'zero_half', [], [0.5])))).toThrow(/with the non-integer zero point 0\.5 is not supported/);
+    // QONNX reads a signed 1-bit Quant as bipolar (+-1): not a range of ours.
+    expect(load((m) => (quantOf(m, 'w2').input![3] = floats(m, 'bits_1', [], [1])))).toThrow(/^node '.*': operator qonnx\.custom_op\.general\.Quant with 1-bit \(bipolar\) codes of constant '.*' is not supported \(2 bits at least\)$/);
+    // A second Quant of the same tensor with other codes (here 8 bits beside 4) would give its readers the wrong ones.
+    const twice = load((m) => {
+      const first = quantOf(m, 'h');
+      const second = onnx.NodeProto.create({ ...first, name: 'h_quant_8', output: ['h_8bit'], input: [first.input![0]!, first.input![1]!, first.input![2]!, floats(m, 'bits_8', [], [8])] });
+      m.graph!.node!.splice(m.graph!.node!.indexOf(first) + 1, 0, second);
+    });
+    expect(twice).toThrow(UnsupportedOperatorError);
+    expect(twice).toThrow(/^node 'h_quant_8': operator qonnx\.custom_op\.general\.Quant quantizes 'h\/raw' with scale \S+, zero point 0 and 8-bit unsigned codes, but '.*' already gave it scale \S+, zero point 0 and 4-bit unsigned codes$/);
 
     // 12-bit weights have no lanes of ours: the layer runs in float, and the notes say why.
     const wide = loadQuantizedModel(edited(bytes, (m) => (quantOf(m, 'w2').input![3] = floats(m, 'bits_12', [], [12]))))!;
@@ -94,6 +104,27 @@ describe('QONNX import', () => {
     expect(() => qonnxToOnnx(narrowed)).toThrow(QuantConfigError);
     expect(() => qonnxToOnnx(narrowed)).toThrow(/^tensor 'y': its 4-bit codes are clamped to \[0, 13\], inside \[0, 15\], by no fused ReLU or clip the float graph applies; QONNX's Quant cannot hold that range$/);
     expect(() => qdqToOnnx(qg)).toThrow(/^QDQ holds 8-bit activations only: .*; export a config with 8-bit activations, or any config with --format qonnx$/);
+  });
+
+  it('a bias the float model lacks (a learned correction) is written, QDQ and QONNX, and read back', async () => {
+    const graph = prepareForQuantization(tinyGraph());
+    const { tensors } = await collectStats(graph, [tinyInput(16, 99)]);
+    const x = tinyInput(4, 5);
+    for (const [config, write] of [[PRESETS.w8a8!, qdqToOnnx], [PRESETS.w4a4!, qonnxToOnnx]] as const) {
+      const qg = quantize(graph, tensors, config);
+      // c2 as if its float layer had no bias and its integer bias came from empirical bias correction.
+      const c2 = qg.layers.find((l): l is QMatmulLayer => l.name === 'c2' && l.kind === 'conv')!;
+      const bare = { ...c2.layer, inputs: c2.layer.inputs.slice(0, 2) };
+      const learned: QuantizedGraph = {
+        ...qg,
+        float: { ...qg.float, layers: qg.float.layers.map((l) => (l.name === 'c2' ? bare : l)) },
+        layers: qg.layers.map((l) => (l === c2 ? { ...c2, layer: bare } : l)),
+      };
+      const back = loadQuantizedModel(write(learned))!.quantized;
+      const l = back.layers.find((q) => q.name === 'c2')!;
+      expect(l.kind === 'conv' && [...l.bias], config.name).toEqual([...(learned.layers.find((q) => q.name === 'c2') as { bias: Int32Array }).bias]);
+      expect(runQuantized(back, { x }).integers, config.name).toEqual(runQuantized(learned, { x }).integers);
+    }
   });
 
   it('a QONNX file\'s narrow 8-bit activations read back keep their range, which QDQ export refuses rather than widen', async () => {

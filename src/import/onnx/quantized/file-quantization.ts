@@ -4,6 +4,7 @@
  * its constants, by tensor name. The readers (`stripQdq`, `stripQuant`)
  * fill it; `importQuantizedOnnx` maps it onto our integer layers.
  */
+import type { onnx } from '../proto.js';
 import { UnsupportedOperatorError } from '../../../errors.js';
 
 /** How a file's codes are laid out: their bit width, and QONNX's signed and narrow (eq. 2a-2c; see intQuantRange). */
@@ -58,4 +59,20 @@ export function mergeQuantization(a: FileQuantization, b: FileQuantization): Fil
     if (had) throw new UnsupportedOperatorError(p.node, 'Quant', `quantizes '${t}', which '${had.node}' quantizes too`);
   }
   return { params: new Map([...a.params, ...b.params]), constants: new Map([...a.constants, ...b.constants]) };
+}
+
+/** A node's name for errors: its own, or its type and first output. */
+export function nodeName(n: onnx.INodeProto, i: number): string {
+  return n.name || `${n.opType}_${n.output?.[0] ?? i}`;
+}
+
+const describeParams = (p: FileParams): string => `scale ${p.scale}, zero point ${p.zeroPoint} and ${p.code.bits}-bit ${p.code.signed ? 'signed' : 'unsigned'}${p.code.narrow ? ' narrow' : ''} codes`;
+
+/** Records `p` for run-time tensor `t`; a second node (of operator `op`) that quantizes it otherwise is refused, naming both. */
+export function recordParams(params: Map<string, FileParams>, t: string, p: FileParams, op: string): void {
+  const had = params.get(t);
+  if (had && (had.scale !== p.scale || had.zeroPoint !== p.zeroPoint || !sameCodes(had.code, p.code))) {
+    throw new UnsupportedOperatorError(p.node, op, `quantizes '${t}' with ${describeParams(p)}, but '${had.node}' already gave it ${describeParams(had)}`);
+  }
+  params.set(t, p);
 }

@@ -18,13 +18,9 @@ import { onnx } from '../proto.js';
 import { ModelFormatError, UnsupportedOperatorError } from '../../../errors.js';
 import { dataTypeName } from '../tensor-proto.js';
 import { CODE_TYPES, GraphConstants, floatInitializer } from './constants.js';
-import { QDQ_CODES, sameCodes, type FileConstant, type FileParams, type FileQuantization } from './file-quantization.js';
+import { nodeName, QDQ_CODES, recordParams, type FileConstant, type FileParams, type FileQuantization } from './file-quantization.js';
 
 const DT = onnx.TensorProto.DataType;
-
-function nodeName(n: onnx.INodeProto, i: number): string {
-  return n.name || `${n.opType}_${n.output?.[0] ?? i}`;
-}
 
 /** Scale and zero point of a QuantizeLinear or DequantizeLinear (inputs 1 and 2), per tensor or per axis. */
 function scaleAndZero(c: GraphConstants, n: onnx.INodeProto, name: string, xType?: number): { scales: Float32Array; zeroPoints: Int32Array; type: number } {
@@ -73,13 +69,7 @@ export function stripQdq(model: onnx.IModelProto): FileQuantization {
   const identity = (from: string, to: string, name: string): void => {
     added.push(onnx.NodeProto.create({ name, opType: 'Identity', input: [from], output: [to] }));
   };
-  const setParams = (t: string, p: FileParams): void => {
-    const had = params.get(t);
-    if (had && (had.scale !== p.scale || had.zeroPoint !== p.zeroPoint || !sameCodes(had.code, p.code))) {
-      throw new UnsupportedOperatorError(p.node, 'QuantizeLinear', `quantizes '${t}' with scale ${p.scale} and zero point ${p.zeroPoint}, but '${had.node}' already gave it scale ${had.scale} and zero point ${had.zeroPoint}`);
-    }
-    params.set(t, p);
-  };
+  const setParams = (t: string, p: FileParams): void => recordParams(params, t, p, 'QuantizeLinear');
   const codeType = (t: number, name: string, op: string): 'uint8' | 'int8' | 'int32' => {
     const k = CODE_TYPES.get(t);
     if (!k) throw new UnsupportedOperatorError(name, op, `with ${dataTypeName(t)} codes is not supported (uint8, int8 and int32 are)`);

@@ -21,7 +21,7 @@ import { onnx } from '../proto.js';
 import { ModelFormatError, UnsupportedOperatorError } from '../../../errors.js';
 import { roundHalfEven, saturate } from '../../../quant/rounding.js';
 import { GraphConstants, floatInitializer } from './constants.js';
-import type { CodeRange, FileConstant, FileParams, FileQuantization } from './file-quantization.js';
+import { nodeName, recordParams, type CodeRange, type FileConstant, type FileParams, type FileQuantization } from './file-quantization.js';
 import { intQuantRange, isQonnxQuant } from './qonnx-op.js';
 
 interface QuantNode {
@@ -33,10 +33,6 @@ interface QuantNode {
   code: CodeRange;
   scale: { data: Float32Array; dims: number[] };
   zeroPoint: { data: Float32Array; dims: number[] };
-}
-
-function nodeName(n: onnx.INodeProto, i: number): string {
-  return n.name || `${n.opType}_${n.output?.[0] ?? i}`;
 }
 
 /** The node's inputs and attributes, checked against what quantgpu can carry. */
@@ -125,6 +121,8 @@ export function stripQuant(model: onnx.IModelProto): FileQuantization {
     if (c.has(q.x)) {
       // Weights or a bias: rounded here, the codes kept. Their width is checked where a layer reads them.
       if (q.code.bits > 32) throw new UnsupportedOperatorError(q.name, q.op, `with ${q.code.bits}-bit codes of constant '${q.x}' is not supported (32 bits at most)`);
+      // QONNX reads a signed 1-bit Quant as bipolar (+-1), which no range of ours holds.
+      if (q.code.bits < 2) throw new UnsupportedOperatorError(q.name, q.op, `with ${q.code.bits}-bit (bipolar) codes of constant '${q.x}' is not supported (2 bits at least)`);
       const v = c.values(q.x, `node '${q.name}': X`);
       if (v.kind !== 'float') throw new ModelFormatError(`node '${q.name}' (${q.op}): X '${q.x}' is not a float tensor`);
       const { constant, values } = quantizeConstant(q, v.data, v.dims);
@@ -134,12 +132,7 @@ export function stripQuant(model: onnx.IModelProto): FileQuantization {
     }
     if (q.scale.data.length !== 1 || q.zeroPoint.data.length !== 1) throw new UnsupportedOperatorError(q.name, q.op, `of the run-time tensor '${q.x}' with ${q.scale.data.length} scales and ${q.zeroPoint.data.length} zero points (per-channel activations) is not supported; activations take one scale`);
     if (q.code.bits < 2 || q.code.bits > 8) throw new UnsupportedOperatorError(q.name, q.op, `with ${q.code.bits}-bit codes of the run-time tensor '${q.x}' is not supported (quantgpu's integer activations take 2 to 8 bits)`);
-    const had = params.get(q.x);
-    const p: FileParams = { scale: q.scale.data[0]!, zeroPoint: q.zeroPoint.data[0]!, code: q.code, node: q.name };
-    if (had && (had.scale !== p.scale || had.zeroPoint !== p.zeroPoint)) {
-      throw new UnsupportedOperatorError(q.name, q.op, `quantizes '${q.x}' with scale ${p.scale} and zero point ${p.zeroPoint}, but '${had.node}' already gave it scale ${had.scale} and zero point ${had.zeroPoint}`);
-    }
-    params.set(q.x, p);
+    recordParams(params, q.x, { scale: q.scale.data[0]!, zeroPoint: q.zeroPoint.data[0]!, code: q.code, node: q.name }, q.op);
     kept.push(onnx.NodeProto.create({ name: `${q.name}/identity`, opType: 'Identity', input: [q.x], output: [q.y] }));
   });
   g.node = kept;
