@@ -8,7 +8,10 @@
  *   on SwiftShader);
  * - a broken shader: one line of one shaders/ file replaced, in every kernel
  *   that includes it, by a function the WGSL compiler refuses but that still
- *   parses (so reflection passes and the compiler is the one to fail).
+ *   parses (so reflection passes and the compiler is the one to fail);
+ * - a device lost with a run in flight: the device destroyed right after a
+ *   session submits its n-th run (a loss requested from outside may land
+ *   after a small model's runs have all finished).
  * Nothing is injected unless a test asks; one set of faults at a time.
  */
 import type { ShaderFile } from './generated/shaders.js';
@@ -21,16 +24,28 @@ export interface FaultInjection {
   readonly oversizeAbove?: number;
   /** The line (1-based) of a shaders/ file replaced by BROKEN_WGSL_LINE; pick a line at module scope, blank or a comment. */
   readonly breakShader?: { readonly file: ShaderFile; readonly line: number };
+  /** The device is destroyed right after the n-th run a session submits from now (1: the next), that run in flight. */
+  readonly loseDeviceAtSubmit?: number;
 }
 
 /** Valid syntax at module scope, refused by the compiler (0.5 is no u32) but not by reflection, which does not type function bodies. */
 export const BROKEN_WGSL_LINE = 'fn quantgpu_injected_fault() -> u32 { return 0.5; }';
 
 let active: FaultInjection = {};
+/** Runs submitted since the faults were set. */
+let submits = 0;
 
 /** Sets the faults (replacing earlier ones); `{}` clears them. */
 export function injectFaults(faults: FaultInjection): void {
   active = { ...faults };
+  submits = 0;
+}
+
+/** Called by a session right after it submits a run: destroys the device at the submit loseDeviceAtSubmit names. */
+export function afterRunSubmitted(device: GPUDevice): void {
+  if (active.loseDeviceAtSubmit === undefined) return;
+  submits++;
+  if (submits === active.loseDeviceAtSubmit) device.destroy();
 }
 
 /**

@@ -18,6 +18,7 @@ import { DeviceLostError, GpuOutOfMemoryError, InputError, QuantGpuError, ShapeE
 import type { AdapterFacts } from '../gpu/adapter-info.js';
 import { chooseKernels, type KernelChoice } from '../gpu/kernel-choice.js';
 import { BufferTracker } from '../gpu/buffer-tracker.js';
+import { afterRunSubmitted } from '../gpu/fault-injection.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from '../gpu/device.js';
 import { BufferUsage, MapMode } from '../gpu/flags.js';
 import { actShape, laneOffset, unpackActivations } from '../quant/lanes.js';
@@ -186,6 +187,7 @@ export class Session {
       try {
         const encoder = this.#encode(p, inputs, staging);
         this.device.queue.submit([encoder.finish()]);
+        afterRunSubmitted(this.device);
         words = await this.#read(staging);
       } catch (e) {
         // Not mapped (a bad input throws before any submit; a failed map leaves it unmapped): reusable.

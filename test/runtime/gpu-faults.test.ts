@@ -55,9 +55,15 @@ describeOnHosts(
       const x = tinyInput(4);
       const session = await r.createSession(qg, PLAN);
       await session.run(x); // prepared: the runs below go straight to the queue
-      const pending = [1, 2, 3].map(() => session.run(x).then(() => 'done', (e: unknown) => e));
-      await r.loseDevice();
-      const outcomes = await Promise.all(pending);
+      // Lost right after the third run's submit, with that run in flight (a loss asked for from here
+      // could land after this small model's runs have all finished; session.test.ts does that on a large one).
+      await r.injectFaults({ loseDeviceAtSubmit: 3 });
+      let outcomes: unknown[];
+      try {
+        outcomes = await Promise.all([1, 2, 3].map(() => session.run(x).then(() => 'done', (e: unknown) => e)));
+      } finally {
+        await r.injectFaults({});
+      }
       expect(outcomes.at(-1), 'the last run in flight').toBeInstanceOf(DeviceLostError);
       for (const o of outcomes) if (o !== 'done') expect(o).toBeInstanceOf(DeviceLostError);
       await expect(session.run(x)).rejects.toThrow(DeviceLostError);
