@@ -13,7 +13,7 @@ import type { KernelSource } from '../pipeline-cache.js';
 import { laneFitProblems, laneOffset, packDepthwiseWeights, packedWords, refuse, type ActShape } from '../../quant/lanes.js';
 import { convProblems } from './conv.js';
 import { dispatch1d } from './dispatch.js';
-import { windowPieces, withRanges, type BindingLimits } from './pieces.js';
+import { gridWindow, windowPieces, withRanges, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface DepthwiseVariant {
@@ -88,14 +88,12 @@ export function planDepthwise(layer: QMatmulLayer, inP: QParams, outP: QParams, 
  * the limit named).
  */
 export function depthwisePieces(plan: DepthwisePlan, s: ActShape, limits: BindingLimits, maxWorkgroups: number): DepthwisePlan[] {
-  const u = plan.uniforms['params'] as Readonly<Record<'oh' | 'ow' | 'kh' | 'sh' | 'dh' | 'pad_top', number>>;
-  const [c4In, c4Out] = [Math.ceil(s.c / 4), Math.ceil(plan.outShape.c / 4)];
-  const geometry = { positions: s.n * u.oh * u.ow, outH: u.oh, outW: u.ow, outWords: c4Out, inH: s.h, inW: s.w, inWords: c4In, kH: u.kh, strideH: u.sh, dilH: u.dh, padTop: u.pad_top };
+  const geometry = gridWindow(plan.uniforms['params'], s, Math.ceil(s.c / 4), Math.ceil(plan.outShape.c / 4));
   const pieces = windowPieces(geometry, limits, true);
   if (pieces === undefined) return [plan];
-  const itemsPerRow = Math.ceil(u.ow / plan.variant.cols) * c4Out;
+  const itemsPerRow = Math.ceil(geometry.outW / plan.variant.cols) * geometry.outWords;
   return pieces.map((p) => {
-    const [row0, row1] = [p.first / u.ow, p.end / u.ow];
+    const [row0, row1] = [p.first / geometry.outW, p.end / geometry.outW];
     const invocations = (row1 - row0) * itemsPerRow;
     const params = { ...plan.uniforms['params'], invocations, first: row0 * itemsPerRow, in_base: p.input.base, out_base: p.output.base };
     return withRanges({ ...plan, dispatch: dispatch1d(invocations, maxWorkgroups), uniforms: { params } }, { x: p.input.range, y: p.output.range });

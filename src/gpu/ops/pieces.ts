@@ -11,6 +11,7 @@
  * weights into runs of output channels), flatRuns for those whose output word
  * i reads input word i (tables, same-shape elementwise layers).
  */
+import type { ActShape } from '../../quant/lanes.js';
 import type { ByteRange, KernelPlan } from './kernel-plan.js';
 
 /** What binding in ranges must respect. */
@@ -57,6 +58,15 @@ export interface WindowGeometry {
   readonly strideH: number;
   readonly dilH: number;
   readonly padTop: number;
+}
+
+/** The uniforms of a grid kernel with a window (pool, depthwise) that place it: output size, kernel height, stride, dilation, top pad. */
+type GridWindowUniforms = Readonly<Record<'oh' | 'ow' | 'kh' | 'sh' | 'dh' | 'pad_top', number>>;
+
+/** The window geometry of a grid kernel's plan (its `params` uniforms), over input `s` with `inWords` and `outWords` words per position. */
+export function gridWindow(params: unknown, s: ActShape, inWords: number, outWords: number): WindowGeometry {
+  const u = params as GridWindowUniforms;
+  return { positions: s.n * u.oh * u.ow, outH: u.oh, outW: u.ow, outWords, inH: s.h, inW: s.w, inWords, kH: u.kh, strideH: u.sh, dilH: u.dh, padTop: u.pad_top };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { QPoolLayer } from '../../quant/quantized-graph.js';
 import type { KernelSource } from '../pipeline-cache.js';
 import { laneOffset, packedWords, type ActShape, refuse } from '../../quant/lanes.js';
 import { dispatch1d } from './dispatch.js';
-import { windowPieces, withRanges, type BindingLimits } from './pieces.js';
+import { gridWindow, windowPieces, withRanges, type BindingLimits } from './pieces.js';
 import { gridKernel, type KernelPlan } from './kernel-plan.js';
 
 export interface PoolVariant {
@@ -62,9 +62,8 @@ export function planPool(layer: QPoolLayer, p: QParams, s: ActShape, maxWorkgrou
  * does (the builder refuses it, the limit named).
  */
 export function poolPieces(plan: PoolPlan, s: ActShape, limits: BindingLimits, maxWorkgroups: number): PoolPlan[] {
-  const u = plan.uniforms['params'] as Readonly<Record<'oh' | 'ow' | 'kh' | 'sh' | 'dh' | 'pad_top', number>>;
   const c4 = Math.ceil(s.c / 4);
-  const pieces = windowPieces({ positions: s.n * u.oh * u.ow, outH: u.oh, outW: u.ow, outWords: c4, inH: s.h, inW: s.w, inWords: c4, kH: u.kh, strideH: u.sh, dilH: u.dh, padTop: u.pad_top }, limits);
+  const pieces = windowPieces(gridWindow(plan.uniforms['params'], s, c4, c4), limits);
   if (pieces === undefined) return [plan];
   return pieces.map((p) => {
     const words = (p.end - p.first) * c4;
