@@ -255,21 +255,18 @@ function weightCodes(graph: Graph, layer: Extract<Layer, { op: 'conv' | 'dense' 
   if (rec.axis !== undefined && rec.axis !== channelAxis) return { reason: `its weights are scaled per slice along axis ${rec.axis}, not per output channel` };
   const scales = Float32Array.from({ length: m }, (_, c) => rec.scales[rec.scales.length === 1 ? 0 : c]!);
   const weights = new Int32Array(w.data.length);
-  let weightMax = 0;
+  let min = 0;
+  let max = 0;
   for (let c = 0; c < m; c++) {
     for (let i = 0; i < k; i++) {
       const v = roundHalfEven(w.data[c * k + i]! / scales[c]!);
       weights[c * k + i] = v;
-      weightMax = Math.max(weightMax, Math.abs(v));
+      min = Math.min(min, v);
+      max = Math.max(max, v);
     }
   }
+  const weightMax = Math.max(-min, max);
   // Our weight lanes are signed: -2^(b-1)..2^(b-1)-1 at b bits, a signed byte at most.
-  let min = 0;
-  let max = 0;
-  for (const v of weights) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
   let weightBits = Math.max(2, rec.code.bits);
   while (weightBits <= 8 && (min < -(2 ** (weightBits - 1)) || max > 2 ** (weightBits - 1) - 1)) weightBits++;
   if (weightBits > 8) return { reason: `its weight codes minus their zero points span [${min}, ${max}], beyond a signed byte` };
