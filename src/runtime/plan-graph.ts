@@ -55,12 +55,18 @@ class Builder {
   }
 
   /**
-   * Refuses a step that binds more of a tensor than the adapter binds at
-   * once: a tensor bound whole (its layer does not run in pieces, src/gpu/ops/pieces.ts),
-   * or a range too large (a bug in a layer's pieces).
+   * Refuses a step that binds more than the adapter binds at once: a
+   * constant (weights or tables too large even in runs), a tensor bound whole
+   * (its layer does not run in pieces, src/gpu/ops/pieces.ts), or a range too
+   * large (a bug in a layer's pieces).
    */
   checkBindings(step: Step): void {
     const limit = this.binding.maxBytes;
+    // Constants first (weights, tables), then tensors.
+    for (const [name, role] of Object.entries(step.plan.buffers)) {
+      const bytes = role.role === 'constant' ? (role.range?.bytes ?? role.data.byteLength) : 0;
+      if (bytes > limit) throw new ResourceLimitError(`layer '${step.layer}': its ${name} need ${bytes} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
+    }
     for (const role of Object.values(step.plan.buffers)) {
       if (role.role === 'constant') continue;
       const t = this.tensors.get(role.tensor);
@@ -93,14 +99,7 @@ class Builder {
       const spec = t.alias === true && first !== undefined ? { key, shape: t.shape, bytes: first.bytes, aliasOf: first.aliasOf ?? first.key } : { key, shape: t.shape, bytes: t.bytes };
       this.define(p === undefined ? spec : { ...spec, params: p });
     }
-    const limit = this.binding.maxBytes;
     for (const s of plan.steps) {
-      for (const [name, role] of Object.entries(s.plan.buffers)) {
-        const bytes = role.role === 'constant' ? (role.range?.bytes ?? role.data.byteLength) : 0;
-        if (bytes > limit) {
-          throw new ResourceLimitError(`layer '${layer}': its ${name} need ${bytes} bytes, above the adapter's maxStorageBufferBindingSize of ${limit}`, 'maxStorageBufferBindingSize');
-        }
-      }
       const keyedStep: Step = { layer, op: s.op, kernel: s.kernel, plan: keyed(s.plan, input, output), macs: s.macs, bits: s.bits };
       this.checkBindings(keyedStep);
       this.steps.push(keyedStep);
